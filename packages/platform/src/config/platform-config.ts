@@ -1,0 +1,75 @@
+import { z } from 'zod';
+
+/** Parses "10s", "500ms", "5m" or a bare number of milliseconds. */
+export const durationMs = z.union([
+  z.number().int().nonnegative(),
+  z
+    .string()
+    .regex(/^\d+(ms|s|m|h)$/, 'expected a duration like "500ms", "10s" or "5m"')
+    .transform((s) => {
+      const n = Number.parseInt(s, 10);
+      const unit = s.replace(/^\d+/, '');
+      return n * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const)[unit as 'ms' | 's' | 'm' | 'h'];
+    }),
+]);
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+/** The part of every service's configuration that the platform itself reads (SPEC §2). */
+export const platformConfigSchema = z.object({
+  app: z.object({
+    name: z.string().min(1),
+    version: z.string().default('0.1.0'),
+    environment: z.enum(['dev', 'test', 'staging', 'prod']).default('dev'),
+  }),
+  server: z.object({
+    host: z.string().default('0.0.0.0'),
+    port,
+    shutdown_timeout: durationMs.default(10_000),
+    body_limit_bytes: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(1024 * 1024),
+  }),
+  grpc: z.object({
+    port,
+    max_recv_msg_size: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(4 * 1024 * 1024),
+  }),
+  database: z.object({
+    url: z.string().url().optional(),
+    max_connections: z.coerce.number().int().min(1).max(500).default(20),
+    connect_timeout_seconds: z.coerce.number().int().min(1).default(5),
+    /** Where the embedded PostgreSQL keeps its data when no url is given (relative to the repo). */
+    embedded_data_dir: z.string().default('.data/postgres'),
+    embedded_port: z.coerce.number().int().min(1).max(65535).default(54329),
+    embedded_database: z.string().default('k1s0'),
+  }),
+  kafka: z
+    .object({
+      brokers: z.array(z.string().min(1)).default([]),
+      client_id: z.string().optional(),
+    })
+    .default({ brokers: [] }),
+  auth: z.object({
+    jwks_url: z.string().url().optional(),
+    issuer: z.string().optional(),
+    audience: z.string().optional(),
+    dev_secret: z.string().min(16).optional(),
+  }),
+  observability: z
+    .object({
+      log: z
+        .object({
+          level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        })
+        .default({ level: 'info' }),
+    })
+    .default({ log: { level: 'info' } }),
+});
+
+export type PlatformConfig = z.infer<typeof platformConfigSchema>;

@@ -1,0 +1,5 @@
+export * from './connect-errors.js';
+export * from './error-envelope.js';
+export * from './request-id.js';
+export * from './service-runtime.js';
+export * from './validation.js';

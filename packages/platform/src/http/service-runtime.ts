@@ -1,0 +1,177 @@
+import type { Http2Server, Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { ConnectRouter, Interceptor } from '@connectrpc/connect';
+import { fastifyConnectPlugin } from '@connectrpc/connect-fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  LogController,
+} from 'fastify';
+import type { PlatformConfig } from '../config/index.js';
+import { AppError } from '../errors/index.js';
+import type { Logger } from '../observability/logger.js';
+import type { HttpMetrics } from '../observability/metrics.js';
+import { errorInterceptor } from './connect-errors.js';
+import { type ErrorCodes, envelope, statusOf, toAppError } from './error-envelope.js';
+import { requestIdFor } from './request-id.js';
+
+/** A readiness check throws (or rejects) when its dependency is not usable. */
+export type ReadinessCheck = () => Promise<void>;
+
+export interface ServiceOptions {
+  config: PlatformConfig;
+  codes: ErrorCodes;
+  logger: Logger;
+  metrics: HttpMetrics;
+  readiness: Record<string, ReadinessCheck>;
+  /** Registers the REST routes; runs inside the REST server's root context. */
+  rest: (app: FastifyInstance) => Promise<void> | void;
+  /** Connect/gRPC services, served on both ports. */
+  connect: {
+    routes: (router: ConnectRouter) => void;
+    interceptors: Interceptor[];
+  };
+}
+
+export type GrpcServer = FastifyInstance<Http2Server, Http2ServerRequest, Http2ServerResponse>;
+
+export interface ServiceRuntime {
+  rest: FastifyInstance;
+  grpc: GrpcServer;
+  /** Aborted when shutdown starts: streams end on it. */
+  shutdownSignal: AbortSignal;
+  listen(): Promise<{ restPort: number; grpcPort: number }>;
+  /** Stops accepting, lets in-flight requests finish (bounded by shutdown_timeout), ends streams. */
+  close(): Promise<void>;
+}
+
+const READINESS_TIMEOUT_MS = 2000;
+
+/** Per-request log lines are off (metrics carry that); errors are logged by the error handler. */
+function quietRequests(): LogController {
+  return new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' });
+}
+
+async function runCheck(check: ReadinessCheck): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      check(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout')), READINESS_TIMEOUT_MS);
+      }),
+    ]);
+    return 'ok';
+  } catch (error) {
+    return `error: ${error instanceof Error ? error.message : String(error)}`;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function createServiceRuntime(options: ServiceOptions): Promise<ServiceRuntime> {
+  const { config, codes, logger, metrics } = options;
+  const shutdown = new AbortController();
+  const connectOptions = {
+    routes: options.connect.routes,
+    interceptors: [errorInterceptor(codes, logger), ...options.connect.interceptors],
+    shutdownSignal: shutdown.signal,
+    readMaxBytes: config.grpc.max_recv_msg_size,
+    shutdownTimeoutMs: config.server.shutdown_timeout,
+  };
+
+  const rest = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    logController: quietRequests(),
+    bodyLimit: config.server.body_limit_bytes,
+    genReqId: requestIdFor,
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  });
+  instrument(rest, options);
+
+  rest.get('/healthz', async () => ({ status: 'ok' }));
+  rest.get('/readyz', async (_request, reply) => {
+    const checks: Record<string, string> = {};
+    await Promise.all(
+      Object.entries(options.readiness).map(async ([name, check]) => {
+        checks[name] = await runCheck(check);
+      }),
+    );
+    if (shutdown.signal.aborted) checks.shutdown = 'error: shutting down';
+    const ready = Object.values(checks).every((v) => v === 'ok');
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
+  });
+  rest.get('/metrics', async (_request, reply) => {
+    reply.header('content-type', metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+  await rest.register(async (scope) => {
+    await options.rest(scope);
+  });
+  await rest.register(fastifyConnectPlugin, connectOptions);
+
+  const grpc = Fastify({
+    http2: true,
+    loggerInstance: logger as FastifyBaseLogger,
+    logController: quietRequests(),
+    genReqId: requestIdFor,
+    forceCloseConnections: true,
+  });
+  instrument(grpc as unknown as FastifyInstance, options);
+  await grpc.register(fastifyConnectPlugin as never, connectOptions);
+
+  return {
+    rest,
+    grpc,
+    shutdownSignal: shutdown.signal,
+    async listen() {
+      await rest.listen({ host: config.server.host, port: config.server.port });
+      await grpc.listen({ host: config.server.host, port: config.grpc.port });
+      const port = (app: { server: { address(): unknown } }) => {
+        const address = app.server.address();
+        return typeof address === 'object' && address !== null && 'port' in address
+          ? Number(address.port)
+          : 0;
+      };
+      return { restPort: port(rest), grpcPort: port(grpc) };
+    },
+    async close() {
+      shutdown.abort(
+        new AppError('unavailable', { code: 'UNAVAILABLE', message: 'server is shutting down' }),
+      );
+      await Promise.all([rest.close(), grpc.close()]);
+    },
+  };
+}
+
+/** Request id header, error envelope, 404 envelope and RED metrics on a Fastify instance. */
+function instrument(app: FastifyInstance, options: ServiceOptions): void {
+  const { codes, metrics, logger } = options;
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const labels = {
+      route: request.routeOptions.url ?? 'unmatched',
+      method: request.method,
+      status: String(reply.statusCode),
+    };
+    metrics.requests.inc(labels);
+    metrics.duration.observe(labels, reply.elapsedTime / 1000);
+  });
+  app.setErrorHandler((error: FastifyError | Error, request, reply) => {
+    const appError = toAppError(error, codes);
+    if (appError.kind === 'internal' || appError.kind === 'unavailable') {
+      logger.error({ err: error, request_id: request.id }, 'request failed');
+    }
+    return reply.code(statusOf(appError)).send(envelope(appError, codes, request.id));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const notFound = new AppError('not_found', {
+      code: 'NOT_FOUND',
+      message: `route not found: ${request.method} ${request.url}`,
+    });
+    return reply.code(404).send(envelope(notFound, codes, request.id));
+  });
+}

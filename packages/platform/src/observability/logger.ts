@@ -1,0 +1,29 @@
+import { trace } from '@opentelemetry/api';
+import { type Logger, pino } from 'pino';
+
+export type { Logger } from 'pino';
+
+/** Paths that may carry credentials; pino replaces them so tokens never reach the logs. */
+const REDACT = [
+  'req.headers.authorization',
+  'headers.authorization',
+  'authorization',
+  'token',
+  '*.token',
+  'password',
+  '*.password',
+];
+
+/** JSON logs with the active trace id on every line (SPEC §7). */
+export function createLogger(options: { name: string; level: string }): Logger {
+  return pino({
+    name: options.name,
+    level: options.level,
+    redact: { paths: REDACT, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    mixin() {
+      const span = trace.getActiveSpan();
+      return span ? { trace_id: span.spanContext().traceId } : {};
+    },
+  });
+}

@@ -1,0 +1,29 @@
+import { SpanStatusCode, trace } from '@opentelemetry/api';
+
+const tracer = trace.getTracer('k1s0');
+
+/**
+ * Runs `fn` inside an active span named `name` (SPEC §7: spans around every use case). Without a
+ * registered SDK the API is a no-op, so this costs next to nothing until tracing is configured.
+ */
+export function traced<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  return tracer.startActiveSpan(name, async (span) => {
+    try {
+      return await fn();
+    } catch (error) {
+      span.recordException(error instanceof Error ? error : String(error));
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+/** Wraps every method of a use-case object so each call runs in its own span. */
+export function tracedUseCase<A extends unknown[], R>(
+  name: string,
+  execute: (...args: A) => Promise<R>,
+): (...args: A) => Promise<R> {
+  return (...args: A) => traced(name, () => execute(...args));
+}

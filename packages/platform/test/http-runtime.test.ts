@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { platformConfigSchema } from '../src/config/index.js';
+import { errors } from '../src/errors/index.js';
+import { createServiceRuntime, parseInput, type ServiceRuntime } from '../src/http/index.js';
+import { createLogger, createMetrics } from '../src/observability/index.js';
+
+const codes = {
+  prefix: 'SYS_TEST_',
+  validation: 'VALIDATION_FAILED',
+  validationMessage: 'validation failed',
+};
+let runtime: ServiceRuntime;
+let base: string;
+let dbUp = true;
+
+beforeAll(async () => {
+  const config = platformConfigSchema.parse({
+    app: { name: 'test' },
+    server: { port: 0, host: '127.0.0.1', body_limit_bytes: 1024 },
+    grpc: { port: 0 },
+    database: {},
+    auth: {},
+  });
+  runtime = await createServiceRuntime({
+    config,
+    codes,
+    logger: createLogger({ name: 'test', level: 'silent' }),
+    metrics: createMetrics('test'),
+    readiness: {
+      database: async () => {
+        if (!dbUp) throw new Error('connection refused');
+      },
+    },
+    rest: (app) => {
+      app.put('/api/v1/things/:id', async (request) => {
+        const body = parseInput(z.object({ count: z.number().int().min(0) }), request.body, codes);
+        return { id: (request.params as { id: string }).id, count: body.count };
+      });
+      app.get('/api/v1/missing', async () => {
+        throw errors.notFound('THING_NOT_FOUND', 'no such thing');
+      });
+      app.get('/api/v1/boom', async () => {
+        throw new Error('relation "secret_table" does not exist');
+      });
+    },
+    connect: { routes: () => {}, interceptors: [] },
+  });
+  const { restPort } = await runtime.listen();
+  base = `http://127.0.0.1:${restPort}`;
+});
+
+afterAll(async () => {
+  await runtime.close();
+});
+
+describe('service runtime', () => {
+  it('echoes X-Request-Id and generates one when absent', async () => {
+    const echoed = await fetch(`${base}/healthz`, { headers: { 'x-request-id': 'abc-123' } });
+    expect(echoed.headers.get('x-request-id')).toBe('abc-123');
+    expect(await echoed.json()).toEqual({ status: 'ok' });
+    const minted = await fetch(`${base}/healthz`);
+    expect(minted.headers.get('x-request-id')).toMatch(/^req_[0-9a-f]{16}$/);
+  });
+
+  it('answers domain errors with the envelope', async () => {
+    const res = await fetch(`${base}/api/v1/missing`, { headers: { 'x-request-id': 'r1' } });
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({
+      error: { code: 'SYS_TEST_THING_NOT_FOUND', message: 'no such thing', request_id: 'r1', details: [] },
+    });
+  });
+
+  it('answers malformed JSON, wrong types, oversize bodies and unknown routes', async () => {
+    const put = (body: string) =>
+      fetch(`${base}/api/v1/things/1`, {
+        method: 'PUT',
+        body,
+        headers: { 'content-type': 'application/json' },
+      });
+    const malformed = await put('{"count":');
+    expect(malformed.status).toBe(400);
+    expect((await malformed.json()).error.code).toBe('SYS_TEST_VALIDATION_FAILED');
+    const wrongType = await put('{"count":"x"}');
+    expect(wrongType.status).toBe(400);
+    expect((await wrongType.json()).error.details[0].field).toBe('count');
+    const tooBig = await put(JSON.stringify({ count: 1, pad: 'x'.repeat(4096) }));
+    expect(tooBig.status).toBe(413);
+    expect((await tooBig.json()).error.code).toBe('SYS_TEST_PAYLOAD_TOO_LARGE');
+    const unknown = await fetch(`${base}/api/v1/nowhere`);
+    expect(unknown.status).toBe(404);
+    expect((await unknown.json()).error.code).toBe('SYS_TEST_NOT_FOUND');
+    expect((await put('{"count":3}')).status).toBe(200);
+  });
+
+  it('hides internal error text', async () => {
+    const res = await fetch(`${base}/api/v1/boom`);
+    expect(res.status).toBe(500);
+    const text = await res.text();
+    expect(text).not.toContain('secret_table');
+    expect(JSON.parse(text).error.code).toBe('SYS_TEST_INTERNAL_ERROR');
+  });
+
+  it('reports readiness per check and exposes metrics', async () => {
+    dbUp = false;
+    const down = await fetch(`${base}/readyz`);
+    expect(down.status).toBe(503);
+    expect(await down.json()).toEqual({
+      status: 'not ready',
+      checks: { database: 'error: connection refused' },
+    });
+    dbUp = true;
+    const up = await fetch(`${base}/readyz`);
+    expect(up.status).toBe(200);
+    expect(await up.json()).toEqual({ status: 'ready', checks: { database: 'ok' } });
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(
+      /test_http_requests_total\{route="\/api\/v1\/missing",method="GET",status="404"\} 1/,
+    );
+    expect(metrics).toContain('process_cpu_user_seconds_total');
+  });
+});
