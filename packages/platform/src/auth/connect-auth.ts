@@ -1,0 +1,56 @@
+import {
+  Code,
+  ConnectError,
+  createContextKey,
+  type HandlerContext,
+  type Interceptor,
+} from '@connectrpc/connect';
+import { isAppError } from '../errors/index.js';
+import { bearerToken } from './bearer.js';
+import type { Principal } from './principal.js';
+import { type RoleRequirement, requireRole } from './roles.js';
+import type { TokenVerifier } from './token-verifier.js';
+
+/** Where the interceptor leaves the caller for handlers: `ctx.values.get(principalKey)`. */
+export const principalKey = createContextKey<Principal | undefined>(undefined, {
+  description: 'k1s0 principal',
+});
+
+/** What each RPC demands; 'public' skips authentication (e.g. health checks). */
+export type RpcRoleRequirement = RoleRequirement | 'public';
+export type RolesByMethod = (serviceTypeName: string, methodName: string) => RpcRoleRequirement;
+
+function toConnectError(error: unknown): unknown {
+  if (!isAppError(error)) return error;
+  if (error.kind === 'unauthenticated')
+    return new ConnectError(error.message, Code.Unauthenticated, undefined, undefined, error);
+  if (error.kind === 'permission_denied')
+    return new ConnectError(error.message, Code.PermissionDenied, undefined, undefined, error);
+  return error;
+}
+
+/**
+ * Server interceptor authenticating every RPC from `authorization: Bearer …` metadata with the same
+ * TokenVerifier the REST routes use, then enforcing the method's role.
+ */
+export function authInterceptor(verifier: TokenVerifier, rolesByMethod: RolesByMethod): Interceptor {
+  return (next) => async (req) => {
+    const required = rolesByMethod(req.service.typeName, req.method.name);
+    if (required === 'public') return next(req);
+    try {
+      const principal = await verifier.verify(bearerToken(req.header.get('authorization') ?? undefined));
+      requireRole(principal, required);
+      req.contextValues.set(principalKey, principal);
+    } catch (error) {
+      throw toConnectError(error);
+    }
+    return next(req);
+  };
+}
+
+/** The caller of an RPC behind authInterceptor; Unauthenticated if the interceptor was not installed. */
+export function principalFromContext(ctx: HandlerContext): Principal {
+  const principal = ctx.values.get(principalKey);
+  if (principal === undefined) throw new ConnectError('authentication required', Code.Unauthenticated);
+  return principal;
+}

@@ -1,0 +1,131 @@
+import { type Algorithm, createVerifier, TOKEN_ERROR_CODES } from 'fast-jwt';
+import { isAppError } from '../errors/index.js';
+import { unauthenticated } from './auth-errors.js';
+import {
+  createJwksKeySource,
+  JWKS_ALGORITHMS,
+  type JwksKeySourceOptions,
+  type TokenHeader,
+} from './jwks-key-source.js';
+import { type Principal, principalFromClaims } from './principal.js';
+
+export interface AuthOptions {
+  /** Production: verify RS256/ES256 against this JWKS. */
+  jwksUrl?: string;
+  issuer?: string;
+  audience?: string;
+  /** Development only: HS256 shared secret, used when no jwksUrl is configured. */
+  devSecret?: string;
+  appEnv: string;
+  clockToleranceSec?: number;
+}
+
+export interface TokenVerifier {
+  readonly mode: 'jwks' | 'dev';
+  /** Resolves the caller, or throws AppError('unauthenticated', UNAUTHORIZED) with a short reason. */
+  verify(token: string): Promise<Principal>;
+}
+
+/** Tuning and clock hooks for the JWKS key source; tests use them, services keep the defaults. */
+export type JwksTuning = Omit<JwksKeySourceOptions, 'jwksUrl'>;
+
+const PRODUCTION_ENVS = new Set(['prod', 'production']);
+
+// Short reasons for callers; the fast-jwt error stays attached as `cause` for logs.
+const REASONS: Record<string, string> = {
+  [TOKEN_ERROR_CODES.expired]: 'token expired',
+  [TOKEN_ERROR_CODES.inactive]: 'token not yet valid',
+  [TOKEN_ERROR_CODES.invalidSignature]: 'invalid token signature',
+  [TOKEN_ERROR_CODES.invalidAlgorithm]: 'token algorithm not allowed',
+  [TOKEN_ERROR_CODES.invalidKey]: 'token algorithm not allowed',
+  [TOKEN_ERROR_CODES.missingSignature]: 'token is not signed',
+  [TOKEN_ERROR_CODES.malformed]: 'malformed token',
+  [TOKEN_ERROR_CODES.invalidType]: 'malformed token',
+  [TOKEN_ERROR_CODES.invalidPayload]: 'malformed token',
+  [TOKEN_ERROR_CODES.invalidCritHeader]: 'unsupported critical token header',
+};
+
+function toAuthError(error: unknown): Error {
+  if (isAppError(error)) return error;
+  const { code, message, originalError } = error as {
+    code?: unknown;
+    message?: unknown;
+    originalError?: unknown;
+  };
+  // Errors thrown by our key source arrive wrapped by fast-jwt.
+  if (isAppError(originalError)) return originalError;
+  const claim = typeof message === 'string' ? /\b(\w+) claim\b/.exec(message)?.[1] : undefined;
+  if (code === TOKEN_ERROR_CODES.invalidClaimValue || code === TOKEN_ERROR_CODES.invalidClaimType) {
+    return unauthenticated(claim ? `invalid ${claim} claim` : 'invalid token claims', error);
+  }
+  if (code === TOKEN_ERROR_CODES.missingRequiredClaim) {
+    return unauthenticated(claim ? `token lacks ${claim} claim` : 'token lacks a required claim', error);
+  }
+  return unauthenticated((typeof code === 'string' && REASONS[code]) || 'invalid token', error);
+}
+
+function resolveMode(options: AuthOptions): { jwksUrl: string } | { devSecret: string } {
+  if (options.jwksUrl) return { jwksUrl: options.jwksUrl };
+  if (options.devSecret) {
+    if (PRODUCTION_ENVS.has(options.appEnv)) {
+      throw new Error(
+        `auth: AUTH_DEV_SECRET (HS256 dev tokens) is refused when APP_ENV=${options.appEnv}; configure AUTH_JWKS_URL`,
+      );
+    }
+    return { devSecret: options.devSecret };
+  }
+  throw new Error(
+    'auth: no token verification configured; set AUTH_JWKS_URL (or AUTH_DEV_SECRET outside prod)',
+  );
+}
+
+/**
+ * The one token verifier shared by REST and gRPC. Throws at construction on a configuration that
+ * must not start (dev secret in prod, or nothing configured).
+ */
+export function createTokenVerifier(options: AuthOptions, jwksTuning: JwksTuning = {}): TokenVerifier {
+  const mode = resolveMode(options);
+  const claimChecks = {
+    ...(options.issuer ? { allowedIss: options.issuer } : {}),
+    ...(options.audience ? { allowedAud: options.audience } : {}),
+    clockTolerance: (options.clockToleranceSec ?? 0) * 1000,
+    // fast-jwt skips checks of absent claims: a configured iss/aud must be present, and exp always.
+    requiredClaims: ['exp', ...(options.issuer ? ['iss'] : []), ...(options.audience ? ['aud'] : [])],
+  };
+
+  let verifyClaims: (token: string) => Promise<unknown>;
+  if ('jwksUrl' in mode) {
+    const keyFor = createJwksKeySource({ ...jwksTuning, jwksUrl: mode.jwksUrl });
+    verifyClaims = createVerifier({
+      ...claimChecks,
+      algorithms: [...JWKS_ALGORITHMS],
+      key: async ({ header }: { header: TokenHeader }) => keyFor(header),
+    });
+  } else {
+    const verifySync = createVerifier({
+      ...claimChecks,
+      algorithms: ['HS256' satisfies Algorithm],
+      key: mode.devSecret,
+    });
+    verifyClaims = async (token) => verifySync(token);
+  }
+
+  return {
+    mode: 'jwksUrl' in mode ? 'jwks' : 'dev',
+    async verify(token) {
+      let claims: unknown;
+      try {
+        claims = await verifyClaims(token);
+      } catch (error) {
+        throw toAuthError(error);
+      }
+      if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
+        throw unauthenticated('malformed token');
+      }
+      const record = claims as Record<string, unknown>;
+      // The subject is the identity of last resort for audit columns, so it must exist.
+      if (typeof record.sub !== 'string' || record.sub === '') throw unauthenticated('token has no subject');
+      return principalFromClaims(record);
+    },
+  };
+}
