@@ -1,0 +1,25 @@
+import { checkSequenceInRange } from './ranges.js';
+import { checkTypeName } from './type-name.js';
+import type { Violations } from './violations.js';
+
+/**
+ * `from_sequence` of ReadAll / SubscribeAll: the first sequence to return, inclusive; 0 (the default)
+ * means from the beginning, like 1, since sequences start at 1.
+ */
+export function resolveFromSequence(violations: Violations, fromSequence: bigint | undefined): bigint {
+  const value = fromSequence ?? 0n;
+  checkSequenceInRange(violations, 'from_sequence', value, 0n);
+  return value;
+}
+
+/** `event_types` filter: empty = every type; each entry a valid type name. Duplicates are dropped. */
+export function resolveEventTypes(
+  violations: Violations,
+  eventTypes: readonly string[] | undefined,
+): string[] {
+  const types = eventTypes ?? [];
+  types.forEach((type, index) => {
+    checkTypeName(violations, `event_types[${index}]`, type);
+  });
+  return [...new Set(types)];
+}

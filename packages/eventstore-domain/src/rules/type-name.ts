@@ -1,0 +1,13 @@
+import type { Violations } from './violations.js';
+
+/** Upper bound for `event_type` and `aggregate_type`; the columns are TEXT, this keeps them sane. */
+export const MAX_TYPE_NAME_LENGTH = 255;
+
+/** Event and aggregate type names: 1–255 characters, not only whitespace. */
+export function checkTypeName(violations: Violations, field: string, value: string): void {
+  if (value.trim().length === 0) {
+    violations.add(field, 'must not be empty');
+  } else if (value.length > MAX_TYPE_NAME_LENGTH) {
+    violations.add(field, `must be at most ${MAX_TYPE_NAME_LENGTH} characters`);
+  }
+}

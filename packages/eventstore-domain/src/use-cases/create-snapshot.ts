@@ -1,0 +1,63 @@
+import type { JsonValue } from '../model/json.js';
+import type { Snapshot } from '../model/snapshot.js';
+import type { Clock } from '../ports/clock.js';
+import type { EventStore } from '../ports/event-store.js';
+import type { IdGenerator } from '../ports/id-generator.js';
+import type { SnapshotStore } from '../ports/snapshot-store.js';
+import { streamNotFound, validationFailed } from '../rules/errors.js';
+import { checkIntegerInRange } from '../rules/ranges.js';
+import { checkStreamId } from '../rules/stream-id.js';
+import { checkTypeName } from '../rules/type-name.js';
+import { Violations } from '../rules/violations.js';
+
+export interface CreateSnapshotInput {
+  streamId: string;
+  /** 0 ≤ snapshotVersion ≤ the stream's current version. */
+  snapshotVersion: number;
+  /** Default: the stream's aggregate type. */
+  aggregateType?: string | undefined;
+  state: JsonValue;
+}
+
+export interface CreateSnapshotDeps {
+  events: EventStore;
+  snapshots: SnapshotStore;
+  clock: Clock;
+  ids: IdGenerator;
+}
+
+/** Stores an aggregate state as of a stream version. Errors: VALIDATION_ERROR, STREAM_NOT_FOUND. */
+export class CreateSnapshot {
+  constructor(private readonly deps: CreateSnapshotDeps) {}
+
+  async execute(input: CreateSnapshotInput): Promise<Snapshot> {
+    const violations = new Violations();
+    checkStreamId(violations, input.streamId);
+    checkIntegerInRange(violations, 'snapshot_version', input.snapshotVersion, 0);
+    if (input.aggregateType !== undefined) checkTypeName(violations, 'aggregate_type', input.aggregateType);
+    if (input.state === undefined) violations.add('state', 'is required');
+    violations.throwIfAny();
+
+    const stream = await this.deps.events.getStream(input.streamId);
+    if (stream === null) throw streamNotFound(input.streamId);
+    if (input.snapshotVersion > stream.currentVersion) {
+      throw validationFailed([
+        {
+          field: 'snapshot_version',
+          message: `must be between 0 and ${stream.currentVersion} (the stream's current version)`,
+        },
+      ]);
+    }
+    const snapshot: Snapshot = {
+      id: `snap_${this.deps.ids.uuid()}`,
+      streamId: input.streamId,
+      snapshotVersion: input.snapshotVersion,
+      aggregateType: input.aggregateType ?? stream.aggregateType,
+      state: input.state,
+      createdAt: this.deps.clock.now(),
+    };
+    const saved = await this.deps.snapshots.save(snapshot);
+    if (saved.kind === 'stream_not_found') throw streamNotFound(input.streamId);
+    return snapshot;
+  }
+}

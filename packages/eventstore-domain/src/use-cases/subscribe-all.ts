@@ -1,0 +1,81 @@
+import type { StoredEvent } from '../model/stored-event.js';
+import type { EventStore } from '../ports/event-store.js';
+import type { NewEventsSignal } from '../ports/new-events-signal.js';
+import { resolveEventTypes, resolveFromSequence } from '../rules/global-log-query.js';
+import { Violations } from '../rules/violations.js';
+import { WakeUpLatch } from './wake-up-latch.js';
+
+export interface SubscribeAllInput {
+  /** First sequence to deliver, inclusive; default 0 = from the beginning. */
+  fromSequence?: bigint | undefined;
+  /** Exact event types; empty or absent = all. */
+  eventTypes?: readonly string[] | undefined;
+  /** Ends the subscription: iteration then finishes normally (no error) and the listener is removed. */
+  signal?: AbortSignal | undefined;
+}
+
+export interface SubscribeAllDeps {
+  events: EventStore;
+  newEvents: NewEventsSignal;
+  /** Re-read at least this often even without a wake-up (covers lost notifications); default 1000. */
+  pollIntervalMs?: number;
+  /** Events per readAll call; default 100. */
+  batchSize?: number;
+}
+
+/**
+ * The global log from a sequence: every existing event first (catch-up), then each new one as it
+ * commits (live). Both phases are the same loop over `EventStore.readAll`, so the boundary has no gap
+ * and no duplicate, and the never-skip guarantee of readAll carries over. Errors of readAll end the
+ * iteration with that error.
+ */
+export class SubscribeAll {
+  private readonly pollIntervalMs: number;
+  private readonly batchSize: number;
+
+  constructor(private readonly deps: SubscribeAllDeps) {
+    this.pollIntervalMs = deps.pollIntervalMs ?? 1000;
+    this.batchSize = deps.batchSize ?? 100;
+  }
+
+  /** Validates at once (throws VALIDATION_ERROR); reading starts when iteration starts. */
+  execute(input: SubscribeAllInput): AsyncIterable<StoredEvent> {
+    const violations = new Violations();
+    const fromSequence = resolveFromSequence(violations, input.fromSequence);
+    const eventTypes = resolveEventTypes(violations, input.eventTypes);
+    violations.throwIfAny();
+    return this.follow(fromSequence, eventTypes, input.signal);
+  }
+
+  private async *follow(
+    fromSequence: bigint,
+    eventTypes: string[],
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<StoredEvent> {
+    const latch = new WakeUpLatch();
+    // Listening before the first read means a commit racing with any read still wakes us up.
+    const unsubscribe = this.deps.newEvents.subscribe(() => latch.notify());
+    try {
+      let cursor = fromSequence;
+      while (!signal?.aborted) {
+        latch.reset();
+        const batch = await this.deps.events.readAll({
+          fromSequence: cursor,
+          limit: this.batchSize,
+          eventTypes,
+        });
+        for (const event of batch.events) {
+          if (signal?.aborted) return;
+          yield event;
+        }
+        // Wait only once a read makes no progress: any batch that moved the cursor may have left
+        // more readable events behind it (a full batch, or an adapter that caps its scan).
+        const caughtUp = batch.events.length === 0 && batch.nextSequence === cursor;
+        cursor = batch.nextSequence;
+        if (caughtUp) await latch.wait(this.pollIntervalMs, signal);
+      }
+    } finally {
+      unsubscribe();
+    }
+  }
+}
