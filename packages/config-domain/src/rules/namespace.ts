@@ -1,0 +1,38 @@
+import type { ConfigRules } from './config-rules.js';
+import type { Problem } from './validation.js';
+
+/** `config_entries.namespace` is VARCHAR(255). */
+export const NAMESPACE_MAX_LENGTH = 255;
+const SEGMENT = /^[a-z0-9_-]+$/;
+
+/**
+ * `{tier}.{service}[.{section}…]`: 2..maxDepth segments of [a-z0-9_-]+, the first an allowed tier.
+ * `field` lets list inputs (e.g. `namespaces[2]`) name the offending element.
+ */
+export function namespaceProblem(namespace: unknown, rules: ConfigRules, field = 'namespace'): Problem {
+  if (typeof namespace !== 'string' || namespace === '') {
+    return { field, message: 'namespace フィールドは必須です' };
+  }
+  if (namespace.length > NAMESPACE_MAX_LENGTH) {
+    return { field, message: `namespace は ${NAMESPACE_MAX_LENGTH} 文字以下にしてください` };
+  }
+  const segments = namespace.split('.');
+  if (segments.length < 2 || segments.length > rules.maxDepth || !segments.every((s) => SEGMENT.test(s))) {
+    return {
+      field,
+      message: `namespace は 2〜${rules.maxDepth} 階層のドット区切りで、各階層は [a-z0-9_-]+ にしてください`,
+    };
+  }
+  if (!rules.allowedTiers.includes(segments[0] as string)) {
+    return {
+      field,
+      message: `namespace の第1階層は ${rules.allowedTiers.join(', ')} のいずれかにしてください`,
+    };
+  }
+  return undefined;
+}
+
+/** The service segment of a (valid) namespace: `system.auth.database` → `auth`. */
+export function serviceSegmentOf(namespace: string): string | undefined {
+  return namespace.split('.')[1];
+}

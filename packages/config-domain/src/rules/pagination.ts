@@ -1,0 +1,32 @@
+import type { PageWindow } from '../model/pagination.js';
+import { assertValid, INT32_MAX, isIntegerIn } from './validation.js';
+
+export const DEFAULT_PAGE = 1;
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+
+/** Page request as callers send it; `undefined` means "use the default". */
+export interface PageRequest {
+  readonly page?: number | undefined;
+  readonly pageSize?: number | undefined;
+}
+
+export interface ResolvedPage extends PageWindow {
+  readonly page: number;
+  readonly pageSize: number;
+}
+
+/** Applies defaults and checks `page` ≥ 1 and `page_size` 1..100; throws VALIDATION_FAILED otherwise. */
+export function resolvePage(request: PageRequest): ResolvedPage {
+  const page = request.page ?? DEFAULT_PAGE;
+  const pageSize = request.pageSize ?? DEFAULT_PAGE_SIZE;
+  assertValid(
+    isIntegerIn(page, 1, INT32_MAX)
+      ? undefined
+      : { field: 'page', message: 'page は 1 以上の整数で指定してください' },
+    isIntegerIn(pageSize, 1, MAX_PAGE_SIZE)
+      ? undefined
+      : { field: 'page_size', message: `page_size は 1〜${MAX_PAGE_SIZE} の整数で指定してください` },
+  );
+  return { page, pageSize, offset: (page - 1) * pageSize, limit: pageSize };
+}

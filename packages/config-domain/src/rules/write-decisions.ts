@@ -1,0 +1,107 @@
+import { configErrors } from '../errors.js';
+import type { PendingConfigChange } from '../model/config-change.js';
+import type { ConfigEntry } from '../model/config-entry.js';
+import type { ConfigValue } from '../model/json-value.js';
+
+/** A validated request to set a key's value (PUT or rollback). */
+export interface PutRequest {
+  readonly namespace: string;
+  readonly key: string;
+  readonly value: ConfigValue;
+  /** The version the caller believes is current; 0 = "the key must not exist yet". */
+  readonly expectedVersion: number;
+  /** `undefined` keeps the current description ('' for a new key). */
+  readonly description: string | undefined;
+  readonly actor: string;
+}
+
+export type PutPlan =
+  | { readonly kind: 'insert'; readonly entry: ConfigEntry; readonly change: PendingConfigChange }
+  | {
+      readonly kind: 'update';
+      readonly next: ConfigEntry;
+      readonly expectedVersion: number;
+      readonly change: PendingConfigChange;
+    };
+
+/**
+ * SPEC §5 optimistic-locking table:
+ *   absent  + version 0        → create with version 1
+ *   present + version = current → update to version + 1
+ *   present + other version    → VERSION_CONFLICT (expected vs current)
+ *   absent  + version ≠ 0       → KEY_NOT_FOUND
+ */
+export function decidePut(
+  current: ConfigEntry | undefined,
+  request: PutRequest,
+  now: Date,
+  newId: () => string,
+): PutPlan {
+  if (current === undefined) {
+    if (request.expectedVersion !== 0) throw configErrors.keyNotFound();
+    const entry: ConfigEntry = {
+      id: newId(),
+      namespace: request.namespace,
+      key: request.key,
+      value: request.value,
+      version: 1,
+      description: request.description ?? '',
+      createdBy: request.actor,
+      updatedBy: request.actor,
+      createdAt: now,
+      updatedAt: now,
+    };
+    return { kind: 'insert', entry, change: changeOf(newId(), entry, undefined, entry, request.actor, now) };
+  }
+  if (request.expectedVersion !== current.version) {
+    throw configErrors.versionConflict(request.expectedVersion, current.version);
+  }
+  const next: ConfigEntry = {
+    ...current,
+    value: request.value,
+    version: current.version + 1,
+    description: request.description ?? current.description,
+    updatedBy: request.actor,
+    updatedAt: now,
+  };
+  return {
+    kind: 'update',
+    next,
+    expectedVersion: current.version,
+    change: changeOf(newId(), next, current, next, request.actor, now),
+  };
+}
+
+/** The DELETED change for removing `current`. */
+export function deletionChange(
+  current: ConfigEntry,
+  changeId: string,
+  actor: string,
+  now: Date,
+): PendingConfigChange {
+  return changeOf(changeId, current, current, undefined, actor, now);
+}
+
+/** The log row describing `subject` going from `before` to `after` (either may be absent). */
+function changeOf(
+  id: string,
+  subject: ConfigEntry,
+  before: ConfigEntry | undefined,
+  after: ConfigEntry | undefined,
+  actor: string,
+  now: Date,
+): PendingConfigChange {
+  return {
+    id,
+    configEntryId: subject.id,
+    namespace: subject.namespace,
+    key: subject.key,
+    oldValue: before?.value ?? null,
+    newValue: after?.value ?? null,
+    oldVersion: before?.version ?? 0,
+    newVersion: after?.version ?? 0,
+    changeType: before === undefined ? 'CREATED' : after === undefined ? 'DELETED' : 'UPDATED',
+    changedBy: actor,
+    changedAt: now,
+  };
+}

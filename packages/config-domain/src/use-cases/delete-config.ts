@@ -1,0 +1,61 @@
+import { configErrors } from '../errors.js';
+import type { ConfigChange } from '../model/config-change.js';
+import type { Clock } from '../ports/clock.js';
+import type { ConfigCache } from '../ports/config-cache.js';
+import type { ConfigRepository } from '../ports/config-repository.js';
+import type { ConfigWriter } from '../ports/config-writer.js';
+import type { IdGenerator } from '../ports/id-generator.js';
+import type { ConfigRules } from '../rules/config-rules.js';
+import { keyProblem } from '../rules/key.js';
+import { namespaceProblem } from '../rules/namespace.js';
+import { assertValid } from '../rules/validation.js';
+import { deletionChange } from '../rules/write-decisions.js';
+import { invalidateChangedConfig } from './invalidate-changed-config.js';
+import { MAX_WRITE_ATTEMPTS } from './write-attempts.js';
+
+export interface DeleteConfigDeps {
+  readonly repository: ConfigRepository;
+  readonly writer: ConfigWriter;
+  readonly cache: ConfigCache;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly rules: ConfigRules;
+}
+
+export interface DeleteConfigInput {
+  readonly namespace: string;
+  readonly key: string;
+  readonly actor: string;
+}
+
+/**
+ * Deletes the entry and logs a DELETED change holding the value and version that were removed.
+ * KEY_NOT_FOUND when absent (also when it disappears concurrently).
+ */
+export class DeleteConfig {
+  constructor(private readonly deps: DeleteConfigDeps) {}
+
+  async execute(input: DeleteConfigInput): Promise<ConfigChange> {
+    const { repository, writer, cache, clock, ids, rules } = this.deps;
+    assertValid(namespaceProblem(input.namespace, rules), keyProblem(input.key));
+    // The DELETED log row must carry exactly what was removed, so the delete is a compare-and-set
+    // on the version we read; when someone else changed the entry meanwhile, delete that instead.
+    let firstSeenVersion: number | undefined;
+    let lastSeenVersion = 0;
+    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+      const current = await repository.find(input.namespace, input.key);
+      if (current === undefined) throw configErrors.keyNotFound();
+      firstSeenVersion ??= current.version;
+      lastSeenVersion = current.version;
+      const result = await writer.remove(
+        current,
+        deletionChange(current, ids.newId(), input.actor, clock.now()),
+      );
+      if (result.outcome === 'committed') {
+        invalidateChangedConfig(cache, input.namespace, input.key);
+        return result.change;
+      }
+    }
+    throw configErrors.versionConflict(firstSeenVersion ?? 0, lastSeenVersion);
+  }
+}

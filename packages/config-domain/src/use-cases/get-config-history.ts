@@ -1,0 +1,47 @@
+import { configErrors } from '../errors.js';
+import type { ConfigChange } from '../model/config-change.js';
+import { type PageInfo, pageInfo } from '../model/pagination.js';
+import type { ChangeLogRepository } from '../ports/change-log-repository.js';
+import type { ConfigRepository } from '../ports/config-repository.js';
+import type { ConfigRules } from '../rules/config-rules.js';
+import { keyProblem } from '../rules/key.js';
+import { namespaceProblem } from '../rules/namespace.js';
+import { type PageRequest, resolvePage } from '../rules/pagination.js';
+import { assertValid } from '../rules/validation.js';
+
+export interface GetConfigHistoryDeps {
+  readonly repository: ConfigRepository;
+  readonly changeLog: ChangeLogRepository;
+  readonly rules: ConfigRules;
+}
+
+export interface GetConfigHistoryInput extends PageRequest {
+  readonly namespace: string;
+  readonly key: string;
+}
+
+export interface ConfigHistory {
+  /** Newest first. */
+  readonly changes: ConfigChange[];
+  readonly pagination: PageInfo;
+}
+
+/**
+ * A page of a key's change log, newest first, also after the key was deleted.
+ * KEY_NOT_FOUND only when the key has no logged change and does not exist; an existing key whose
+ * history retention pruned gets an empty page instead.
+ */
+export class GetConfigHistory {
+  constructor(private readonly deps: GetConfigHistoryDeps) {}
+
+  async execute(input: GetConfigHistoryInput): Promise<ConfigHistory> {
+    const { repository, changeLog, rules } = this.deps;
+    assertValid(namespaceProblem(input.namespace, rules), keyProblem(input.key));
+    const page = resolvePage(input);
+    const { changes, total } = await changeLog.history(input.namespace, input.key, page);
+    if (total === 0 && (await repository.find(input.namespace, input.key)) === undefined) {
+      throw configErrors.keyNotFound();
+    }
+    return { changes, pagination: pageInfo(page.page, page.pageSize, total) };
+  }
+}

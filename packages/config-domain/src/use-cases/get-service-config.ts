@@ -1,0 +1,56 @@
+import { configErrors } from '../errors.js';
+import type { ConfigEntry } from '../model/config-entry.js';
+import type { ConfigCache } from '../ports/config-cache.js';
+import type { ConfigRepository } from '../ports/config-repository.js';
+import { serviceNameProblem, serviceSegmentsFor } from '../rules/service-name.js';
+import { assertValid, type Problem } from '../rules/validation.js';
+
+export interface GetServiceConfigDeps {
+  readonly repository: ConfigRepository;
+  readonly cache: ConfigCache;
+  /** The server's APP_ENV; a request naming another environment is refused. */
+  readonly appEnv: string;
+}
+
+export interface GetServiceConfigInput {
+  /** e.g. `auth-server`: matches namespaces `*.auth-server.*` and `*.auth.*`. */
+  readonly serviceName: string;
+  /** gRPC `environment`; empty or absent = don't check. */
+  readonly environment?: string | undefined;
+}
+
+export interface ServiceConfig {
+  readonly serviceName: string;
+  /** Sorted by namespace, then key. */
+  readonly entries: readonly ConfigEntry[];
+}
+
+/** Every entry a service needs, in one call. SERVICE_NOT_FOUND when there is none. */
+export class GetServiceConfig {
+  constructor(private readonly deps: GetServiceConfigDeps) {}
+
+  async execute(input: GetServiceConfigInput): Promise<ServiceConfig> {
+    const { repository, cache, appEnv } = this.deps;
+    assertValid(serviceNameProblem(input.serviceName), environmentProblem(input.environment, appEnv));
+
+    let entries = cache.getServiceEntries(input.serviceName);
+    if (entries === undefined) {
+      const generation = cache.generation();
+      entries = await repository.findByService(serviceSegmentsFor(input.serviceName));
+      if (entries.length > 0 && cache.generation() === generation) {
+        cache.setServiceEntries(input.serviceName, entries);
+      }
+    }
+    if (entries.length === 0) throw configErrors.serviceNotFound();
+    return { serviceName: input.serviceName, entries };
+  }
+}
+
+/** This server holds one environment's config only; asking it for another is a client error. */
+function environmentProblem(environment: string | undefined, appEnv: string): Problem {
+  if (environment === undefined || environment === '' || environment === appEnv) return undefined;
+  return {
+    field: 'environment',
+    message: `environment はサーバーの環境（${appEnv}）と一致させてください（指定値: ${environment}）`,
+  };
+}

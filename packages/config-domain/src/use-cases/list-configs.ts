@@ -1,0 +1,51 @@
+import type { ConfigEntry } from '../model/config-entry.js';
+import { type PageInfo, pageInfo } from '../model/pagination.js';
+import type { ConfigRepository } from '../ports/config-repository.js';
+import type { ConfigRules } from '../rules/config-rules.js';
+import { KEY_MAX_LENGTH } from '../rules/key.js';
+import { namespaceProblem } from '../rules/namespace.js';
+import { type PageRequest, resolvePage } from '../rules/pagination.js';
+import { assertValid, type Problem } from '../rules/validation.js';
+
+export interface ListConfigsDeps {
+  readonly repository: ConfigRepository;
+  readonly rules: ConfigRules;
+}
+
+export interface ListConfigsInput extends PageRequest {
+  readonly namespace: string;
+  /** Case-insensitive substring of the key; empty or absent = no filter. */
+  readonly search?: string | undefined;
+}
+
+export interface ListConfigsResult {
+  readonly entries: ConfigEntry[];
+  readonly pagination: PageInfo;
+}
+
+/** A page of one namespace's entries, sorted by key. */
+export class ListConfigs {
+  constructor(private readonly deps: ListConfigsDeps) {}
+
+  async execute(input: ListConfigsInput): Promise<ListConfigsResult> {
+    const { repository, rules } = this.deps;
+    assertValid(namespaceProblem(input.namespace, rules), searchProblem(input.search));
+    const page = resolvePage(input);
+    const search = input.search === '' ? undefined : input.search;
+    const { entries, total } = await repository.list(input.namespace, {
+      offset: page.offset,
+      limit: page.limit,
+      search,
+    });
+    return { entries, pagination: pageInfo(page.page, page.pageSize, total) };
+  }
+}
+
+/** A search longer than any key can't match; rejecting it keeps junk out of the query. */
+function searchProblem(search: unknown): Problem {
+  if (search === undefined) return undefined;
+  if (typeof search !== 'string' || search.length > KEY_MAX_LENGTH) {
+    return { field: 'search', message: `search は ${KEY_MAX_LENGTH} 文字以下の文字列にしてください` };
+  }
+  return undefined;
+}

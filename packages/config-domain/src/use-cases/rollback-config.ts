@@ -1,0 +1,72 @@
+import { configErrors } from '../errors.js';
+import type { ChangeLogRepository } from '../ports/change-log-repository.js';
+import type { ConfigRules } from '../rules/config-rules.js';
+import { keyProblem } from '../rules/key.js';
+import { namespaceProblem } from '../rules/namespace.js';
+import { assertValid } from '../rules/validation.js';
+import { valueProblem } from '../rules/value.js';
+import { existingVersionProblem, expectedVersionProblem } from '../rules/version.js';
+import { type ConfigWriteResult, type PutConfigValueDeps, putConfigValue } from './put-config-value.js';
+
+export interface RollbackConfigDeps extends PutConfigValueDeps {
+  readonly changeLog: ChangeLogRepository;
+  readonly rules: ConfigRules;
+}
+
+export interface RollbackConfigInput {
+  readonly namespace: string;
+  readonly key: string;
+  /** The version whose value to restore. */
+  readonly toVersion: number;
+  /** Current version for optimistic locking, as in UpdateConfig (0 = restore a deleted key). */
+  readonly version: number;
+  readonly actor: string;
+}
+
+/**
+ * Writes the value the key had at `toVersion` as a NEW version (history is never rewritten), with
+ * the same optimistic check and outcomes as UpdateConfig.
+ *
+ * Versions restart at 1 when a deleted key is created again, so `toVersion` is looked up in the
+ * key's current lifetime (the entry's id), or — when the key is deleted — in its last lifetime.
+ * A deleted key is restored only with `version: 0` (like a create; KEY_NOT_FOUND otherwise), and it
+ * comes back as a new entry (new id, version 1, CREATED). The description is kept as it is ('' when
+ * re-created). `toVersion` absent from the log → 404 VERSION_NOT_FOUND; a key that never existed →
+ * 404 KEY_NOT_FOUND. The restored value must still satisfy today's value rules.
+ */
+export class RollbackConfig {
+  constructor(private readonly deps: RollbackConfigDeps) {}
+
+  async execute(input: RollbackConfigInput): Promise<ConfigWriteResult> {
+    const { changeLog, rules } = this.deps;
+    assertValid(
+      namespaceProblem(input.namespace, rules),
+      keyProblem(input.key),
+      existingVersionProblem(input.toVersion),
+      expectedVersionProblem(input.version),
+    );
+
+    const lifetimeId = await this.lifetimeOf(input.namespace, input.key);
+    if (lifetimeId === undefined) throw configErrors.keyNotFound();
+    const target = await changeLog.findVersion(lifetimeId, input.toVersion);
+    if (target === undefined || target.newValue === null) throw configErrors.versionNotFound(input.toVersion);
+    assertValid(valueProblem(target.newValue, rules));
+
+    return putConfigValue(this.deps, {
+      namespace: input.namespace,
+      key: input.key,
+      value: target.newValue,
+      expectedVersion: input.version,
+      description: undefined,
+      actor: input.actor,
+    });
+  }
+
+  /** Entry id whose versions `toVersion` refers to: the live entry's, else the last deleted one's. */
+  private async lifetimeOf(namespace: string, key: string): Promise<string | undefined> {
+    const current = await this.deps.repository.find(namespace, key);
+    if (current !== undefined) return current.id;
+    const { changes } = await this.deps.changeLog.history(namespace, key, { offset: 0, limit: 1 });
+    return changes[0]?.configEntryId;
+  }
+}

@@ -1,0 +1,50 @@
+import type { ConfigValue } from '../model/json-value.js';
+import type { ConfigRules } from '../rules/config-rules.js';
+import { descriptionProblem } from '../rules/description.js';
+import { keyProblem } from '../rules/key.js';
+import { namespaceProblem } from '../rules/namespace.js';
+import { assertValid } from '../rules/validation.js';
+import { valueProblem } from '../rules/value.js';
+import { expectedVersionProblem } from '../rules/version.js';
+import { type ConfigWriteResult, type PutConfigValueDeps, putConfigValue } from './put-config-value.js';
+
+export interface UpdateConfigDeps extends PutConfigValueDeps {
+  readonly rules: ConfigRules;
+}
+
+export interface UpdateConfigInput {
+  readonly namespace: string;
+  readonly key: string;
+  /** Parsed JSON from the body (REST) or the decoded `value` bytes (gRPC); validated here. */
+  readonly value: unknown;
+  /** Current version for optimistic locking; 0 to create. */
+  readonly version: number;
+  /** `undefined` keeps the current description ('' on create). */
+  readonly description?: string | undefined;
+  /** From the caller's token (SPEC §3), never from the request body. */
+  readonly actor: string;
+}
+
+/** PUT: create (version 0 → 1, `created`) or update (version → version + 1) under optimistic locking. */
+export class UpdateConfig {
+  constructor(private readonly deps: UpdateConfigDeps) {}
+
+  async execute(input: UpdateConfigInput): Promise<ConfigWriteResult> {
+    const { rules } = this.deps;
+    assertValid(
+      namespaceProblem(input.namespace, rules),
+      keyProblem(input.key),
+      valueProblem(input.value, rules),
+      expectedVersionProblem(input.version),
+      descriptionProblem(input.description, rules),
+    );
+    return putConfigValue(this.deps, {
+      namespace: input.namespace,
+      key: input.key,
+      value: input.value as ConfigValue, // checked by valueProblem above
+      expectedVersion: input.version,
+      description: input.description,
+      actor: input.actor,
+    });
+  }
+}

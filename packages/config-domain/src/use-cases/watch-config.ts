@@ -1,0 +1,112 @@
+import { configErrors } from '../errors.js';
+import type { ConfigChange } from '../model/config-change.js';
+import type { ChangeFeed } from '../ports/change-feed.js';
+import type { ChangeLogRepository } from '../ports/change-log-repository.js';
+import type { ConfigRules } from '../rules/config-rules.js';
+import { namespaceProblem } from '../rules/namespace.js';
+import { assertValid, type Problem } from '../rules/validation.js';
+import { ChangeBuffer } from './change-buffer.js';
+
+export interface WatchConfigOptions {
+  /** Changes read from the log per query while replaying (default 500). */
+  readonly replayPageSize?: number;
+  /** Live changes held for a consumer that is behind (default 10 000); beyond that the stream ends. */
+  readonly maxBufferedChanges?: number;
+}
+
+export interface WatchConfigDeps {
+  readonly changeLog: ChangeLogRepository;
+  readonly feed: ChangeFeed;
+  readonly rules: ConfigRules;
+  readonly options?: WatchConfigOptions;
+}
+
+export interface WatchConfigInput {
+  /** Exact namespaces to watch; empty or absent = all. */
+  readonly namespaces?: readonly string[] | undefined;
+  /**
+   * The last revision the client has seen: first replay every later change from the log, then go
+   * live. Absent = live changes only (those committed after the stream opened).
+   */
+  readonly fromRevision?: bigint | undefined;
+  /** Ends the stream (normally, without error) and releases the feed subscription. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/**
+ * Server-streaming WatchConfig. The stream is lazy: validation errors, REVISION_COMPACTED
+ * (failed_precondition) and feed failures (unavailable) are thrown from the iterator. The feed
+ * subscription lives exactly as long as the iteration; ending it (abort, `return()`, error)
+ * unsubscribes.
+ */
+export class WatchConfig {
+  private readonly replayPageSize: number;
+  private readonly maxBufferedChanges: number;
+
+  constructor(private readonly deps: WatchConfigDeps) {
+    this.replayPageSize = deps.options?.replayPageSize ?? 500;
+    this.maxBufferedChanges = deps.options?.maxBufferedChanges ?? 10_000;
+  }
+
+  async *execute(input: WatchConfigInput): AsyncGenerator<ConfigChange, void, undefined> {
+    const { changeLog, feed, rules } = this.deps;
+    const namespaces = input.namespaces ?? [];
+    assertValid(
+      namespaces.map((ns, i) => namespaceProblem(ns, rules, `namespaces[${i}]`)),
+      fromRevisionProblem(input.fromRevision),
+    );
+    const { signal, fromRevision } = input;
+    if (signal?.aborted) return;
+
+    const watched = new Set(namespaces);
+    const buffer = new ChangeBuffer<ConfigChange>(this.maxBufferedChanges, () =>
+      configErrors.watchInterrupted('設定変更の受信が追いつかないためストリームを終了しました'),
+    );
+    // Subscribe BEFORE reading the log: every change committed from here on reaches the buffer,
+    // everything committed earlier is in the log, so the two overlap instead of leaving a gap.
+    const unsubscribe = feed.subscribe({
+      onChange: (change) => {
+        if (watched.size === 0 || watched.has(change.namespace)) buffer.push(change);
+      },
+      onError: (error) => buffer.fail(configErrors.watchInterrupted('設定変更の監視が中断されました', error)),
+    });
+    const onAbort = () => buffer.close();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      let lastDelivered = fromRevision;
+      if (fromRevision !== undefined) {
+        const oldest = await changeLog.oldestRetainedRevision();
+        if (fromRevision < oldest - 1n) throw configErrors.revisionCompacted(fromRevision, oldest);
+        for (;;) {
+          const page = await changeLog.changesAfter(
+            lastDelivered ?? fromRevision,
+            namespaces,
+            this.replayPageSize,
+          );
+          for (const change of page) {
+            if (signal?.aborted) return;
+            lastDelivered = change.revision;
+            yield change;
+          }
+          if (page.length < this.replayPageSize) break;
+        }
+      }
+      // Live: the buffer may repeat what the replay already delivered; revisions tell which.
+      for (let next = await buffer.next(); !next.done; next = await buffer.next()) {
+        if (lastDelivered !== undefined && next.value.revision <= lastDelivered) continue;
+        lastDelivered = next.value.revision;
+        yield next.value;
+      }
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      buffer.close();
+      unsubscribe();
+    }
+  }
+}
+
+function fromRevisionProblem(fromRevision: bigint | undefined): Problem {
+  if (fromRevision === undefined || (typeof fromRevision === 'bigint' && fromRevision >= 0n))
+    return undefined;
+  return { field: 'from_revision', message: 'from_revision は 0 以上の整数で指定してください' };
+}
