@@ -47,7 +47,7 @@ const REASONS: Record<string, string> = {
 
 function toAuthError(error: unknown): Error {
   if (isAppError(error)) return error;
-  const { code, message, originalError } = error as {
+  const { code, message, originalError } = (typeof error === 'object' && error !== null ? error : {}) as {
     code?: unknown;
     message?: unknown;
     originalError?: unknown;
