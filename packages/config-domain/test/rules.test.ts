@@ -1,0 +1,288 @@
+import { describe, expect, it } from 'vitest';
+import {
+  assertValid,
+  configRules,
+  decidePut,
+  deletionChange,
+  descriptionProblem,
+  existingVersionProblem,
+  expectedVersionProblem,
+  keyProblem,
+  namespaceProblem,
+  pageInfo,
+  resolvePage,
+  serializedValueBytes,
+  serviceNameProblem,
+  serviceNamesFor,
+  serviceSegmentOf,
+  serviceSegmentsFor,
+  valueProblem,
+} from '../src/index.js';
+import { validationFields } from './expect-app-error.js';
+
+const rules = configRules();
+
+describe('namespace rule', () => {
+  it.each([
+    'system.auth',
+    'system.auth.database',
+    'business.order-svc.db_pool.primary',
+    'service.a1.b-2.c_3',
+  ])('accepts %s', (ns) => {
+    expect(namespaceProblem(ns, rules)).toBeUndefined();
+  });
+
+  it.each([
+    ['', 'required'],
+    ['system', 'one segment'],
+    ['system.a.b.c.d', 'five segments > max_depth 4'],
+    ['system..auth', 'empty segment'],
+    ['system.auth.', 'trailing dot'],
+    ['System.auth', 'uppercase'],
+    ['system.au th', 'space'],
+    ['system.auth:db', 'colon'],
+    ['platform.auth', 'tier not allowed'],
+    [`system.${'a'.repeat(250)}`, 'longer than 255'],
+  ])('rejects %j (%s)', (ns) => {
+    expect(namespaceProblem(ns, rules)?.field).toBe('namespace');
+  });
+
+  it('follows configured max_depth and tiers, and names the field it is told', () => {
+    const custom = configRules({ maxDepth: 2, allowedTiers: ['platform'] });
+    expect(namespaceProblem('platform.auth', custom)).toBeUndefined();
+    expect(namespaceProblem('platform.auth.db', custom)?.message).toContain('2〜2');
+    expect(namespaceProblem('system.auth', custom, 'namespaces[1]')).toEqual({
+      field: 'namespaces[1]',
+      message: 'namespace の第1階層は platform のいずれかにしてください',
+    });
+  });
+
+  it('finds the service segment', () => {
+    expect(serviceSegmentOf('system.auth.database')).toBe('auth');
+  });
+});
+
+describe('key rule', () => {
+  it.each(['a', 'max_connections', 'A.b-C_9', 'x'.repeat(255)])('accepts %s', (key) => {
+    expect(keyProblem(key)).toBeUndefined();
+  });
+
+  it.each(['', 'x'.repeat(256), 'has space', 'a/b', 'a:b', 'ключ'])('rejects %j', (key) => {
+    expect(keyProblem(key)?.field).toBe('key');
+  });
+});
+
+describe('value rule', () => {
+  it.each([[0], [25], [-1.5], ['require'], [''], [true], [false], [[]], [{}], [{ a: [1, { b: null }] }]])(
+    'accepts %j',
+    (value) => {
+      expect(valueProblem(value, rules)).toBeUndefined();
+    },
+  );
+
+  it('requires a value and refuses null with distinct messages', () => {
+    expect(valueProblem(undefined, rules)).toEqual({ field: 'value', message: 'value フィールドは必須です' });
+    expect(valueProblem(null, rules)).toEqual({ field: 'value', message: 'value に null は指定できません' });
+  });
+
+  it.each([
+    ['NaN', Number.NaN],
+    ['Infinity', Number.POSITIVE_INFINITY],
+    ['function', () => 1],
+    ['bigint', 1n],
+    ['Date', new Date()],
+    ['nested undefined', { a: undefined }],
+    ['Map', new Map()],
+  ])('refuses non-JSON %s', (_name, value) => {
+    expect(valueProblem(value, rules)?.message).toBe('value は JSON の値で指定してください');
+  });
+
+  it('limits the serialized size to exactly maxValueBytes (64 KiB by default)', () => {
+    expect(rules.maxValueBytes).toBe(65536);
+    // JSON string of n chars serializes to n + 2 bytes (the quotes).
+    expect(valueProblem('a'.repeat(65534), rules)).toBeUndefined();
+    expect(valueProblem('a'.repeat(65535), rules)?.message).toContain('65537 バイト');
+  });
+
+  it('counts UTF-8 bytes, not characters', () => {
+    expect(serializedValueBytes('あ')).toBe(5); // 3 bytes + 2 quotes
+    expect(serializedValueBytes({ k: '😀' })).toBe(12); // {"k":""} is 8 + 4
+    const small = configRules({ maxValueBytes: 5 });
+    expect(valueProblem('あ', small)).toBeUndefined();
+    expect(valueProblem('ああ', small)).toBeDefined();
+  });
+
+  it('limits nesting without recursing (no stack overflow on absurd depth)', () => {
+    const nested = (depth: number) => {
+      let v: unknown = 1;
+      for (let i = 0; i < depth; i++) v = [v];
+      return v;
+    };
+    expect(valueProblem(nested(rules.maxValueDepth), rules)).toBeUndefined();
+    expect(valueProblem(nested(rules.maxValueDepth + 1), rules)?.message).toContain('入れ子');
+    expect(valueProblem(nested(200_000), rules)?.message).toContain('入れ子');
+  });
+});
+
+describe('description rule', () => {
+  it('is optional and limited in code points', () => {
+    expect(descriptionProblem(undefined, rules)).toBeUndefined();
+    expect(descriptionProblem('', rules)).toBeUndefined();
+    expect(descriptionProblem('😀'.repeat(1000), rules)).toBeUndefined(); // 2000 UTF-16 units
+    expect(descriptionProblem('a'.repeat(1001), rules)?.field).toBe('description');
+    expect(descriptionProblem(42, rules)?.field).toBe('description');
+  });
+});
+
+describe('version rules', () => {
+  it('expected version: integer 0..int32 max', () => {
+    expect(expectedVersionProblem(0)).toBeUndefined();
+    expect(expectedVersionProblem(2_147_483_647)).toBeUndefined();
+    for (const bad of [-1, 1.5, Number.NaN, '3', 2_147_483_648]) {
+      expect(expectedVersionProblem(bad)?.field).toBe('version');
+    }
+    expect(expectedVersionProblem(undefined)?.message).toBe('version フィールドは必須です');
+  });
+
+  it('rollback target: integer ≥ 1', () => {
+    expect(existingVersionProblem(1)).toBeUndefined();
+    expect(existingVersionProblem(0)?.field).toBe('to_version');
+    expect(existingVersionProblem(undefined)?.message).toBe('to_version フィールドは必須です');
+  });
+});
+
+describe('pagination', () => {
+  it('defaults to page 1 of 20', () => {
+    expect(resolvePage({})).toEqual({ page: 1, pageSize: 20, offset: 0, limit: 20 });
+    expect(resolvePage({ page: 3, pageSize: 100 })).toEqual({
+      page: 3,
+      pageSize: 100,
+      offset: 200,
+      limit: 100,
+    });
+  });
+
+  it('rejects out-of-range values naming each field', async () => {
+    expect(await validationFields(() => resolvePage({ page: 0, pageSize: 101 }))).toEqual([
+      'page',
+      'page_size',
+    ]);
+    expect(await validationFields(() => resolvePage({ pageSize: 0 }))).toEqual(['page_size']);
+    expect(await validationFields(() => resolvePage({ page: 1.5 }))).toEqual(['page']);
+  });
+
+  it('computes has_next', () => {
+    expect(pageInfo(1, 20, 42)).toEqual({ totalCount: 42, page: 1, pageSize: 20, hasNext: true });
+    expect(pageInfo(3, 20, 42).hasNext).toBe(false);
+    expect(pageInfo(2, 21, 42).hasNext).toBe(false);
+  });
+});
+
+describe('service names', () => {
+  it('strips one trailing -server', () => {
+    expect(serviceSegmentsFor('auth-server')).toEqual(['auth-server', 'auth']);
+    expect(serviceSegmentsFor('auth')).toEqual(['auth']);
+    expect(serviceSegmentsFor('-server')).toEqual(['-server']);
+    expect(serviceNamesFor('auth')).toEqual(['auth', 'auth-server']);
+  });
+
+  it('validates the name', () => {
+    expect(serviceNameProblem('auth-server')).toBeUndefined();
+    expect(serviceNameProblem('')?.field).toBe('service_name');
+    expect(serviceNameProblem('Auth')?.field).toBe('service_name');
+  });
+});
+
+describe('assertValid', () => {
+  it('passes when there is no problem and lists every problem otherwise', async () => {
+    expect(() => assertValid(undefined, [undefined])).not.toThrow();
+    expect(
+      await validationFields(() =>
+        assertValid({ field: 'a', message: 'x' }, [undefined, { field: 'b', message: 'y' }]),
+      ),
+    ).toEqual(['a', 'b']);
+  });
+});
+
+describe('write decisions', () => {
+  const now = new Date('2026-02-17T10:30:00Z');
+  let n = 0;
+  const newId = () => `id-${++n}`;
+  const request = {
+    namespace: 'system.auth.database',
+    key: 'max_connections',
+    value: 50,
+    description: undefined,
+    actor: 'op@example.com',
+  };
+  const current = {
+    id: 'entry-1',
+    namespace: 'system.auth.database',
+    key: 'max_connections',
+    value: 25,
+    version: 3,
+    description: 'pool size',
+    createdBy: 'admin@example.com',
+    updatedBy: 'admin@example.com',
+    createdAt: new Date('2026-01-01T00:00:00Z'),
+    updatedAt: new Date('2026-01-02T00:00:00Z'),
+  };
+
+  it('creates version 1 from version 0 when absent', () => {
+    const plan = decidePut(undefined, { ...request, expectedVersion: 0 }, now, newId);
+    expect(plan.kind).toBe('insert');
+    if (plan.kind !== 'insert') return;
+    expect(plan.entry).toMatchObject({ version: 1, value: 50, description: '', createdBy: 'op@example.com' });
+    expect(plan.change).toMatchObject({
+      configEntryId: plan.entry.id,
+      changeType: 'CREATED',
+      oldValue: null,
+      newValue: 50,
+      oldVersion: 0,
+      newVersion: 1,
+      changedAt: now,
+    });
+  });
+
+  it('updates the matching version to version + 1, keeping creation data and description', () => {
+    const plan = decidePut(current, { ...request, expectedVersion: 3 }, now, newId);
+    expect(plan.kind).toBe('update');
+    if (plan.kind !== 'update') return;
+    expect(plan.expectedVersion).toBe(3);
+    expect(plan.next).toEqual({
+      ...current,
+      value: 50,
+      version: 4,
+      updatedBy: 'op@example.com',
+      updatedAt: now,
+    });
+    expect(plan.change).toMatchObject({
+      changeType: 'UPDATED',
+      oldValue: 25,
+      newValue: 50,
+      oldVersion: 3,
+      newVersion: 4,
+    });
+  });
+
+  it('replaces the description when one is given', () => {
+    const plan = decidePut(current, { ...request, expectedVersion: 3, description: '' }, now, newId);
+    expect(plan.kind === 'update' && plan.next.description).toBe('');
+  });
+
+  it('logs a deletion with the removed value and version 0 after', () => {
+    expect(deletionChange(current, 'c-1', 'admin@example.com', now)).toEqual({
+      id: 'c-1',
+      configEntryId: 'entry-1',
+      namespace: current.namespace,
+      key: current.key,
+      oldValue: 25,
+      newValue: null,
+      oldVersion: 3,
+      newVersion: 0,
+      changeType: 'DELETED',
+      changedBy: 'admin@example.com',
+      changedAt: now,
+    });
+  });
+});
