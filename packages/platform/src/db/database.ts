@@ -1,0 +1,61 @@
+import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import { toAppError } from './errors.js';
+
+export interface DatabaseOptions {
+  url: string;
+  /** Pool size. Session-bound helpers (leader lease, LISTEN) use their own connections on top. */
+  max: number;
+  /** Close pooled connections idle this long (default 30 s). */
+  idleTimeoutSec?: number;
+  /** Give up connecting after this long (default 5 s) so a dead database fails fast as `unavailable`. */
+  connectTimeoutSec?: number;
+  applicationName?: string;
+}
+
+export interface Database {
+  /** The postgres.js pool, for raw SQL and LISTEN/NOTIFY. */
+  sql: postgres.Sql;
+  /** drizzle over the same pool. */
+  db: PostgresJsDatabase;
+  /**
+   * A new single-connection client with the same settings that is never idle- or
+   * lifetime-closed: for session state such as advisory locks. The caller ends it.
+   */
+  dedicatedConnection(): postgres.Sql;
+  /** Round trip to the server; throws AppError('unavailable') when it cannot be reached. */
+  ping(): Promise<void>;
+  /** Waits up to 5 s for running queries, then closes every connection. */
+  close(): Promise<void>;
+}
+
+export function createDatabase(options: DatabaseOptions): Database {
+  const base: postgres.Options<Record<string, postgres.PostgresType>> = {
+    connect_timeout: options.connectTimeoutSec ?? 5,
+    connection: { application_name: options.applicationName ?? 'k1s0' },
+    // NOTICEs ("schema already exists, skipping" …) are not application events.
+    onnotice: () => {},
+  };
+  const sql = postgres(options.url, {
+    ...base,
+    max: options.max,
+    idle_timeout: options.idleTimeoutSec ?? 30,
+  });
+  const db = drizzle({ client: sql });
+  return {
+    sql,
+    db,
+    dedicatedConnection: () =>
+      postgres(options.url, { ...base, max: 1, idle_timeout: 0, max_lifetime: null }),
+    async ping() {
+      try {
+        await sql`select 1`;
+      } catch (error) {
+        throw toAppError(error);
+      }
+    },
+    async close() {
+      await sql.end({ timeout: 5 });
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export * from './leader-election.js';
+export * from './leader-lease.js';

@@ -1,0 +1,32 @@
+import { sql } from 'drizzle-orm';
+import { getTableConfig } from 'drizzle-orm/pg-core';
+import type { Tx } from '../db/transaction.js';
+import type { OutboxTable } from './outbox-table.js';
+import type { OutboxMessage } from './publisher.js';
+
+/** The LISTEN/NOTIFY channel announcing new rows of `table`: `<schema>_outbox`. */
+export function outboxChannel(table: OutboxTable): string {
+  const { schema, name } = getTableConfig(table);
+  return `${schema ?? 'public'}_${name}`;
+}
+
+/**
+ * Adds messages to the outbox inside the caller's transaction, and notifies the relay; the
+ * notification is delivered on commit only, so a rolled-back change publishes nothing.
+ * Call it after the writes the messages describe: rows are published in insertion (id)
+ * order, and writing last means a transaction that waited on another's row locks also gets
+ * the later ids.
+ */
+export async function enqueueOutbox(
+  tx: Tx,
+  table: OutboxTable,
+  messages: OutboxMessage | readonly OutboxMessage[],
+  channel: string = outboxChannel(table),
+): Promise<void> {
+  const rows = Array.isArray(messages) ? messages : [messages as OutboxMessage];
+  if (rows.length === 0) return;
+  await tx
+    .insert(table)
+    .values(rows.map(({ topic, key, value, headers }) => ({ topic, key, value, headers })));
+  await tx.execute(sql`select pg_notify(${channel}, '')`);
+}

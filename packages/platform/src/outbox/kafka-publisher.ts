@@ -1,0 +1,51 @@
+import { ProduceAcks, Producer } from '@platformatic/kafka';
+import type { OutboxMessage, Publisher } from './publisher.js';
+
+export interface KafkaPublisherOptions {
+  brokers: string[];
+  clientId: string;
+}
+
+/**
+ * Publisher on an idempotent Kafka producer (acks=all): a batch resolves once every
+ * partition leader and its in-sync replicas have it, and broker-side retries cannot
+ * duplicate or reorder within a partition. Topics are never auto-created (SPEC §6: they
+ * are provisioned by the platform).
+ */
+export function createKafkaPublisher(options: KafkaPublisherOptions): Publisher {
+  const producer = new Producer({
+    clientId: options.clientId,
+    bootstrapBrokers: options.brokers,
+    idempotent: true,
+    acks: ProduceAcks.ALL,
+    // InitProducerId for a fresh idempotent producer: "no current id/epoch".
+    producerId: -1n,
+    producerEpoch: -1,
+    // Bounded, so a dead broker fails the batch and the relay backs off (idempotent producers
+    // otherwise retry forever).
+    retries: 5,
+    retryDelay: 500,
+    autocreateTopics: false,
+  });
+  return {
+    async publish(messages: OutboxMessage[]) {
+      if (messages.length === 0) return;
+      await producer.send({
+        messages: messages.map((message) => ({
+          topic: message.topic,
+          key: Buffer.from(message.key),
+          value: Buffer.from(message.value.buffer, message.value.byteOffset, message.value.byteLength),
+          headers: Object.fromEntries(
+            Object.entries(message.headers).map(([name, value]) => [name, Buffer.from(value)]),
+          ),
+        })),
+      });
+    },
+    async ping() {
+      await producer.listApis();
+    },
+    async close() {
+      await producer.close();
+    },
+  };
+}
