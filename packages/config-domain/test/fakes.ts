@@ -140,6 +140,11 @@ export class InMemoryConfigStore implements ConfigRepository, ConfigWriter, Chan
     }
   }
 
+  /** A feed delivering a change again (e.g. after a reconnect). */
+  redeliver(change: ConfigChange): void {
+    for (const listener of [...this.listeners]) listener.onChange(change);
+  }
+
   /** The feed broke (e.g. LISTEN connection lost). */
   breakFeed(error: unknown): void {
     for (const listener of [...this.listeners]) listener.onError(error);
