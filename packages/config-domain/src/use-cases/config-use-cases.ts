@@ -51,6 +51,6 @@ export function createConfigUseCases(deps: ConfigDomainDeps): ConfigUseCases {
     getServiceConfig: new GetServiceConfig(deps),
     getConfigHistory: new GetConfigHistory(deps),
     rollbackConfig: new RollbackConfig(deps),
-    watchConfig: new WatchConfig({ ...deps, ...(deps.watch === undefined ? {} : { options: deps.watch }) }),
+    watchConfig: new WatchConfig({ ...deps, options: deps.watch }),
   };
 }
