@@ -5,6 +5,16 @@ import { errors } from '../src/errors/index.js';
 import { createServiceRuntime, parseInput, type ServiceRuntime } from '../src/http/index.js';
 import { createLogger, createMetrics } from '../src/observability/index.js';
 
+interface Envelope {
+  error: {
+    code: string;
+    message: string;
+    request_id: string;
+    details: Array<{ field: string; message: string }>;
+  };
+}
+const errorOf = async (res: Response) => ((await res.json()) as Envelope).error;
+
 const codes = {
   prefix: 'SYS_TEST_',
   validation: 'VALIDATION_FAILED',
@@ -80,16 +90,16 @@ describe('service runtime', () => {
       });
     const malformed = await put('{"count":');
     expect(malformed.status).toBe(400);
-    expect((await malformed.json()).error.code).toBe('SYS_TEST_VALIDATION_FAILED');
+    expect((await errorOf(malformed)).code).toBe('SYS_TEST_VALIDATION_FAILED');
     const wrongType = await put('{"count":"x"}');
     expect(wrongType.status).toBe(400);
-    expect((await wrongType.json()).error.details[0].field).toBe('count');
+    expect((await errorOf(wrongType)).details[0]?.field).toBe('count');
     const tooBig = await put(JSON.stringify({ count: 1, pad: 'x'.repeat(4096) }));
     expect(tooBig.status).toBe(413);
-    expect((await tooBig.json()).error.code).toBe('SYS_TEST_PAYLOAD_TOO_LARGE');
+    expect((await errorOf(tooBig)).code).toBe('SYS_TEST_PAYLOAD_TOO_LARGE');
     const unknown = await fetch(`${base}/api/v1/nowhere`);
     expect(unknown.status).toBe(404);
-    expect((await unknown.json()).error.code).toBe('SYS_TEST_NOT_FOUND');
+    expect((await errorOf(unknown)).code).toBe('SYS_TEST_NOT_FOUND');
     expect((await put('{"count":3}')).status).toBe(200);
   });
 

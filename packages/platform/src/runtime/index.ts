@@ -1,0 +1,2 @@
+export * from './boot.js';
+export * from './repo-root.js';
