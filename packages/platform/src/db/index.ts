@@ -2,3 +2,4 @@ export * from './database.js';
 export * from './errors.js';
 export * from './migrate.js';
 export * from './transaction.js';
+export * from './ordered-log.js';

@@ -1,0 +1,72 @@
+import { sql } from 'drizzle-orm';
+import type { Tx } from './transaction.js';
+
+/**
+ * A log that readers can follow by position without ever skipping a row that commits late.
+ *
+ * Positions come from a sequence, and sequences hand out numbers in call order, not commit
+ * order: a transaction holding position 10 may commit after one holding 11. Readers therefore
+ * only read rows whose writing transaction is below the oldest transaction still running
+ * (`tx_id < pg_snapshot_xmin(pg_current_snapshot())`): every row below that horizon is final.
+ *
+ * That alone guarantees no skip when readers order and checkpoint by (tx_id, position). To also
+ * make positions themselves increase in that order, writers draw their positions through
+ * `<schema>.<function>(n)`, which takes the transaction id and the positions together under a
+ * short session lock (released before it returns, not held until commit). It must be the
+ * transaction's first write, so that no earlier write has already fixed its transaction id.
+ * Then tx_id order == position order, and a reader may checkpoint on the position alone.
+ */
+export interface OrderedLogSpec {
+  schema: string;
+  /** Function created by the migration, e.g. `allocate_positions`. */
+  functionName: string;
+  /** Sequence that numbers the log, e.g. `event_store.events_sequence_seq`. */
+  sequence: string;
+  /** Advisory lock key for the allocation critical section; unique per log. */
+  lockKey: number;
+}
+
+/** SQL of the allocation function, pasted into a drizzle-kit custom migration. */
+export function orderedLogFunctionSql(spec: OrderedLogSpec): string {
+  return `CREATE OR REPLACE FUNCTION "${spec.schema}"."${spec.functionName}"(n integer)
+RETURNS TABLE (tx_id xid8, seq bigint)
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF pg_current_xact_id_if_assigned() IS NOT NULL THEN
+    RAISE EXCEPTION '${spec.functionName} must be the first write of its transaction';
+  END IF;
+  PERFORM pg_advisory_lock(${spec.lockKey});
+  BEGIN
+    RETURN QUERY SELECT pg_current_xact_id(), nextval('${spec.sequence}') FROM generate_series(1, n);
+  EXCEPTION WHEN OTHERS THEN
+    PERFORM pg_advisory_unlock(${spec.lockKey});
+    RAISE;
+  END;
+  PERFORM pg_advisory_unlock(${spec.lockKey});
+END
+$$;`;
+}
+
+export interface AllocatedPositions {
+  txId: string;
+  positions: bigint[];
+}
+
+/** Draws `count` increasing positions for this transaction (see OrderedLogSpec). */
+export async function allocatePositions(
+  tx: Tx,
+  spec: Pick<OrderedLogSpec, 'schema' | 'functionName'>,
+  count: number,
+): Promise<AllocatedPositions> {
+  const rows = await tx.execute<{ tx_id: string; seq: string }>(
+    sql`select tx_id::text as tx_id, seq::text as seq from ${sql.identifier(spec.schema)}.${sql.identifier(spec.functionName)}(${count}::int) order by seq`,
+  );
+  const first = rows[0];
+  if (!first) throw new Error('position allocation returned no rows');
+  return { txId: first.tx_id, positions: rows.map((r) => BigInt(r.seq)) };
+}
+
+/** Predicate on a row's `tx_id` column: true when its transaction can no longer change. */
+export function belowSafeHorizon(txIdColumn: ReturnType<typeof sql.identifier> | ReturnType<typeof sql.raw>) {
+  return sql`${txIdColumn} < pg_snapshot_xmin(pg_current_snapshot())`;
+}

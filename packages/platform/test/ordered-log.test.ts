@@ -1,0 +1,95 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  allocatePositions,
+  belowSafeHorizon,
+  createDatabase,
+  type Database,
+  orderedLogFunctionSql,
+  withTransaction,
+} from '../src/db/index.js';
+import { createTestDatabase, type TestDatabase } from '../src/testing/index.js';
+
+const spec = {
+  schema: 'log_test',
+  functionName: 'allocate_positions',
+  sequence: 'log_test.rows_seq',
+  lockKey: 4242,
+};
+let testDb: TestDatabase;
+let database: Database;
+
+beforeAll(async () => {
+  testDb = await createTestDatabase();
+  database = createDatabase({ url: testDb.url, max: 6 });
+  await database.sql.unsafe(`
+    create schema log_test;
+    create sequence log_test.rows_seq;
+    create table log_test.rows (seq bigint primary key, tx_id xid8 not null, label text not null);
+    ${orderedLogFunctionSql(spec)}
+  `);
+});
+
+afterAll(async () => {
+  await database.close();
+  await testDb.drop();
+});
+
+async function append(label: string, hold?: Promise<void>): Promise<bigint> {
+  return withTransaction(database, async (tx) => {
+    const { txId, positions } = await allocatePositions(tx, spec, 1);
+    const position = positions[0]!;
+    await tx.execute(sql`insert into log_test.rows values (${position}, ${txId}::xid8, ${label})`);
+    await hold;
+    return position;
+  });
+}
+
+async function readSafe(): Promise<string[]> {
+  const rows = await database.db.execute<{ label: string }>(
+    sql`select label from log_test.rows where ${belowSafeHorizon(sql.raw('tx_id'))} order by seq`,
+  );
+  return rows.map((r) => r.label);
+}
+
+describe('ordered log', () => {
+  it('hides a later commit until an earlier position commits, then returns both in order', async () => {
+    let releaseA!: () => void;
+    const holdA = new Promise<void>((resolve) => {
+      releaseA = resolve;
+    });
+    const a = append('A', holdA);
+    // Let A allocate its position before B starts.
+    await new Promise((r) => setTimeout(r, 100));
+    const posB = await append('B');
+    expect(await readSafe()).toEqual([]);
+    releaseA();
+    const posA = await a;
+    expect(posA).toBeLessThan(posB);
+    expect(await readSafe()).toEqual(['A', 'B']);
+  });
+
+  it('refuses to allocate after the transaction already wrote', async () => {
+    await expect(
+      withTransaction(database, async (tx) => {
+        await tx.execute(sql`insert into log_test.rows values (-1, pg_current_xact_id(), 'early')`);
+        await allocatePositions(tx, spec, 1);
+      }),
+    ).rejects.toMatchObject({ cause: { message: expect.stringMatching(/first write/) } });
+    // The session lock was not taken, so another writer still proceeds.
+    await append('C');
+    expect(await readSafe()).toContain('C');
+  });
+
+  it('keeps tx order equal to position order under 16 concurrent writers', async () => {
+    await Promise.all(
+      Array.from({ length: 16 }, (_, i) => Promise.all([append(`w${i}a`), append(`w${i}b`)])),
+    );
+    const rows = await database.db.execute<{ tx: string }>(
+      sql`select tx_id::text as tx from log_test.rows where label like 'w%' order by seq`,
+    );
+    const txIds = rows.map((r) => BigInt(r.tx));
+    expect(txIds).toEqual([...txIds].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)));
+    expect(rows).toHaveLength(32);
+  });
+});
