@@ -4,3 +4,7 @@ export * from './http/index.js';
 export * from './observability/index.js';
 export * from './auth/index.js';
 export * from './runtime/index.js';
+export * from './db/index.js';
+export * from './embedded/index.js';
+export * from './outbox/index.js';
+export * from './leader/index.js';
