@@ -2,12 +2,12 @@ import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
 import { type AppError, grpcCodeOf } from '../errors/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { ErrorCodes } from './error-envelope.js';
-import { toAppError } from './error-envelope.js';
+import { classifyError } from './error-envelope.js';
 
 /** The gRPC face of the one error model: AppError kinds become status codes, internals never leak. */
 export function toConnectError(error: unknown, codes: ErrorCodes, logger?: Logger): ConnectError {
   if (error instanceof ConnectError) return error;
-  const appError: AppError = toAppError(error, codes);
+  const appError: AppError = classifyError(error, codes);
   if (appError.kind === 'internal') logger?.error({ err: error }, 'rpc failed');
   const metadata = new Headers({ 'x-error-code': `${codes.prefix}${appError.code}` });
   const err = new ConnectError(appError.message, grpcCodeOf[appError.kind] as Code, metadata);

@@ -1,3 +1,4 @@
+import { toAppError as databaseErrorToAppError } from '../db/errors.js';
 import { AppError, type ErrorDetail, httpStatusOf, isAppError } from '../errors/index.js';
 
 /** SPEC §4: `{"error":{"code","message","request_id","details":[{"field","message"}]}}`. */
@@ -23,8 +24,12 @@ interface FastifyLikeError {
   validationContext?: string;
 }
 
-/** Turns anything thrown while handling a request into an AppError (never leaking internals). */
-export function toAppError(error: unknown, codes: ErrorCodes): AppError {
+/**
+ * Turns anything thrown while handling a request into an AppError (never leaking internals):
+ * request-parsing failures by status, everything else through the database mapper, so an
+ * unreachable database answers 503 wherever it surfaces.
+ */
+export function classifyError(error: unknown, codes: ErrorCodes): AppError {
   if (isAppError(error)) return error;
   const e = (typeof error === 'object' && error !== null ? error : {}) as FastifyLikeError;
   if (e.validation) {

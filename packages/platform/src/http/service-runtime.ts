@@ -12,7 +12,7 @@ import { AppError } from '../errors/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { HttpMetrics } from '../observability/metrics.js';
 import { errorInterceptor } from './connect-errors.js';
-import { type ErrorCodes, envelope, statusOf, toAppError } from './error-envelope.js';
+import { classifyError, type ErrorCodes, envelope, statusOf } from './error-envelope.js';
 import { requestIdFor } from './request-id.js';
 
 /** A readiness check throws (or rejects) when its dependency is not usable. */
@@ -161,7 +161,7 @@ function instrument(app: FastifyInstance, options: ServiceOptions): void {
     metrics.duration.observe(labels, reply.elapsedTime / 1000);
   });
   app.setErrorHandler((error: FastifyError | Error, request, reply) => {
-    const appError = toAppError(error, codes);
+    const appError = classifyError(error, codes);
     if (appError.kind === 'internal' || appError.kind === 'unavailable') {
       logger.error({ err: error, request_id: request.id }, 'request failed');
     }
