@@ -10,7 +10,7 @@ import {
   stringDeserializer,
   stringSerializer,
 } from '@platformatic/kafka';
-import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { ensureKafkaMockBuilt, kafkaForTests, startKafkaMock } from '../src/testing/kafka-mock.js';
 
 // Keys and headers are text, values raw bytes: the shape the outbox relay sends (protobuf/JSON bodies).
@@ -123,6 +123,25 @@ describe('Kafka mock broker', () => {
     const offsets = received.map((m) => m.offset);
     expect(offsets).toEqual([...offsets].sort((a, b) => (a < b ? -1 : 1)));
     expect(offsets[0]).toBe(result.offsets?.[0]?.offset);
+  }, 20_000);
+
+  it('uses the cluster in KAFKA_BROKERS instead of starting a mock, and leaves it running', async () => {
+    const topic = 'kafka-mock-test.external';
+    const external = await startKafkaMock({ topics: [topic], partitions: 1 });
+    onTestFinished(() => external.stop());
+    vi.stubEnv('KAFKA_BROKERS', ` ${external.brokers} `);
+    onTestFinished(() => vi.unstubAllEnvs());
+
+    const kafka = await kafkaForTests([topic]);
+    expect(kafka.bootstrapBrokers).toEqual([external.brokers]);
+    await kafka.stop();
+
+    const producer = newProducer(kafka.bootstrapBrokers);
+    await expect(
+      producer.send({ messages: [{ topic, value: Buffer.from('still up') }] }),
+    ).resolves.toMatchObject({
+      offsets: [{ topic, offset: 0n }],
+    });
   }, 20_000);
 
   it('lets an idempotent producer deliver again once a broker comes back on the same port', async () => {
