@@ -36,7 +36,8 @@ static uint16_t fixed_port; /* 0 = let the kernel pick */
  * librdkafka has no option for the mock listener's port: it always binds
  * 127.0.0.1:0. The linker redirects its bind() calls here so --port can
  * substitute a fixed port, letting a test restart the broker at the same
- * address its clients already know. The mock binds nothing else.
+ * address its clients already know. Only port-0 binds are rewritten: the
+ * mock's re-bind when a broker is set down already carries the port.
  */
 int __real_bind(int fd, const struct sockaddr *addr, socklen_t len);
 int __wrap_bind(int fd, const struct sockaddr *addr, socklen_t len) {
