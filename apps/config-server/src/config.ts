@@ -1,0 +1,50 @@
+import { durationMs, platformConfigSchema } from '@k1s0/platform';
+import { z } from 'zod';
+
+/** The topic of design 001 ("イベントと Kafka トピックの対応"). */
+export const DEFAULT_CHANGED_TOPIC = 'k1s0.system.config.changed.v1';
+
+const kafkaSchema = platformConfigSchema.shape.kafka.unwrap().extend({
+  topic_changed: z.string().min(1).default(DEFAULT_CHANGED_TOPIC),
+});
+
+/** `config_server:` section of config.yaml (design 000 "config.yaml", plus value/watch limits). */
+const configServerSection = z
+  .object({
+    cache: z
+      .object({
+        ttl: durationMs.default(60_000),
+        max_entries: z.coerce.number().int().min(1).default(10_000),
+      })
+      .default({ ttl: 60_000, max_entries: 10_000 }),
+    namespace: z
+      .object({
+        allowed_tiers: z.array(z.string().regex(/^[a-z0-9_-]+$/)).min(1).default(['system', 'business', 'service']),
+        max_depth: z.coerce.number().int().min(2).max(16).default(4),
+      })
+      .default({ allowed_tiers: ['system', 'business', 'service'], max_depth: 4 }),
+    value: z
+      .object({ max_bytes: z.coerce.number().int().min(1).default(64 * 1024) })
+      .default({ max_bytes: 64 * 1024 }),
+    watch: z
+      .object({
+        /** Change-log rows older than this are pruned (0 = keep forever). */
+        retention_days: z.coerce.number().int().min(0).default(365),
+        /** Safety poll of the change feed, for notifications lost while LISTEN reconnects. */
+        poll_interval: durationMs.default(1_000),
+      })
+      .default({ retention_days: 365, poll_interval: 1_000 }),
+  })
+  .default({
+    cache: { ttl: 60_000, max_entries: 10_000 },
+    namespace: { allowed_tiers: ['system', 'business', 'service'], max_depth: 4 },
+    value: { max_bytes: 64 * 1024 },
+    watch: { retention_days: 365, poll_interval: 1_000 },
+  });
+
+export const configServerConfigSchema = platformConfigSchema.extend({
+  kafka: kafkaSchema.default({ brokers: [], topic_changed: DEFAULT_CHANGED_TOPIC }),
+  config_server: configServerSection,
+});
+
+export type ConfigServerConfig = z.infer<typeof configServerConfigSchema>;
