@@ -4,5 +4,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: ['packages/*/vitest.config.ts', 'apps/*/vitest.config.ts'],
+    // One PostgreSQL for the whole run; projects inherit the root's provided URL.
+    globalSetup: ['packages/platform/src/testing/global-setup.ts'],
   },
 });

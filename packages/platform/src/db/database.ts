@@ -25,8 +25,8 @@ export interface Database {
   dedicatedConnection(): postgres.Sql;
   /** Round trip to the server; throws AppError('unavailable') when it cannot be reached. */
   ping(): Promise<void>;
-  /** Waits up to 5 s for running queries, then closes every connection. */
-  close(): Promise<void>;
+  /** Waits up to `timeoutSec` (default 5) for running queries, then closes every connection. */
+  close(timeoutSec?: number): Promise<void>;
 }
 
 export function createDatabase(options: DatabaseOptions): Database {
@@ -54,8 +54,8 @@ export function createDatabase(options: DatabaseOptions): Database {
         throw toAppError(error);
       }
     },
-    async close() {
-      await sql.end({ timeout: 5 });
+    async close(timeoutSec = 5) {
+      await sql.end({ timeout: timeoutSec });
     },
   };
 }

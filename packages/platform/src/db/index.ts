@@ -1,5 +1,5 @@
 export * from './database.js';
 export * from './errors.js';
 export * from './migrate.js';
-export * from './transaction.js';
 export * from './ordered-log.js';
+export * from './transaction.js';

@@ -45,10 +45,11 @@ export interface OutboxRelay {
 
 /** Rejects as soon as `signal` aborts, without waiting for `work` (which is left to finish alone). */
 function unlessAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    // Always observed, so a late failure of abandoned work is not an unhandled rejection.
     work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }
