@@ -1,0 +1,96 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  customType,
+  index,
+  integer,
+  jsonb,
+  pgSchema,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+/** PostgreSQL `xid8` (full 64-bit transaction id), carried as text: the ordered-log reader compares it in SQL only. */
+const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => 'xid8' });
+
+export const eventStoreSchema = pgSchema('event_store');
+
+export const eventStreams = eventStoreSchema.table('event_streams', {
+  id: text('id').primaryKey(),
+  aggregateType: text('aggregate_type').notNull(),
+  currentVersion: bigint('current_version', { mode: 'number' }).notNull().default(0),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * Append-only (triggers in the custom migration). `sequence` is drawn with `tx_id` through the
+ * ordered-log allocator (see ./ordered-log.ts); the identity default only serves manual inserts.
+ */
+export const events = eventStoreSchema.table(
+  'events',
+  {
+    sequence: bigint('sequence', { mode: 'bigint' })
+      .primaryKey()
+      .generatedByDefaultAsIdentity({ name: 'events_sequence_seq' }),
+    txId: xid8('tx_id').notNull(),
+    streamId: text('stream_id')
+      .notNull()
+      .references(() => eventStreams.id),
+    eventId: uuid('event_id').notNull(),
+    version: bigint('version', { mode: 'number' }).notNull(),
+    eventType: text('event_type').notNull(),
+    payload: jsonb('payload').notNull(),
+    metadata: jsonb('metadata').notNull().default({}),
+    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull().defaultNow(),
+    storedAt: timestamp('stored_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    unique('events_stream_version_key').on(t.streamId, t.version),
+    unique('events_stream_event_id_key').on(t.streamId, t.eventId),
+    // Global readers filter on the safe horizon; (sequence) is the PK, this covers event_type replays.
+    index('idx_events_event_type_sequence').on(t.eventType, t.sequence),
+  ],
+);
+
+export const snapshots = eventStoreSchema.table(
+  'snapshots',
+  {
+    id: text('id').primaryKey(),
+    streamId: text('stream_id')
+      .notNull()
+      .references(() => eventStreams.id),
+    snapshotVersion: bigint('snapshot_version', { mode: 'number' }).notNull(),
+    aggregateType: text('aggregate_type').notNull(),
+    state: jsonb('state').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('idx_snapshots_stream_id').on(t.streamId, t.snapshotVersion.desc(), t.createdAt.desc())],
+);
+
+/** Audit trail of DeleteStream: who removed which stream and how much went with it. */
+export const streamDeletions = eventStoreSchema.table(
+  'stream_deletions',
+  {
+    id: bigint('id', { mode: 'bigint' }).primaryKey().generatedAlwaysAsIdentity(),
+    streamId: text('stream_id').notNull(),
+    aggregateType: text('aggregate_type').notNull(),
+    lastVersion: bigint('last_version', { mode: 'number' }).notNull(),
+    deletedEvents: integer('deleted_events').notNull(),
+    deletedSnapshots: integer('deleted_snapshots').notNull(),
+    deletedBy: text('deleted_by').notNull(),
+    deletedAt: timestamp('deleted_at', { withTimezone: true }).notNull().default(sql`now()`),
+  },
+  (t) => [index('idx_stream_deletions_stream_id').on(t.streamId)],
+);
+
+/** Durable position of a global-log consumer (the Kafka relay): the last sequence it handed off. */
+export const relayCheckpoints = eventStoreSchema.table('relay_checkpoints', {
+  name: text('name').primaryKey(),
+  lastSequence: bigint('last_sequence', { mode: 'bigint' }).notNull(),
+  /** Transaction id of that event, for diagnosis; null when the event is gone (stream deleted). */
+  lastTxId: xid8('last_tx_id'),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
