@@ -1,4 +1,5 @@
-CREATE SCHEMA "event_store";
+-- IF NOT EXISTS: the migrator creates the schema first for its bookkeeping table.
+CREATE SCHEMA IF NOT EXISTS "event_store";
 --> statement-breakpoint
 CREATE TABLE "event_store"."event_streams" (
 	"id" text PRIMARY KEY NOT NULL,

@@ -1,0 +1,52 @@
+import type { Snapshot, StoredEvent } from '@k1s0/eventstore-domain';
+
+/** Timestamps as spec 002 writes them: UTC with milliseconds and an explicit offset, `2026-02-23T10:00:00.000+00:00`. */
+export function formatTimestamp(date: Date): string {
+  return date.toISOString().replace(/Z$/, '+00:00');
+}
+
+/**
+ * A sequence as a JSON number (spec 002 shows numbers). Sequences stay far below 2^53 in practice;
+ * the gRPC API carries them as uint64 without loss.
+ */
+export function sequenceNumber(sequence: bigint): number {
+  return Number(sequence);
+}
+
+/** The event object of spec 002's REST bodies (plus `event_id`, an extension). */
+export function eventJson(event: StoredEvent) {
+  return {
+    stream_id: event.streamId,
+    sequence: sequenceNumber(event.sequence),
+    event_id: event.eventId,
+    event_type: event.eventType,
+    version: event.version,
+    payload: event.payload,
+    metadata: event.metadata,
+    occurred_at: formatTimestamp(event.occurredAt),
+    stored_at: formatTimestamp(event.storedAt),
+  };
+}
+
+/** POST …/snapshots 201 body (spec 002). */
+export function createdSnapshotJson(snapshot: Snapshot) {
+  return {
+    id: snapshot.id,
+    stream_id: snapshot.streamId,
+    snapshot_version: snapshot.snapshotVersion,
+    aggregate_type: snapshot.aggregateType,
+    created_at: formatTimestamp(snapshot.createdAt),
+  };
+}
+
+/** GET …/snapshots/latest body (spec 002). */
+export function snapshotJson(snapshot: Snapshot) {
+  return {
+    id: snapshot.id,
+    stream_id: snapshot.streamId,
+    snapshot_version: snapshot.snapshotVersion,
+    aggregate_type: snapshot.aggregateType,
+    state: snapshot.state,
+    created_at: formatTimestamp(snapshot.createdAt),
+  };
+}
