@@ -1,4 +1,4 @@
-import { ProduceAcks, Producer } from '@platformatic/kafka';
+import { ProduceAcks, Producer, stringSerializer } from '@platformatic/kafka';
 import type { OutboxMessage, Publisher } from './publisher.js';
 
 export interface KafkaPublisherOptions {
@@ -13,7 +13,8 @@ export interface KafkaPublisherOptions {
  * are provisioned by the platform).
  */
 export function createKafkaPublisher(options: KafkaPublisherOptions): Publisher {
-  const producer = new Producer({
+  // Keys and headers are text; values are already-encoded bytes (protobuf / JSON).
+  const producer = new Producer<string, Buffer, string, string>({
     clientId: options.clientId,
     bootstrapBrokers: options.brokers,
     idempotent: true,
@@ -26,6 +27,7 @@ export function createKafkaPublisher(options: KafkaPublisherOptions): Publisher 
     retries: 5,
     retryDelay: 500,
     autocreateTopics: false,
+    serializers: { key: stringSerializer, headerKey: stringSerializer, headerValue: stringSerializer },
   });
   return {
     async publish(messages: OutboxMessage[]) {
@@ -33,11 +35,9 @@ export function createKafkaPublisher(options: KafkaPublisherOptions): Publisher 
       await producer.send({
         messages: messages.map((message) => ({
           topic: message.topic,
-          key: Buffer.from(message.key),
+          key: message.key,
           value: Buffer.from(message.value.buffer, message.value.byteOffset, message.value.byteLength),
-          headers: Object.fromEntries(
-            Object.entries(message.headers).map(([name, value]) => [name, Buffer.from(value)]),
-          ),
+          headers: message.headers,
         })),
       });
     },
