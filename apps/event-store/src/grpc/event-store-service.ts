@@ -1,0 +1,125 @@
+import type { ConnectRouter, HandlerContext } from '@connectrpc/connect';
+import { Violations } from '@k1s0/eventstore-domain';
+import { principalFromContext, type RoleRequirement } from '@k1s0/platform';
+import { EventStoreService } from '@k1s0/proto';
+import type { EventStoreUseCases } from '../use-cases.js';
+import {
+  newEventsFromProto,
+  parseJsonBytes,
+  snapshotToProto,
+  storedEventToProto,
+  toNumber,
+  unlessZero,
+} from './proto-mapping.js';
+
+/** SPEC §3 role matrix per RPC; anything not listed (a future RPC) needs sys_admin until decided. */
+const ROLE_BY_METHOD: Record<string, RoleRequirement> = {
+  ReadEvents: 'sys_auditor',
+  ReadEventBySequence: 'sys_auditor',
+  ReadAll: 'sys_auditor',
+  SubscribeAll: 'sys_auditor',
+  GetLatestSnapshot: 'sys_auditor',
+  AppendEvents: 'sys_operator',
+  CreateSnapshot: 'sys_operator',
+  DeleteStream: 'sys_admin',
+};
+
+export function eventStoreRoleFor(serviceTypeName: string, methodName: string): RoleRequirement {
+  if (serviceTypeName !== EventStoreService.typeName) return 'sys_admin';
+  return ROLE_BY_METHOD[methodName] ?? 'sys_admin';
+}
+
+/** EventStoreService over Connect/gRPC: protocol translation only; the rules live in the use cases. */
+export function eventStoreGrpcRoutes(useCases: EventStoreUseCases, shutdownSignal: AbortSignal) {
+  return (router: ConnectRouter): void => {
+    router.service(EventStoreService, {
+      async appendEvents(req) {
+        const violations = new Violations();
+        const events = newEventsFromProto(violations, req.events);
+        violations.throwIfAny();
+        const result = await useCases.appendEvents({
+          streamId: req.streamId,
+          expectedVersion: toNumber(req.expectedVersion),
+          aggregateType: req.aggregateType,
+          events,
+        });
+        return {
+          streamId: result.streamId,
+          events: result.events.map(storedEventToProto),
+          currentVersion: BigInt(result.currentVersion),
+        };
+      },
+
+      async readEvents(req) {
+        const result = await useCases.readEvents({
+          streamId: req.streamId,
+          fromVersion: unlessZero(req.fromVersion),
+          toVersion: req.toVersion === undefined ? undefined : toNumber(req.toVersion),
+          page: unlessZero(req.page),
+          pageSize: unlessZero(req.pageSize),
+        });
+        return {
+          streamId: result.streamId,
+          events: result.events.map(storedEventToProto),
+          currentVersion: BigInt(result.currentVersion),
+          totalCount: BigInt(result.pagination.totalCount),
+          hasNext: result.pagination.hasNext,
+        };
+      },
+
+      async readEventBySequence(req) {
+        const event = await useCases.readEventBySequence({ streamId: req.streamId, sequence: req.sequence });
+        return { event: storedEventToProto(event) };
+      },
+
+      async createSnapshot(req) {
+        const violations = new Violations();
+        const state = parseJsonBytes(violations, 'state_json', req.stateJson);
+        violations.throwIfAny();
+        const snapshot = await useCases.createSnapshot({
+          streamId: req.streamId,
+          snapshotVersion: toNumber(req.snapshotVersion),
+          // proto3 cannot tell "" from unset: empty means the stream's aggregate type.
+          aggregateType: req.aggregateType === '' ? undefined : req.aggregateType,
+          state,
+        });
+        const { stateJson: _state, aggregateType: _type, ...created } = snapshotToProto(snapshot);
+        return created;
+      },
+
+      async getLatestSnapshot(req) {
+        return { snapshot: snapshotToProto(await useCases.getLatestSnapshot({ streamId: req.streamId })) };
+      },
+
+      async deleteStream(req, ctx: HandlerContext) {
+        const result = await useCases.deleteStream({
+          streamId: req.streamId,
+          actor: principalFromContext(ctx).actor,
+        });
+        return { success: true, message: result.message };
+      },
+
+      async readAll(req) {
+        const batch = await useCases.readAll({
+          fromSequence: req.fromSequence,
+          limit: unlessZero(req.limit),
+          eventTypes: req.eventTypes,
+        });
+        return { events: batch.events.map(storedEventToProto), nextSequence: batch.nextSequence };
+      },
+
+      async *subscribeAll(req, ctx: HandlerContext) {
+        // Ends normally when the client goes away or the server shuts down; the listener is removed.
+        const signal = AbortSignal.any([ctx.signal, shutdownSignal]);
+        const events = useCases.subscribeAll({
+          fromSequence: req.fromSequence,
+          eventTypes: req.eventTypes,
+          signal,
+        });
+        for await (const event of events) {
+          yield { event: storedEventToProto(event) };
+        }
+      },
+    });
+  };
+}

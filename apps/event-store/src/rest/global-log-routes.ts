@@ -1,0 +1,23 @@
+import type { FastifyInstance } from 'fastify';
+import type { EventStoreUseCases } from '../use-cases.js';
+import { eventJson, sequenceNumber } from '../wire-format.js';
+import { parseRequest, readAllQuery } from './request-schemas.js';
+
+/**
+ * `GET /api/v1/events?from_sequence=&limit=&event_type=` — event replay over the global log
+ * (SPEC §6). Body: `{events: [...], next_sequence}`; pass `next_sequence` as the next
+ * `from_sequence`. An empty `events` means "nothing more yet", not the end.
+ */
+export function globalLogRoutes(useCases: EventStoreUseCases) {
+  return async (app: FastifyInstance): Promise<void> => {
+    app.get('/api/v1/events', { preHandler: app.requireAuth('sys_auditor') }, async (request) => {
+      const query = parseRequest(readAllQuery, request.query, 'query');
+      const batch = await useCases.readAll({
+        fromSequence: query.from_sequence,
+        limit: query.limit,
+        eventTypes: query.event_type,
+      });
+      return { events: batch.events.map(eventJson), next_sequence: sequenceNumber(batch.nextSequence) };
+    });
+  };
+}

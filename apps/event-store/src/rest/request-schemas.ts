@@ -1,0 +1,71 @@
+import type { EventMetadata, JsonValue } from '@k1s0/eventstore-domain';
+import { parseInput } from '@k1s0/platform';
+import { z } from 'zod';
+import { eventStoreErrorCodes } from '../error-codes.js';
+
+/**
+ * Edge validation of REST input: JSON types and integer syntax only. Ranges and business rules
+ * (expected_version sentinels, page bounds, UUIDs, stream ids) are the domain's, so REST and gRPC
+ * report them identically.
+ */
+export function parseRequest<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  fallbackField: string,
+): z.infer<S> {
+  return parseInput(schema, input, eventStoreErrorCodes, fallbackField);
+}
+
+const json = z.json() as unknown as z.ZodType<JsonValue>;
+
+/** A query/path integer: decimal digits with an optional minus sign. */
+const integerText = z.string().regex(/^-?\d+$/, 'must be an integer');
+export const integerParam = integerText.transform(Number);
+export const bigintParam = integerText.transform((text) => BigInt(text));
+
+export const streamParams = z.object({ stream_id: z.string() });
+export const eventParams = z.object({ stream_id: z.string(), sequence: bigintParam });
+
+export const appendBody = z.object({
+  events: z.array(
+    z.object({
+      event_id: z.string().optional(),
+      event_type: z.string(),
+      payload: json,
+      metadata: z
+        .record(z.string(), json)
+        .optional()
+        .transform((metadata) => metadata as EventMetadata | undefined),
+      occurred_at: z.iso
+        .datetime({ offset: true, message: 'must be an RFC 3339 timestamp' })
+        .transform((text) => new Date(text))
+        .optional(),
+    }),
+  ),
+  expected_version: z.number().int(),
+  aggregate_type: z.string().optional(),
+});
+
+export const readEventsQuery = z.object({
+  from_version: integerParam.optional(),
+  to_version: integerParam.optional(),
+  event_type: z.string().optional(),
+  page: integerParam.optional(),
+  page_size: integerParam.optional(),
+});
+
+export const readAllQuery = z.object({
+  from_sequence: bigintParam.optional(),
+  limit: integerParam.optional(),
+  /** Repeat the parameter for several types. */
+  event_type: z
+    .union([z.string(), z.array(z.string())])
+    .optional()
+    .transform((types) => (types === undefined ? undefined : Array.isArray(types) ? types : [types])),
+});
+
+export const createSnapshotBody = z.object({
+  snapshot_version: z.number().int(),
+  aggregate_type: z.string().optional(),
+  state: json,
+});
