@@ -1,3 +1,5 @@
+import type { ConfigValue } from '@k1s0/config-domain';
+import { type OrderedLogSpec, outboxTable } from '@k1s0/platform';
 import { sql } from 'drizzle-orm';
 import {
   bigint,
@@ -13,8 +15,6 @@ import {
   uuid,
   varchar,
 } from 'drizzle-orm/pg-core';
-import type { ConfigValue } from '@k1s0/config-domain';
-import { type OrderedLogSpec, outboxTable } from '@k1s0/platform';
 
 /** Everything the config server stores lives in this schema (migrations bookkeeping included). */
 export const configServerSchema = pgSchema('config_server');

@@ -1,0 +1,128 @@
+import {
+  DEV_DEFAULT_SECRET,
+  devTokenClaims,
+  type RunningService,
+  signDevToken,
+  startService,
+} from '@k1s0/platform';
+import { createTestDatabase, type TestDatabase } from '@k1s0/platform/testing';
+import type { ConfigServerConfig } from '../../src/config.js';
+import { configServerDefinition } from '../../src/service.js';
+
+export type ConfigServer = RunningService<ConfigServerConfig>;
+
+/** Starts the real app on free ports against `url`; extra env overrides (e.g. APP_ENV). */
+export function startConfigServer(url: string, env: Record<string, string> = {}): Promise<ConfigServer> {
+  return startService(configServerDefinition, {
+    ...process.env,
+    DATABASE_URL: url,
+    PORT: '0',
+    GRPC_PORT: '0',
+    LOG_LEVEL: 'silent',
+    KAFKA_BROKERS: '',
+    ...env,
+  });
+}
+
+/** One fresh database and one running app on it. */
+export async function startWithDatabase(env?: Record<string, string>) {
+  const testDb: TestDatabase = await createTestDatabase();
+  const server = await startConfigServer(testDb.url, env);
+  return {
+    testDb,
+    server,
+    async stop() {
+      await server.stop();
+      await testDb.drop();
+    },
+  };
+}
+
+export type Role = 'sys_admin' | 'sys_operator' | 'sys_auditor';
+
+/** Bearer token for `role` (none = a valid token without system roles). */
+export function tokenFor(role?: Role, email = `${role ?? 'nobody'}@example.com`): string {
+  return signDevToken(devTokenClaims({ roles: role ? [role] : [], email }), DEV_DEFAULT_SECRET);
+}
+
+export const tokens = {
+  admin: tokenFor('sys_admin'),
+  operator: tokenFor('sys_operator'),
+  auditor: tokenFor('sys_auditor'),
+  none: tokenFor(),
+};
+
+export interface EntryBody {
+  id: string;
+  namespace: string;
+  key: string;
+  value: unknown;
+  version: number;
+  description: string;
+  created_by: string;
+  updated_by: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string; request_id: string; details: { field: string; message: string }[] };
+}
+
+export interface JsonResponse<T> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** fetch against the app's REST port; `body` is JSON-encoded unless it is a string. */
+export async function call<T = Record<string, unknown>>(
+  server: ConfigServer,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<JsonResponse<T>> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  let body: string | undefined;
+  if (options.body !== undefined) {
+    headers['content-type'] ??= 'application/json';
+    body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+  }
+  const response = await fetch(`http://127.0.0.1:${server.restPort}${path}`, { method, headers, body });
+  const text = await response.text();
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: (text === '' ? undefined : JSON.parse(text)) as T,
+  };
+}
+
+/** Creates (version 0) or updates a key through REST as sys_operator. */
+export async function put(server: ConfigServer, namespace: string, key: string, value: unknown, version = 0) {
+  return call<EntryBody>(server, 'PUT', `/api/v1/config/${namespace}/${key}`, {
+    token: tokens.operator,
+    body: { value, version },
+  });
+}
+
+/** Value of a Prometheus sample line `name{labels} value`, or undefined. */
+export async function metricValue(
+  server: ConfigServer,
+  name: string,
+  labels = '',
+): Promise<number | undefined> {
+  const text = await (await fetch(`http://127.0.0.1:${server.restPort}/metrics`)).text();
+  const prefix = labels === '' ? `${name} ` : `${name}{${labels}} `;
+  const line = text.split('\n').find((l) => l.startsWith(prefix));
+  return line === undefined ? undefined : Number(line.slice(prefix.length));
+}
+
+/** Polls `check` until it returns true or `timeoutMs` passes. */
+export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
