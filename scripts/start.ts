@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureEmbeddedPostgres, type EmbeddedPostgres } from '@k1s0/platform';
+import { type EmbeddedPostgres, ensureEmbeddedPostgres } from '@k1s0/platform';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const services = [
@@ -31,7 +31,11 @@ async function main(): Promise<void> {
   let embedded: EmbeddedPostgres | undefined;
   const env = { ...process.env };
   if (!env.DATABASE_URL) {
-    embedded = await ensureEmbeddedPostgres({ dataDir: join(root, '.data/postgres'), port: 54329, database: 'k1s0' });
+    embedded = await ensureEmbeddedPostgres({
+      dataDir: join(root, '.data/postgres'),
+      port: 54329,
+      database: 'k1s0',
+    });
     env.DATABASE_URL = embedded.url;
     console.error(`k1s0: embedded PostgreSQL on 127.0.0.1:54329 (data in .data/postgres)`);
   }
@@ -68,7 +72,9 @@ async function main(): Promise<void> {
     console.error(
       'k1s0: ready — config-server http://localhost:8080 (gRPC :50051), event-store http://localhost:8099 (gRPC :9090)',
     );
-    console.error('k1s0: mint a token with `./k1s0 token --role sys_admin --email you@example.com`; Ctrl-C stops');
+    console.error(
+      'k1s0: mint a token with `./k1s0 token --role sys_admin --email you@example.com`; Ctrl-C stops',
+    );
   }
 }
 

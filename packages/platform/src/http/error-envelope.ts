@@ -63,11 +63,7 @@ export function classifyError(error: unknown, codes: ErrorCodes): AppError {
         details: [{ field: 'body', message: describeBodyError(e) }],
       });
     default:
-      return new AppError('internal', {
-        code: 'INTERNAL_ERROR',
-        message: 'internal server error',
-        cause: error,
-      });
+      return databaseErrorToAppError(error);
   }
 }
 

@@ -1,2 +1,2 @@
-export * from './postgres.js';
 export * from './kafka-mock.js';
+export * from './postgres.js';
