@@ -1,0 +1,51 @@
+import type { ConfigChange, ConfigEntry, ConfigValue, PageInfo } from '@k1s0/config-domain';
+
+/** RFC 3339 UTC with milliseconds, e.g. `2026-02-15T14:30:00.000Z`. */
+const timestamp = (date: Date) => date.toISOString();
+
+/** Entry JSON of SPEC §5 / design 000. */
+export function entryJson(entry: ConfigEntry) {
+  return {
+    id: entry.id,
+    namespace: entry.namespace,
+    key: entry.key,
+    value: entry.value,
+    version: entry.version,
+    description: entry.description,
+    created_by: entry.createdBy,
+    updated_by: entry.updatedBy,
+    created_at: timestamp(entry.createdAt),
+    updated_at: timestamp(entry.updatedAt),
+  };
+}
+
+export function paginationJson(page: PageInfo) {
+  return {
+    total_count: page.totalCount,
+    page: page.page,
+    page_size: page.pageSize,
+    has_next: page.hasNext,
+  };
+}
+
+/** One change-log row; values absent on that side of the change are `null`. */
+export function changeJson(change: ConfigChange) {
+  return {
+    revision: Number(change.revision),
+    id: change.id,
+    namespace: change.namespace,
+    key: change.key,
+    old_value: change.oldValue,
+    new_value: change.newValue,
+    old_version: change.oldVersion,
+    new_version: change.newVersion,
+    change_type: change.changeType,
+    changed_by: change.changedBy,
+    changed_at: timestamp(change.changedAt),
+  };
+}
+
+/** Service bulk item of design 000: `{namespace, key, value}`. */
+export function serviceEntryJson(entry: ConfigEntry): { namespace: string; key: string; value: ConfigValue } {
+  return { namespace: entry.namespace, key: entry.key, value: entry.value };
+}
