@@ -19,12 +19,21 @@ const configServerSection = z
       .default({ ttl: 60_000, max_entries: 10_000 }),
     namespace: z
       .object({
-        allowed_tiers: z.array(z.string().regex(/^[a-z0-9_-]+$/)).min(1).default(['system', 'business', 'service']),
+        allowed_tiers: z
+          .array(z.string().regex(/^[a-z0-9_-]+$/))
+          .min(1)
+          .default(['system', 'business', 'service']),
         max_depth: z.coerce.number().int().min(2).max(16).default(4),
       })
       .default({ allowed_tiers: ['system', 'business', 'service'], max_depth: 4 }),
     value: z
-      .object({ max_bytes: z.coerce.number().int().min(1).default(64 * 1024) })
+      .object({
+        max_bytes: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .default(64 * 1024),
+      })
       .default({ max_bytes: 64 * 1024 }),
     watch: z
       .object({

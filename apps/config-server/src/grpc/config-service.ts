@@ -1,0 +1,129 @@
+import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
+import type { ConfigUseCases } from '@k1s0/config-domain';
+import {
+  Gauge,
+  principalFromContext,
+  type Registry,
+  type RpcRoleRequirement,
+  requestIdFor,
+} from '@k1s0/platform';
+import type { ConfigService } from '@k1s0/proto';
+import { runUseCase } from '../use-case-runner.js';
+import {
+  changeEventMessage,
+  entryMessage,
+  flattenedConfigs,
+  paginationMessage,
+  parseJsonBytes,
+  unlessEmpty,
+  unlessZero,
+} from './messages.js';
+
+/** SPEC §3 role matrix for the RPCs; anything unknown demands the strongest role. */
+export function configRpcRole(_service: string, method: string): RpcRoleRequirement {
+  switch (method) {
+    case 'GetConfig':
+    case 'ListConfigs':
+      return 'sys_auditor';
+    case 'UpdateConfig':
+      return 'sys_operator';
+    case 'DeleteConfig':
+      return 'sys_admin';
+    case 'GetServiceConfig':
+    case 'WatchConfig':
+      return 'authenticated';
+    default:
+      return 'sys_admin';
+  }
+}
+
+export interface ConfigServiceOptions {
+  useCases: ConfigUseCases;
+  /** Aborted on shutdown: open WatchConfig streams end cleanly. */
+  shutdownSignal: AbortSignal;
+  metrics?: { registry: Registry; prefix: string };
+}
+
+const requestIdOf = (ctx: HandlerContext) =>
+  requestIdFor({ headers: { 'x-request-id': ctx.requestHeader.get('x-request-id') ?? undefined } });
+
+/** Connect/gRPC ConfigService (design 001): thin translation onto the same use cases as REST. */
+export function configServiceImpl(options: ConfigServiceOptions): ServiceImpl<typeof ConfigService> {
+  const { useCases, shutdownSignal } = options;
+  const openStreams = options.metrics
+    ? new Gauge({
+        name: `${options.metrics.prefix}_watch_streams_open`,
+        help: 'WatchConfig streams currently open on this instance',
+        registers: [options.metrics.registry],
+      })
+    : undefined;
+  const run = <T>(ctx: HandlerContext, name: string, fn: () => Promise<T>) =>
+    runUseCase(name, requestIdOf(ctx), fn);
+
+  return {
+    async getConfig(req, ctx) {
+      const entry = await run(ctx, 'GetConfig', () =>
+        useCases.getConfig.execute({ namespace: req.namespace, key: req.key }),
+      );
+      return { entry: entryMessage(entry) };
+    },
+
+    async listConfigs(req, ctx) {
+      const result = await run(ctx, 'ListConfigs', () =>
+        useCases.listConfigs.execute({
+          namespace: req.namespace,
+          page: unlessZero(req.pagination?.page ?? 0),
+          pageSize: unlessZero(req.pagination?.pageSize ?? 0),
+          search: unlessEmpty(req.search),
+        }),
+      );
+      return { entries: result.entries.map(entryMessage), pagination: paginationMessage(result.pagination) };
+    },
+
+    async updateConfig(req, ctx) {
+      // `updated_by` in the request is ignored: the actor is the token's (SPEC §3).
+      const actor = principalFromContext(ctx).actor;
+      const result = await run(ctx, 'UpdateConfig', async () =>
+        useCases.updateConfig.execute({
+          namespace: req.namespace,
+          key: req.key,
+          value: parseJsonBytes(req.value),
+          version: req.version,
+          description: unlessEmpty(req.description),
+          actor,
+        }),
+      );
+      return { entry: entryMessage(result.entry) };
+    },
+
+    async deleteConfig(req, ctx) {
+      const actor = principalFromContext(ctx).actor;
+      await run(ctx, 'DeleteConfig', () =>
+        useCases.deleteConfig.execute({ namespace: req.namespace, key: req.key, actor }),
+      );
+      return { success: true };
+    },
+
+    async getServiceConfig(req, ctx) {
+      const result = await run(ctx, 'GetServiceConfig', () =>
+        useCases.getServiceConfig.execute({ serviceName: req.serviceName, environment: req.environment }),
+      );
+      return { configs: flattenedConfigs(result.entries) };
+    },
+
+    async *watchConfig(req, ctx) {
+      const signal = AbortSignal.any([ctx.signal, shutdownSignal]);
+      openStreams?.inc();
+      try {
+        const changes = useCases.watchConfig.execute({
+          namespaces: req.namespaces,
+          fromRevision: req.fromRevision,
+          signal,
+        });
+        for await (const change of changes) yield changeEventMessage(change);
+      } finally {
+        openStreams?.dec();
+      }
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import {
+  createKafkaPublisher,
+  createOutboxRelay,
+  type Database,
+  type Logger,
+  type ReadinessCheck,
+  type Registry,
+} from '@k1s0/platform';
+import { configOutbox } from '../persistence/schema.js';
+
+export interface ConfigOutboxRelayOptions {
+  database: Database;
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+  registry: Registry;
+}
+
+export interface ConfigOutboxRelay {
+  start(): void;
+  stop(): Promise<void>;
+  readiness: ReadinessCheck;
+}
+
+/**
+ * Relays ConfigChangedEvent rows from the outbox to Kafka (one active replica, at least once, in
+ * outbox order, so per-namespace commit order holds). Only built when brokers are configured;
+ * otherwise events wait in the outbox (SPEC §2).
+ */
+export function createConfigOutboxRelay(options: ConfigOutboxRelayOptions): ConfigOutboxRelay {
+  const publisher = createKafkaPublisher({ brokers: options.brokers, clientId: options.clientId });
+  const relay = createOutboxRelay({
+    database: options.database,
+    table: configOutbox,
+    publisher,
+    logger: options.logger,
+    leaderLockKey: 'config_server.outbox_relay',
+    metrics: options.registry,
+  });
+  return {
+    start: () => relay.start(),
+    async stop() {
+      await relay.stop();
+      await publisher.close();
+    },
+    readiness: async () => {
+      await publisher.ping?.();
+    },
+  };
+}

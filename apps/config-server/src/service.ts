@@ -1,0 +1,99 @@
+import { fileURLToPath } from 'node:url';
+import { configRules, createConfigUseCases, randomUuids, systemClock } from '@k1s0/config-domain';
+import type { AppParts, Kernel, ServiceDefinition } from '@k1s0/platform';
+import { ConfigService } from '@k1s0/proto';
+import { LruConfigCache } from './cache/lru-config-cache.js';
+import { type ConfigServerConfig, configServerConfigSchema } from './config.js';
+import { configErrorCodes } from './error-codes.js';
+import { PostgresChangeFeed } from './feed/postgres-change-feed.js';
+import { configRpcRole, configServiceImpl } from './grpc/config-service.js';
+import { startChangeLogRetention } from './persistence/change-log-retention.js';
+import { PostgresChangeLogRepository } from './persistence/postgres-change-log-repository.js';
+import { PostgresConfigRepository } from './persistence/postgres-config-repository.js';
+import { PostgresConfigWriter } from './persistence/postgres-config-writer.js';
+import { createConfigOutboxRelay } from './relay/config-outbox-relay.js';
+import { configRoutes } from './rest/config-routes.js';
+
+export const METRICS_PREFIX = 'config_server';
+
+/** Wires the adapters, the use cases (shared by REST and gRPC), the change feed and the relay. */
+function build(kernel: Kernel<ConfigServerConfig>): AppParts {
+  const { config, database, logger, shutdownSignal } = kernel;
+  const metrics = { registry: kernel.metrics.registry, prefix: METRICS_PREFIX };
+  const section = config.config_server;
+  const rules = configRules({
+    allowedTiers: section.namespace.allowed_tiers,
+    maxDepth: section.namespace.max_depth,
+    maxValueBytes: section.value.max_bytes,
+  });
+  const cache = new LruConfigCache({
+    maxEntries: section.cache.max_entries,
+    ttlMs: section.cache.ttl,
+    metrics,
+  });
+  const changeLog = new PostgresChangeLogRepository(database);
+  const feed = new PostgresChangeFeed({
+    database,
+    changeLog,
+    cache,
+    logger,
+    pollIntervalMs: section.watch.poll_interval,
+    metrics,
+  });
+  const useCases = createConfigUseCases({
+    repository: new PostgresConfigRepository(database),
+    writer: new PostgresConfigWriter(database, { topic: config.kafka.topic_changed }),
+    changeLog,
+    cache,
+    feed,
+    clock: systemClock,
+    ids: randomUuids,
+    rules,
+    appEnv: config.app.environment,
+  });
+  const relay =
+    config.kafka.brokers.length > 0
+      ? createConfigOutboxRelay({
+          database,
+          brokers: config.kafka.brokers,
+          clientId: config.kafka.client_id ?? config.app.name,
+          logger,
+          registry: kernel.metrics.registry,
+        })
+      : undefined;
+  // One implementation for both listeners (REST port's Connect and the h2c gRPC port).
+  const rpc = configServiceImpl({ useCases, shutdownSignal, metrics });
+  let retention: { stop(): void } | undefined;
+
+  return {
+    rest: (app) => configRoutes(app, { useCases, rules }),
+    connect: {
+      routes: (router) => router.service(ConfigService, rpc),
+      roleFor: configRpcRole,
+    },
+    readiness: relay ? { kafka: relay.readiness } : {},
+    async start() {
+      await feed.start();
+      retention = startChangeLogRetention({ changeLog, retentionDays: section.watch.retention_days, logger });
+      relay?.start();
+    },
+    async stop() {
+      retention?.stop();
+      await relay?.stop();
+      await feed.stop();
+    },
+  };
+}
+
+export const configServerDefinition: ServiceDefinition<typeof configServerConfigSchema> = {
+  configDir: fileURLToPath(new URL('../config', import.meta.url)),
+  schema: configServerConfigSchema,
+  codes: configErrorCodes,
+  metricsPrefix: METRICS_PREFIX,
+  migrations: {
+    folder: fileURLToPath(new URL('../drizzle', import.meta.url)),
+    schema: 'config_server',
+    table: '__drizzle_migrations',
+  },
+  build,
+};
