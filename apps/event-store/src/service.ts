@@ -1,11 +1,18 @@
 import { fileURLToPath } from 'node:url';
-import type { ServiceDefinition } from '@k1s0/platform';
+import {
+  createKafkaPublisher,
+  type Publisher,
+  type ReadinessCheck,
+  type ServiceDefinition,
+} from '@k1s0/platform';
 import { type EventStoreConfig, eventStoreConfigSchema } from './config.js';
 import { eventStoreErrorCodes } from './error-codes.js';
 import { eventStoreGrpcRoutes, eventStoreRoleFor } from './grpc/event-store-service.js';
 import { createNewEventsSignal } from './persistence/new-events-signal.js';
 import { PostgresEventStore } from './persistence/postgres-event-store.js';
 import { PostgresSnapshotStore } from './persistence/postgres-snapshot-store.js';
+import { createEventRelay, type EventRelay } from './relay/event-relay.js';
+import { createRelayMetrics } from './relay/relay-metrics.js';
 import { eventRoutes } from './rest/event-routes.js';
 import { globalLogRoutes } from './rest/global-log-routes.js';
 import { snapshotRoutes } from './rest/snapshot-routes.js';
@@ -27,41 +34,83 @@ export function limitsOf(config: EventStoreConfig) {
   };
 }
 
-/** The event-store service (spec 002 + SPEC §6): REST and gRPC over the same use cases. */
-export const eventStoreService: EventStoreServiceDefinition = {
-  configDir: `${appDir}config`,
-  schema: eventStoreConfigSchema,
-  codes: eventStoreErrorCodes,
-  metricsPrefix: 'event_store',
-  migrations: { folder: `${appDir}drizzle`, schema: 'event_store', table: '__drizzle_migrations' },
-  build(kernel) {
-    const { config, database, logger } = kernel;
-    const events = new PostgresEventStore(database);
-    const newEvents = createNewEventsSignal(database, logger);
-    const useCases = createUseCases({
-      events,
-      snapshots: new PostgresSnapshotStore(database),
-      newEvents,
-      limits: limitsOf(config),
-      subscribePollIntervalMs: config.event_store.subscribe_poll_interval_ms,
-    });
-    return {
-      async rest(app) {
-        await app.register(eventRoutes(useCases));
-        await app.register(snapshotRoutes(useCases));
-        await app.register(streamRoutes(useCases));
-        await app.register(globalLogRoutes(useCases));
-      },
-      connect: {
-        routes: eventStoreGrpcRoutes(useCases, kernel.shutdownSignal),
-        roleFor: eventStoreRoleFor,
-      },
-      async start() {
-        await newEvents.start();
-      },
-      async stop() {
-        await newEvents.stop();
-      },
-    };
-  },
-};
+export interface EventStoreServiceOptions {
+  /** How the relay reaches Kafka when `kafka.brokers` is set; default: the platform's Kafka publisher. */
+  publisher?: (config: EventStoreConfig) => Publisher;
+}
+
+function kafkaPublisher(config: EventStoreConfig): Publisher {
+  return createKafkaPublisher({
+    brokers: config.kafka.brokers,
+    clientId: config.kafka.client_id ?? config.app.name,
+  });
+}
+
+/** The event-store service (spec 002 + SPEC §6): REST and gRPC over the same use cases, plus the Kafka relay. */
+export function createEventStoreService(options: EventStoreServiceOptions = {}): EventStoreServiceDefinition {
+  return {
+    configDir: `${appDir}config`,
+    schema: eventStoreConfigSchema,
+    codes: eventStoreErrorCodes,
+    metricsPrefix: 'event_store',
+    migrations: { folder: `${appDir}drizzle`, schema: 'event_store', table: '__drizzle_migrations' },
+    build(kernel) {
+      const { config, database, logger } = kernel;
+      const events = new PostgresEventStore(database);
+      const newEvents = createNewEventsSignal(database, logger);
+      const useCases = createUseCases({
+        events,
+        snapshots: new PostgresSnapshotStore(database),
+        newEvents,
+        limits: limitsOf(config),
+        subscribePollIntervalMs: config.event_store.subscribe_poll_interval_ms,
+      });
+      // The relay runs only when Kafka is configured (SPEC §2: without brokers it is off).
+      let relay: EventRelay | undefined;
+      let publisher: Publisher | undefined;
+      const readiness: Record<string, ReadinessCheck> = {};
+      if (config.kafka.brokers.length > 0) {
+        const activePublisher = (options.publisher ?? kafkaPublisher)(config);
+        publisher = activePublisher;
+        relay = createEventRelay({
+          database,
+          events,
+          newEvents,
+          publisher: activePublisher,
+          topic: config.kafka.topic_published,
+          logger,
+          metrics: createRelayMetrics(kernel.metrics.registry),
+          batchSize: config.relay.batch_size,
+          pollIntervalMs: config.relay.poll_interval_ms,
+        });
+        readiness.kafka = async () => {
+          await activePublisher.ping?.();
+        };
+      }
+      return {
+        readiness,
+        async rest(app) {
+          await app.register(eventRoutes(useCases));
+          await app.register(snapshotRoutes(useCases));
+          await app.register(streamRoutes(useCases));
+          await app.register(globalLogRoutes(useCases));
+        },
+        connect: {
+          routes: eventStoreGrpcRoutes(useCases, kernel.shutdownSignal),
+          roleFor: eventStoreRoleFor,
+        },
+        async start() {
+          await newEvents.start();
+          relay?.start();
+        },
+        async stop() {
+          await relay?.stop(config.relay.flush_timeout_ms);
+          await newEvents.stop();
+          await publisher?.close();
+        },
+      };
+    },
+  };
+}
+
+export const eventStoreService: EventStoreServiceDefinition = createEventStoreService();
