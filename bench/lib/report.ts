@@ -1,0 +1,127 @@
+import { type LoadResult, unitsPerSec } from './load-result.js';
+
+/** What a workload must reach; every given bound must hold. */
+export interface Target {
+  /** Minimum share of the baseline's throughput (0.5 = 50 %). */
+  minRatio?: number;
+  maxP99Ms?: number;
+  minPerSec?: number;
+  /** Every expected delivery happened (errors = missed deliveries must be 0). */
+  noErrors?: boolean;
+  /** Shown instead of a verdict when there is nothing to pass or fail. */
+  reportOnly?: string;
+}
+
+export interface Row {
+  id: string;
+  title: string;
+  unit: string;
+  isBaseline: boolean;
+  result?: LoadResult;
+  /** Why the workload did not produce a result. */
+  failure?: string;
+  peakRssMiB?: number;
+  /** Busy share of each CPU, and CPU used by processes not started by the bench (% of one CPU). */
+  cpuBusy?: { cpu0: number; cpu1: number; others: number };
+  baseline?: { title: string; perSec: number };
+  target: Target;
+}
+
+export type Verdict = 'PASS' | 'FAIL' | '—';
+
+export function targetText(target: Target): string {
+  const parts: string[] = [];
+  if (target.minRatio !== undefined) parts.push(`≥ ${Math.round(target.minRatio * 100)}% of baseline`);
+  if (target.minPerSec !== undefined) parts.push(`≥ ${formatCount(target.minPerSec)}/s`);
+  if (target.maxP99Ms !== undefined) parts.push(`p99 < ${target.maxP99Ms} ms`);
+  if (target.noErrors) parts.push('all delivered');
+  if (target.reportOnly) parts.push(target.reportOnly);
+  return parts.join(', ') || '—';
+}
+
+export function ratioOf(row: Row): number | undefined {
+  if (!row.result || !row.baseline || row.baseline.perSec <= 0) return undefined;
+  return unitsPerSec(row.result) / row.baseline.perSec;
+}
+
+/** PASS when every bound of the target holds; FAIL otherwise (also when it could not run). */
+export function verdictOf(row: Row): { verdict: Verdict; reasons: string[] } {
+  const { target, result } = row;
+  const bounded =
+    target.minRatio !== undefined ||
+    target.maxP99Ms !== undefined ||
+    target.minPerSec !== undefined ||
+    target.noErrors === true;
+  if (!bounded) return { verdict: '—', reasons: [] };
+  if (!result) return { verdict: 'FAIL', reasons: [row.failure ?? 'did not run'] };
+  const reasons: string[] = [];
+  if (target.minRatio !== undefined) {
+    const ratio = ratioOf(row);
+    if (ratio === undefined) reasons.push('no baseline measured');
+    else if (ratio < target.minRatio) reasons.push(`${pct(ratio)} of baseline < ${pct(target.minRatio)}`);
+  }
+  if (target.minPerSec !== undefined && unitsPerSec(result) < target.minPerSec) {
+    reasons.push(`${formatCount(unitsPerSec(result))}/s < ${formatCount(target.minPerSec)}/s`);
+  }
+  if (target.maxP99Ms !== undefined && !(result.p99Ms !== undefined && result.p99Ms < target.maxP99Ms)) {
+    reasons.push(`p99 ${formatMs(result.p99Ms)} ≥ ${target.maxP99Ms} ms`);
+  }
+  if (target.noErrors && result.errors > 0) reasons.push(`${result.errors} missed`);
+  return { verdict: reasons.length ? 'FAIL' : 'PASS', reasons };
+}
+
+export function formatCount(n: number): string {
+  return n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1);
+}
+
+export function formatMs(ms: number | undefined): string {
+  if (ms === undefined) return '—';
+  return ms < 10 ? `${ms.toFixed(2)} ms` : `${ms.toFixed(1)} ms`;
+}
+
+function pct(ratio: number): string {
+  return `${(ratio * 100).toFixed(0)}%`;
+}
+
+const HEADER = [
+  'workload',
+  'throughput',
+  'p50',
+  'p99',
+  'errors',
+  'peak RSS',
+  'CPU0 / CPU1 busy (others)',
+  'baseline',
+  'baseline throughput',
+  'ratio',
+  'target',
+  'result',
+];
+
+/** The results as one markdown table (baselines in italics). */
+export function renderTable(rows: Row[]): string {
+  const lines = [`| ${HEADER.join(' | ')} |`, `| ${HEADER.map(() => '---').join(' | ')} |`];
+  for (const row of rows) {
+    const r = row.result;
+    const { verdict, reasons } = verdictOf(row);
+    const ratio = ratioOf(row);
+    const cells = [
+      row.isBaseline ? `*${row.title}*` : row.title,
+      r ? `${formatCount(unitsPerSec(r))} ${row.unit}` : `not run: ${row.failure ?? '?'}`,
+      formatMs(r?.p50Ms),
+      formatMs(r?.p99Ms),
+      r ? String(r.errors) : '—',
+      row.peakRssMiB !== undefined ? `${row.peakRssMiB.toFixed(0)} MiB` : '—',
+      row.cpuBusy
+        ? `${row.cpuBusy.cpu0.toFixed(0)}% / ${row.cpuBusy.cpu1.toFixed(0)}% (${row.cpuBusy.others.toFixed(0)}%)`
+        : '—',
+      row.baseline?.title ?? '—',
+      row.baseline ? `${formatCount(row.baseline.perSec)} ${row.unit}` : '—',
+      ratio !== undefined ? pct(ratio) : '—',
+      targetText(row.target),
+      verdict === 'FAIL' ? `**FAIL** (${reasons.join('; ')})` : verdict,
+    ];
+    lines.push(`| ${cells.map((c) => c.replaceAll('|', '\\|')).join(' | ')} |`);
+  }
+  return lines.join('\n');
+}

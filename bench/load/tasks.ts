@@ -1,0 +1,61 @@
+/** The jobs a Node load process (bench/load/main.ts, pinned to the load CPU) can run. */
+interface Timing {
+  warmupMs: number;
+  durationMs: number;
+}
+
+export type LoadTask =
+  | ({ kind: 'raw-insert'; url: string; writers: number; rowsPerTx: number; streamPrefix: string } & Timing)
+  | ({
+      kind: 'raw-read-stream';
+      url: string;
+      streamId: string;
+      pageSize: number;
+      pages: number;
+      concurrency: number;
+    } & Timing)
+  | ({ kind: 'raw-catch-up'; url: string; total: number; batch: number } & Timing)
+  | ({
+      kind: 'grpc-get-config';
+      grpcUrl: string;
+      token: string;
+      namespace: string;
+      key: string;
+      concurrency: number;
+      connections: number;
+    } & Timing)
+  | ({
+      kind: 'grpc-read-stream';
+      grpcUrl: string;
+      token: string;
+      streamId: string;
+      pageSize: number;
+      pages: number;
+      concurrency: number;
+      connections: number;
+    } & Timing)
+  | ({ kind: 'grpc-catch-up'; grpcUrl: string; token: string; total: number } & Timing)
+  | {
+      kind: 'grpc-seed-streams';
+      grpcUrl: string;
+      token: string;
+      streamPrefix: string;
+      streams: number;
+      eventsPerStream: number;
+      eventsPerAppend: number;
+      concurrency: number;
+    }
+  | {
+      kind: 'watch-fan-out';
+      grpcUrl: string;
+      restUrl: string;
+      token: string;
+      namespace: string;
+      key: string;
+      streams: number;
+      connections: number;
+      rounds: number;
+    };
+
+export const TASK_ENV = 'BENCH_LOAD_TASK';
+export const RESULT_PREFIX = 'LOAD_JSON ';

@@ -1,0 +1,114 @@
+import { createHistogram } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConfigService } from '@k1s0/proto';
+import type { LoadResult } from '../lib/load-result.js';
+import { grpcClients } from './grpc-client.js';
+import type { LoadTask } from './tasks.js';
+
+type Task = Extract<LoadTask, { kind: 'watch-fan-out' }>;
+
+/**
+ * Opens `streams` WatchConfig streams on one namespace, then makes `rounds` single PUTs of one key;
+ * for each, the time from sending the PUT until each stream delivered that version.
+ */
+export async function watchFanOut(task: Task): Promise<LoadResult> {
+  const clients = grpcClients(ConfigService, task.grpcUrl, task.token, task.connections);
+  const abort = new AbortController();
+  // Per stream: the highest entry version seen for the key, and when the awaited one arrived.
+  const seen = new Int32Array(task.streams);
+  const arrivedAt = new Float64Array(task.streams);
+  let awaited = { version: Number.POSITIVE_INFINITY, remaining: 0, done: () => {} };
+  const streamErrors: string[] = [];
+
+  const watchers = Array.from({ length: task.streams }, async (_, index) => {
+    try {
+      const stream = clients[index % clients.length]!.watchConfig(
+        { namespaces: [task.namespace] },
+        { signal: abort.signal },
+      );
+      for await (const event of stream) {
+        if (event.key !== task.key) continue;
+        seen[index] = event.newVersion;
+        if (event.newVersion === awaited.version) {
+          arrivedAt[index] = performance.now();
+          if (--awaited.remaining === 0) awaited.done();
+        }
+      }
+    } catch (error) {
+      if (!abort.signal.aborted && streamErrors.length < 3) streamErrors.push(String(error));
+    }
+  });
+
+  let version = await currentVersion(task);
+  const put = async () => {
+    const response = await fetch(`${task.restUrl}/api/v1/config/${task.namespace}/${task.key}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${task.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ value: { refresh_interval_ms: version + 1 }, version }),
+    });
+    if (response.status !== 200 && response.status !== 201) {
+      throw new Error(`PUT answered ${response.status}: ${await response.text()}`);
+    }
+    version++;
+  };
+
+  // Streams open asynchronously and a live watch only sees later changes: PUT until every stream
+  // has seen one change (each then is known to be subscribed).
+  const primeDeadline = performance.now() + 60_000;
+  while (seen.some((v) => v === 0)) {
+    if (performance.now() > primeDeadline) {
+      abort.abort();
+      const open = seen.filter((v) => v !== 0).length;
+      throw new Error(
+        `only ${open}/${task.streams} WatchConfig streams delivered within 60 s: ${streamErrors.join('; ')}`,
+      );
+    }
+    await put();
+    await sleep(500);
+  }
+
+  const histogram = createHistogram();
+  let delivered = 0;
+  let missed = 0;
+  const notes: string[] = [];
+  for (let round = 0; round < task.rounds; round++) {
+    await sleep(200);
+    arrivedAt.fill(0);
+    const allArrived = new Promise<void>((resolve) => {
+      awaited = { version: version + 1, remaining: task.streams, done: resolve };
+    });
+    const sentAt = performance.now();
+    await put();
+    const timedOut = await Promise.race([allArrived.then(() => false), sleep(10_000).then(() => true)]);
+    let got = 0;
+    for (const at of arrivedAt) {
+      if (at === 0) continue;
+      got++;
+      histogram.record(Math.max(1, Math.round((at - sentAt) * 1e6)));
+    }
+    delivered += got;
+    missed += task.streams - got;
+    notes.push(`${got}/${task.streams}${timedOut ? ' (timeout)' : ''}`);
+  }
+  abort.abort();
+  await Promise.all(watchers);
+  return {
+    ops: delivered,
+    units: delivered,
+    elapsedSec: 1,
+    errors: missed,
+    p50Ms: delivered > 0 ? histogram.percentile(50) / 1e6 : undefined,
+    p99Ms: delivered > 0 ? histogram.percentile(99) / 1e6 : undefined,
+    note: `notified per PUT: ${notes.join(', ')}; latency from sending the PUT`,
+    ...(streamErrors.length ? { errorSamples: streamErrors } : {}),
+  };
+}
+
+async function currentVersion(task: Task): Promise<number> {
+  const response = await fetch(`${task.restUrl}/api/v1/config/${task.namespace}/${task.key}`, {
+    headers: { authorization: `Bearer ${task.token}` },
+  });
+  if (response.status === 404) return 0;
+  const body = (await response.json()) as { version?: number };
+  return body.version ?? 0;
+}

@@ -1,0 +1,245 @@
+/**
+ * `pnpm bench`: starts a durable embedded PostgreSQL, a stand-in JWKS issuer and both services
+ * (APP_ENV=prod, RS256 tokens) pinned to CPU 0, drives each workload from CPU 1 (wrk for REST, a
+ * Node Connect client for gRPC, postgres.js for the raw baselines) and writes the table to
+ * bench/results/<timestamp>.md and stdout. Knobs: BENCH_DURATION, BENCH_WARMUP, BENCH_ONLY,
+ * BENCH_PROFILE, BENCH_CATCHUP_EVENTS (see bench/lib/settings.ts and the README).
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BenchPostgres, startBenchPostgres } from './lib/bench-postgres.js';
+import { assertPlacementPossible, cpuBusyMeter, LOAD_CPU, pinProcess } from './lib/cpu.js';
+import { foreignCpuMeter } from './lib/foreign-cpu.js';
+import { freePort } from './lib/free-port.js';
+import { type BenchIssuer, startBenchIssuer } from './lib/jwks-issuer.js';
+import { unitsPerSec } from './lib/load-result.js';
+import { summarizeProfile } from './lib/profile-summary.js';
+import { benchDir, repoRoot } from './lib/repo-root.js';
+import { type Row, renderTable } from './lib/report.js';
+import { describeRun } from './lib/run-info.js';
+import { startServerProcess } from './lib/server-process.js';
+import { readSettings } from './lib/settings.js';
+import { ensureWrk } from './lib/wrk.js';
+import { configWorkloads } from './workloads/config-server.js';
+import { eventWorkloads } from './workloads/event-store.js';
+import type { BenchContext, RunningService, Workload } from './workloads/workload.js';
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+const SERVICES = [
+  { key: 'config', name: 'config-server', entry: 'apps/config-server/src/main.ts' },
+  { key: 'events', name: 'event-store', entry: 'apps/event-store/src/main.ts' },
+] as const;
+
+/** BENCH_ONLY plus the baselines the selected workloads are compared with. */
+function selectWorkloads(all: Workload[], only: Set<string>): Workload[] {
+  if (only.size === 0) return all;
+  const unknown = [...only].filter((id) => !all.some((w) => w.id === id));
+  if (unknown.length)
+    throw new Error(
+      `BENCH_ONLY: unknown workload(s) ${unknown.join(', ')}; known: ${all.map((w) => w.id).join(', ')}`,
+    );
+  const wanted = new Set(only);
+  for (const w of all) if (wanted.has(w.id) && w.baseline) wanted.add(w.baseline);
+  return all.filter((w) => wanted.has(w.id));
+}
+
+async function startServices(
+  pg: BenchPostgres,
+  issuer: BenchIssuer,
+  workDir: string,
+  cpuProfileDir: string | undefined,
+): Promise<{ services: BenchContext['services']; missing: Map<string, string> }> {
+  const services: BenchContext['services'] = {};
+  const missing = new Map<string, string>();
+  for (const spec of SERVICES) {
+    if (!existsSync(join(repoRoot, spec.entry))) {
+      missing.set(spec.key, `${spec.entry} does not exist yet`);
+      continue;
+    }
+    const [port, grpcPort] = [await freePort(), await freePort()];
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      APP_ENV: 'prod',
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: pg.url,
+      PORT: String(port),
+      GRPC_PORT: String(grpcPort),
+      AUTH_JWKS_URL: issuer.jwksUrl,
+      AUTH_ISSUER: issuer.issuer,
+      AUTH_AUDIENCE: issuer.audience,
+    };
+    delete env.AUTH_DEV_SECRET;
+    delete env.KAFKA_BROKERS;
+    try {
+      log(`bench: starting ${spec.name} …`);
+      const process_ = await startServerProcess({
+        name: spec.name,
+        entry: spec.entry,
+        env,
+        readyUrl: `http://127.0.0.1:${port}/readyz`,
+        logFile: join(workDir, `${spec.name}.log`),
+        ...(cpuProfileDir ? { cpuProfileDir } : {}),
+      });
+      services[spec.key] = {
+        process: process_,
+        restUrl: `http://127.0.0.1:${port}`,
+        grpcUrl: `http://127.0.0.1:${grpcPort}`,
+      } satisfies RunningService;
+    } catch (error) {
+      missing.set(spec.key, error instanceof Error ? error.message.split('\n')[0]! : String(error));
+      log(`bench: ${spec.name} did not start: ${String(error)}`);
+    }
+  }
+  return { services, missing };
+}
+
+async function runWorkload(
+  ctx: BenchContext,
+  workload: Workload,
+  missing: Map<string, string>,
+  rows: Row[],
+): Promise<Row> {
+  const row: Row = {
+    id: workload.id,
+    title: workload.title,
+    unit: workload.unit,
+    isBaseline: workload.isBaseline ?? false,
+    target: workload.target,
+  };
+  const baseline = workload.baseline ? rows.find((r) => r.id === workload.baseline) : undefined;
+  if (baseline?.result) row.baseline = { title: baseline.title, perSec: unitsPerSec(baseline.result) };
+  const service = workload.service ? ctx.services[workload.service] : undefined;
+  if (workload.service && !service) {
+    row.failure = missing.get(workload.service) ?? 'service not running';
+    return row;
+  }
+  log(`bench: ${workload.id} — ${workload.title}`);
+  await service?.process.peakRss.reset();
+  const meter = await cpuBusyMeter();
+  const foreign = await foreignCpuMeter();
+  try {
+    const outcome = await workload.run(ctx);
+    row.cpuBusy = { ...(await meter.stop()), others: await foreign.stop() };
+    row.result = outcome.result;
+    row.peakRssMiB = outcome.peakRssMiB ?? (await service?.process.peakRss.readMiB());
+    if (outcome.result.errorSamples?.length) log(`  errors: ${outcome.result.errorSamples.join(' | ')}`);
+    log(
+      `  ${unitsPerSec(outcome.result).toFixed(0)} ${workload.unit}, p99 ${outcome.result.p99Ms?.toFixed(2) ?? '—'} ms, errors ${outcome.result.errors}`,
+    );
+  } catch (error) {
+    row.failure = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+    log(`  failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  }
+  return row;
+}
+
+/** The wrk-is-not-the-bottleneck check: the bare route must go well beyond the service. */
+function generatorCheck(rows: Row[]): string | undefined {
+  const bare = rows.find((r) => r.id === 'baseline-fastify')?.result;
+  const service = rows.find((r) => r.id === 'config-get')?.result;
+  if (!bare || !service) return undefined;
+  const factor = unitsPerSec(bare) / unitsPerSec(service);
+  const verdict =
+    factor >= 1.5
+      ? 'OK — the service, not wrk, is the limit'
+      : 'WARNING — wrk may be limiting the service figure';
+  return `Generator check: wrk on CPU ${LOAD_CPU} drove the bare Fastify route at ${unitsPerSec(bare).toFixed(0)} req/s, ${factor.toFixed(2)}× the config-server's ${unitsPerSec(service).toFixed(0)} req/s with the same connections: ${verdict}.`;
+}
+
+async function main(): Promise<void> {
+  const settings = readSettings();
+  await assertPlacementPossible();
+  const wrk = await ensureWrk(log);
+  await pinProcess(process.pid, LOAD_CPU);
+  const workloads = selectWorkloads([...configWorkloads, ...eventWorkloads], settings.only);
+  const startedAt = new Date();
+  const loadAvg = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
+  const stamp = startedAt
+    .toISOString()
+    .replace(/[:.]/g, '-')
+    .replace(/-\d{3}Z$/, 'Z');
+  const workDir = await mkdtemp(join(tmpdir(), 'k1s0-bench-'));
+  const cpuProfileDir = settings.profile ? join(benchDir, 'results/profiles', stamp) : undefined;
+  if (cpuProfileDir) await mkdir(cpuProfileDir, { recursive: true });
+
+  const cleanups: Array<() => Promise<unknown>> = [];
+  const cleanup = async () => {
+    for (const fn of cleanups.reverse())
+      await fn().catch((e: unknown) => log(`bench: cleanup: ${String(e)}`));
+    cleanups.length = 0;
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => void cleanup().then(() => process.exit(130)));
+  }
+
+  const rows: Row[] = [];
+  let pgInfo: BenchPostgres | undefined;
+  try {
+    log('bench: starting embedded PostgreSQL (durable settings) on CPU 0 …');
+    const pg = await startBenchPostgres();
+    pgInfo = pg;
+    cleanups.push(() => pg.stop());
+    const issuer = await startBenchIssuer();
+    cleanups.push(() => issuer.close());
+    const { services, missing } = await startServices(pg, issuer, workDir, cpuProfileDir);
+    for (const s of Object.values(services)) cleanups.push(() => s.process.stop());
+    const memo = new Map<string, Promise<unknown>>();
+    const ctx: BenchContext = {
+      settings,
+      workDir,
+      pg,
+      token: issuer.mint({ roles: ['sys_admin'], email: 'bench@example.com' }),
+      services,
+      log,
+      once<T>(key: string, make: () => Promise<T>): Promise<T> {
+        if (!memo.has(key)) memo.set(key, make());
+        return memo.get(key) as Promise<T>;
+      },
+    };
+    for (const workload of workloads) rows.push(await runWorkload(ctx, workload, missing, rows));
+  } finally {
+    await cleanup();
+  }
+
+  const info = await describeRun({ startedAt, settings, pg: pgInfo, wrk, loadAvg });
+  const check = generatorCheck(rows);
+  const notes = rows
+    .filter((r) => r.result?.note || r.result?.errorSamples?.length)
+    .map(
+      (r) => `- ${r.id}: ${[r.result?.note, ...(r.result?.errorSamples ?? [])].filter(Boolean).join('; ')}`,
+    );
+  let profiles = '';
+  if (cpuProfileDir) {
+    const files = (await readdir(cpuProfileDir)).filter((f) => f.endsWith('.cpuprofile'));
+    for (const file of files)
+      profiles += `\n### CPU profile: ${file}\n\n${await summarizeProfile(join(cpuProfileDir, file), 25)}\n`;
+  }
+  const report = [
+    `# k1s0 bench — ${startedAt.toISOString()}`,
+    '',
+    info,
+    '',
+    renderTable(rows),
+    '',
+    ...(check ? [check, ''] : []),
+    ...(notes.length ? ['Notes:', ...notes, ''] : []),
+    profiles,
+  ].join('\n');
+  const file = join(benchDir, 'results', `${stamp}.md`);
+  await mkdir(join(benchDir, 'results'), { recursive: true });
+  await writeFile(file, `${report.trimEnd()}\n`);
+  process.stdout.write(`${report.trimEnd()}\n\n`);
+  log(`bench: written to ${file} (service logs in ${workDir})`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    log(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  },
+);

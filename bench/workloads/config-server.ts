@@ -1,0 +1,184 @@
+import { join } from 'node:path';
+import { freePort } from '../lib/free-port.js';
+import { runNodeLoad } from '../lib/node-load.js';
+import { startServerProcess } from '../lib/server-process.js';
+import { measureHttp } from './http-load.js';
+import { type BenchContext, serviceOf, timing, type Workload } from './workload.js';
+
+const READ_NAMESPACE = 'system.bench.read';
+const READ_KEY = 'max_connections';
+const WRITE_NAMESPACE = 'system.bench.write';
+const WATCH_NAMESPACE = 'system.bench.watch';
+const WATCH_KEY = 'refresh_interval_ms';
+
+/** Creates the key the read workloads fetch; returns the exact JSON body the service answers. */
+function readKeyBody(ctx: BenchContext): Promise<string> {
+  return ctx.once('config-read-key', async () => {
+    const { restUrl } = serviceOf(ctx, 'config');
+    const url = `${restUrl}/api/v1/config/${READ_NAMESPACE}/${READ_KEY}`;
+    const headers = { authorization: `Bearer ${ctx.token}`, 'content-type': 'application/json' };
+    const put = await fetch(url, {
+      method: 'PUT',
+      headers,
+      body: JSON.stringify({
+        value: { max: 25, idle_timeout_ms: 30000 },
+        version: 0,
+        description: 'DB pool size',
+      }),
+    });
+    if (put.status !== 201) throw new Error(`seeding ${url} answered ${put.status}: ${await put.text()}`);
+    const get = await fetch(url, { headers });
+    if (get.status !== 200) throw new Error(`GET ${url} answered ${get.status}: ${await get.text()}`);
+    return get.text();
+  });
+}
+
+let runNo = 0;
+
+export const configWorkloads: Workload[] = [
+  {
+    id: 'baseline-fastify',
+    title: 'bare Fastify route, same JSON (64 conns)',
+    unit: 'req/s',
+    isBaseline: true,
+    target: {},
+    async run(ctx) {
+      const body = ctx.services.config
+        ? await readKeyBody(ctx)
+        : JSON.stringify({
+            id: '00000000-0000-0000-0000-000000000000',
+            namespace: READ_NAMESPACE,
+            key: READ_KEY,
+          });
+      const port = await freePort();
+      const server = await startServerProcess({
+        name: 'bare-fastify',
+        entry: 'bench/baselines/bare-fastify.ts',
+        args: [String(port), body],
+        env: { ...process.env, NODE_ENV: 'production' },
+        readyUrl: `http://127.0.0.1:${port}/readyz`,
+        logFile: join(ctx.workDir, 'bare-fastify.log'),
+      });
+      try {
+        const url = `http://127.0.0.1:${port}/api/v1/config/${READ_NAMESPACE}/${READ_KEY}`;
+        const result = await measureHttp(ctx, {
+          url,
+          connections: 64,
+          threads: 1,
+          probe: { method: 'GET', url, expectStatus: [200] },
+        });
+        return { result, peakRssMiB: await server.peakRss.readMiB() };
+      } finally {
+        await server.stop();
+      }
+    },
+  },
+  {
+    id: 'config-get',
+    title: 'config GET one key, REST, cache hit, RS256 JWT verified (64 conns)',
+    unit: 'req/s',
+    service: 'config',
+    baseline: 'baseline-fastify',
+    target: { minRatio: 0.5, maxP99Ms: 5 },
+    async run(ctx) {
+      await readKeyBody(ctx);
+      const url = `${serviceOf(ctx, 'config').restUrl}/api/v1/config/${READ_NAMESPACE}/${READ_KEY}`;
+      return {
+        result: await measureHttp(ctx, {
+          url,
+          connections: 64,
+          threads: 1,
+          probe: { method: 'GET', url, expectStatus: [200] },
+        }),
+      };
+    },
+  },
+  {
+    id: 'config-get-grpc',
+    title: 'config GetConfig, gRPC, cache hit (64 in flight, 4 HTTP/2 conns, Node client)',
+    unit: 'req/s',
+    service: 'config',
+    baseline: 'config-get',
+    target: { reportOnly: 'reported beside REST' },
+    async run(ctx) {
+      await readKeyBody(ctx);
+      const result = await runNodeLoad({
+        kind: 'grpc-get-config',
+        grpcUrl: serviceOf(ctx, 'config').grpcUrl,
+        token: ctx.token,
+        namespace: READ_NAMESPACE,
+        key: READ_KEY,
+        concurrency: 64,
+        connections: 4,
+        ...timing(ctx),
+      });
+      return { result };
+    },
+  },
+  {
+    id: 'baseline-insert-1',
+    title: 'raw durable 1-row INSERT, postgres.js (16 writers)',
+    unit: 'tx/s',
+    isBaseline: true,
+    target: {},
+    async run(ctx) {
+      const result = await runNodeLoad({
+        kind: 'raw-insert',
+        url: ctx.pg.url,
+        writers: 16,
+        rowsPerTx: 1,
+        streamPrefix: `raw1-${++runNo}`,
+        ...timing(ctx),
+      });
+      return { result };
+    },
+  },
+  {
+    id: 'config-put',
+    title: 'config PUT new key, durable: entry + change log + outbox (64 conns)',
+    unit: 'req/s',
+    service: 'config',
+    baseline: 'baseline-insert-1',
+    target: { minRatio: 0.4 },
+    async run(ctx) {
+      const { restUrl } = serviceOf(ctx, 'config');
+      const run = ++runNo;
+      const result = await measureHttp(ctx, {
+        url: restUrl,
+        connections: 64,
+        threads: 1,
+        script: 'config-put-new-key.lua',
+        scriptArgs: (phase) => [WRITE_NAMESPACE, `k${run}${phase === 'warmup' ? 'w' : 'm'}`],
+        probe: {
+          method: 'PUT',
+          url: `${restUrl}/api/v1/config/${WRITE_NAMESPACE}/probe-${run}`,
+          body: JSON.stringify({ value: { max_connections: 25 }, version: 0 }),
+          expectStatus: [201],
+        },
+      });
+      return { result };
+    },
+  },
+  {
+    id: 'config-watch',
+    title: 'WatchConfig: 1,000 open streams, one PUT (5 rounds)',
+    unit: 'notifications',
+    service: 'config',
+    target: { noErrors: true, maxP99Ms: 100 },
+    async run(ctx) {
+      const config = serviceOf(ctx, 'config');
+      const result = await runNodeLoad({
+        kind: 'watch-fan-out',
+        grpcUrl: config.grpcUrl,
+        restUrl: config.restUrl,
+        token: ctx.token,
+        namespace: WATCH_NAMESPACE,
+        key: WATCH_KEY,
+        streams: 1000,
+        connections: 10,
+        rounds: 5,
+      });
+      return { result };
+    },
+  },
+];

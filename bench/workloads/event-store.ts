@@ -1,0 +1,174 @@
+import type { LoadResult } from '../lib/load-result.js';
+import { runNodeLoad } from '../lib/node-load.js';
+import { measureHttp } from './http-load.js';
+import { type BenchContext, serviceOf, timing, type Workload } from './workload.js';
+
+const SEED_PREFIX = 'bench-seed';
+const EVENTS_PER_SEEDED_STREAM = 1000;
+/** The 1,000-event stream the read workloads page through. */
+const READ_STREAM = `${SEED_PREFIX}-0000`;
+const PAGE_SIZE = 200;
+
+/** Seeds the global log through the API: streams of 1,000 events, in appends of 100, 8 at a time. */
+function seed(ctx: BenchContext): Promise<LoadResult> {
+  return ctx.once('event-seed', () =>
+    runNodeLoad({
+      kind: 'grpc-seed-streams',
+      grpcUrl: serviceOf(ctx, 'events').grpcUrl,
+      token: ctx.token,
+      streamPrefix: SEED_PREFIX,
+      streams: Math.ceil(ctx.settings.catchUpEvents / EVENTS_PER_SEEDED_STREAM),
+      eventsPerStream: EVENTS_PER_SEEDED_STREAM,
+      eventsPerAppend: 100,
+      concurrency: 8,
+    }),
+  );
+}
+
+let runNo = 0;
+
+function appendWorkload(eventsPerRequest: number, baseline: string): Workload {
+  return {
+    id: `event-append-${eventsPerRequest}`,
+    title: `event append, ${eventsPerRequest} event${eventsPerRequest > 1 ? 's' : ''}/request, REST, 16 streams, expected_version -2 (16 conns)`,
+    unit: 'events/s',
+    service: 'events',
+    baseline,
+    target: { minRatio: 0.5 },
+    async run(ctx) {
+      const { restUrl } = serviceOf(ctx, 'events');
+      const prefix = `bench-append${eventsPerRequest}-${++runNo}`;
+      const result = await measureHttp(ctx, {
+        url: restUrl,
+        // One wrk thread per connection: lua/event-append.lua gives each thread its own stream.
+        connections: 16,
+        threads: 16,
+        script: 'event-append.lua',
+        scriptArgs: () => [prefix, String(eventsPerRequest)],
+        probe: {
+          method: 'POST',
+          url: `${restUrl}/api/v1/streams/${prefix}-probe/events`,
+          body: JSON.stringify({
+            expected_version: -2,
+            events: [{ event_type: 'OrderPlaced', payload: { total: 1 } }],
+          }),
+          expectStatus: [200, 201],
+        },
+      });
+      return { result: { ...result, units: result.ops * eventsPerRequest } };
+    },
+  };
+}
+
+export const eventWorkloads: Workload[] = [
+  {
+    id: 'event-seed',
+    title: 'seed: global log through AppendEvents (gRPC, 100 events/request, 8 in flight)',
+    unit: 'events/s',
+    service: 'events',
+    target: { reportOnly: 'set-up (not a target)' },
+    async run(ctx) {
+      return { result: await seed(ctx) };
+    },
+  },
+  appendWorkload(1, 'baseline-insert-1'),
+  {
+    id: 'baseline-insert-10',
+    title: 'raw durable 10-row INSERT per transaction, postgres.js (16 writers)',
+    unit: 'events/s',
+    isBaseline: true,
+    target: {},
+    async run(ctx) {
+      const result = await runNodeLoad({
+        kind: 'raw-insert',
+        url: ctx.pg.url,
+        writers: 16,
+        rowsPerTx: 10,
+        streamPrefix: `raw10-${++runNo}`,
+        ...timing(ctx),
+      });
+      return { result };
+    },
+  },
+  appendWorkload(10, 'baseline-insert-10'),
+  {
+    id: 'baseline-read-stream',
+    title: 'raw SELECT of the same 1,000-event stream, 200/page (16 readers)',
+    unit: 'events/s',
+    isBaseline: true,
+    target: {},
+    async run(ctx) {
+      await seed(ctx);
+      const result = await runNodeLoad({
+        kind: 'raw-read-stream',
+        url: ctx.pg.url,
+        streamId: READ_STREAM,
+        pageSize: PAGE_SIZE,
+        pages: EVENTS_PER_SEEDED_STREAM / PAGE_SIZE,
+        concurrency: 16,
+        ...timing(ctx),
+      });
+      return { result };
+    },
+  },
+  {
+    id: 'event-read-stream',
+    title: 'read a 1,000-event stream, gRPC ReadEvents 200/page (16 in flight, 4 conns)',
+    unit: 'events/s',
+    service: 'events',
+    baseline: 'baseline-read-stream',
+    target: { minRatio: 0.4 },
+    async run(ctx) {
+      await seed(ctx);
+      const result = await runNodeLoad({
+        kind: 'grpc-read-stream',
+        grpcUrl: serviceOf(ctx, 'events').grpcUrl,
+        token: ctx.token,
+        streamId: READ_STREAM,
+        pageSize: PAGE_SIZE,
+        pages: EVENTS_PER_SEEDED_STREAM / PAGE_SIZE,
+        concurrency: 16,
+        connections: 4,
+        ...timing(ctx),
+      });
+      return { result };
+    },
+  },
+  {
+    id: 'baseline-catch-up',
+    title: 'raw keyset SELECT loop over the global log (500/batch)',
+    unit: 'events/s',
+    isBaseline: true,
+    target: {},
+    async run(ctx) {
+      await seed(ctx);
+      const result = await runNodeLoad({
+        kind: 'raw-catch-up',
+        url: ctx.pg.url,
+        total: ctx.settings.catchUpEvents,
+        batch: 500,
+        ...timing(ctx),
+      });
+      return { result };
+    },
+  },
+  {
+    id: 'event-catch-up',
+    title: 'global-log catch-up, gRPC SubscribeAll from 0',
+    unit: 'events/s',
+    service: 'events',
+    baseline: 'baseline-catch-up',
+    target: { minPerSec: 50_000 },
+    async run(ctx) {
+      await seed(ctx);
+      const result = await runNodeLoad({
+        kind: 'grpc-catch-up',
+        grpcUrl: serviceOf(ctx, 'events').grpcUrl,
+        token: ctx.token,
+        total: ctx.settings.catchUpEvents,
+        ...timing(ctx),
+      });
+      return { result };
+    },
+  },
+];
