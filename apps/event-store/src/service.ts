@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import {
   createKafkaPublisher,
+  Gauge,
   type Publisher,
   type ReadinessCheck,
   type ServiceDefinition,
@@ -58,6 +59,14 @@ export function createEventStoreService(options: EventStoreServiceOptions = {}):
       const { config, database, logger } = kernel;
       const events = new PostgresEventStore(database);
       const newEvents = createNewEventsSignal(database, logger);
+      new Gauge({
+        name: 'event_store_new_events_listeners',
+        help: 'In-process readers waiting for new events (open SubscribeAll streams, the active relay)',
+        registers: [kernel.metrics.registry],
+        collect() {
+          this.set(newEvents.listenerCount);
+        },
+      });
       const useCases = createUseCases({
         events,
         snapshots: new PostgresSnapshotStore(database),

@@ -1,0 +1,180 @@
+import { Code, ConnectError } from '@connectrpc/connect';
+import type { eventStoreV1 } from '@k1s0/proto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auth, type EventStoreClient, encodeJson, grpcClient } from './support/grpc-client.js';
+import { openAppend } from './support/open-append.js';
+import { type Harness, startHarness } from './support/service-harness.js';
+import { delay, waitFor } from './support/wait-for.js';
+
+let h: Harness;
+let client: EventStoreClient;
+
+beforeAll(async () => {
+  h = await startHarness();
+  client = grpcClient(h.grpcUrl);
+});
+
+afterAll(async () => {
+  await h.stop();
+});
+
+/** A running SubscribeAll consumer collecting events until aborted. */
+function subscribe(target: EventStoreClient, request: Partial<eventStoreV1.SubscribeAllRequest> = {}) {
+  const controller = new AbortController();
+  const received: eventStoreV1.StoredEvent[] = [];
+  const done = (async () => {
+    for await (const message of target.subscribeAll(request, {
+      ...auth('sys_auditor'),
+      signal: controller.signal,
+    })) {
+      if (message.event) received.push(message.event);
+    }
+  })().then(
+    () => 'ended' as const,
+    (error: unknown) =>
+      ConnectError.from(error).code === Code.Canceled ? ('cancelled' as const) : Promise.reject(error),
+  );
+  return { received, done, cancel: () => controller.abort() };
+}
+
+function appendGrpc(streamId: string, count = 1, expectedVersion = -2n) {
+  return client.appendEvents(
+    {
+      streamId,
+      expectedVersion,
+      events: Array.from({ length: count }, (_, i) => ({ eventType: 'Sub', payloadJson: encodeJson({ i }) })),
+    },
+    auth('sys_operator'),
+  );
+}
+
+async function listenerGauge(): Promise<number> {
+  const text = await (await fetch(`${h.baseUrl}/metrics`)).text();
+  const match = /^event_store_new_events_listeners (\d+)/m.exec(text);
+  return Number(match?.[1] ?? Number.NaN);
+}
+
+async function committedSequences(): Promise<bigint[]> {
+  const rows = await h.service.database.sql<
+    { s: string }[]
+  >`select sequence::text as s from event_store.events order by sequence`;
+  return rows.map((r) => BigInt(r.s));
+}
+
+describe('SubscribeAll', () => {
+  it('catches up, then delivers live events, filtered by type; disconnect removes its listener', async () => {
+    await appendGrpc('sub-1', 3);
+    const baseline = await listenerGauge();
+    const sub = subscribe(client, {});
+    await waitFor('catch-up', () => sub.received.length === 3);
+    expect(await listenerGauge()).toBe(baseline + 1);
+    await appendGrpc('sub-1', 2);
+    await waitFor('live events', () => sub.received.length === 5);
+    expect(sub.received.map((e) => e.version)).toEqual([1n, 2n, 3n, 4n, 5n]);
+
+    const filtered = subscribe(client, { eventTypes: ['Other'], fromSequence: sub.received[2]!.sequence });
+    await client.appendEvents(
+      {
+        streamId: 'sub-2',
+        expectedVersion: -2n,
+        events: [{ eventType: 'Other', payloadJson: encodeJson(1) }],
+      },
+      auth('sys_operator'),
+    );
+    await waitFor('filtered event', () => filtered.received.length === 1);
+    expect(filtered.received[0]!.streamId).toBe('sub-2');
+
+    sub.cancel();
+    filtered.cancel();
+    expect(await sub.done).toBe('cancelled');
+    await filtered.done;
+    await waitFor('listeners released', async () => (await listenerGauge()) === baseline, 5000);
+  });
+
+  it('rejects an invalid request with INVALID_ARGUMENT', async () => {
+    const sub = subscribe(client, { eventTypes: [''] });
+    await expect(sub.done).rejects.toMatchObject({ code: Code.InvalidArgument });
+  });
+
+  it('does not deliver B before an earlier uncommitted A; then A before B (and B once after a rollback)', async () => {
+    const start = (await committedSequences()).at(-1)! + 1n;
+    const sub = subscribe(client, { fromSequence: start });
+    const held = await openAppend(h.service.database, 'sub-ooo-a');
+    const b = await appendGrpc('sub-ooo-b');
+    await delay(400);
+    expect(sub.received).toEqual([]);
+    await held.commit();
+    await waitFor('A and B', () => sub.received.length === 2);
+    expect(sub.received.map((e) => e.sequence)).toEqual([held.sequence, b.events[0]!.sequence]);
+
+    const rolled = await openAppend(h.service.database, 'sub-ooo-rolled');
+    const c = await appendGrpc('sub-ooo-c');
+    await delay(300);
+    expect(sub.received).toHaveLength(2);
+    await rolled.rollback();
+    await waitFor('C', () => sub.received.length === 3);
+    await delay(300);
+    expect(sub.received.map((e) => e.sequence)).toEqual([
+      held.sequence,
+      b.events[0]!.sequence,
+      c.events[0]!.sequence,
+    ]);
+    sub.cancel();
+    await sub.done;
+  });
+
+  it('16 concurrent writers for 5 s: every committed event arrives exactly once, in increasing sequence', async () => {
+    const start = (await committedSequences()).at(-1)! + 1n;
+    const sub = subscribe(client, { fromSequence: start });
+    const deadline = Date.now() + 5000;
+    let appends = 0;
+    let conflicts = 0;
+    const writers = Array.from({ length: 16 }, async (_, w) => {
+      let version = 0n;
+      while (Date.now() < deadline) {
+        // Half the writers share two hot streams (contention), half own a stream (optimistic versions).
+        const shared = w % 2 === 0;
+        const stream = shared ? `load-hot-${w % 4}` : `load-own-${w}`;
+        try {
+          const res = await appendGrpc(stream, 1 + (w % 3), shared ? -2n : version);
+          version = res.currentVersion;
+          appends++;
+        } catch (error) {
+          if (ConnectError.from(error).code !== Code.Aborted) throw error;
+          conflicts++;
+        }
+      }
+    });
+    await Promise.all(writers);
+    const committed = (await committedSequences()).filter((s) => s >= start);
+    await waitFor('every committed event', () => sub.received.length >= committed.length, 15_000);
+    await delay(300);
+    const received = sub.received.map((e) => e.sequence);
+    expect(received).toEqual(committed);
+    expect(conflicts).toBe(0);
+    console.info(
+      `[load] 16 writers, 5 s: ${appends} appends, ${committed.length} events (${Math.round(committed.length / 5)}/s), all received once in order`,
+    );
+    sub.cancel();
+    await sub.done;
+  });
+
+  it('ends open streams when the server stops', async () => {
+    const other = await startHarness();
+    try {
+      const otherClient = grpcClient(other.grpcUrl);
+      const sub = subscribe(otherClient, {});
+      await delay(300);
+      const stopped = other.stop();
+      const outcome = await Promise.race([
+        sub.done.catch((error: unknown) => ConnectError.from(error).code),
+        delay(5000).then(() => 'still open'),
+      ]);
+      await stopped;
+      // The stream completes normally (status OK), so clients simply reconnect elsewhere.
+      expect(outcome).toBe('ended');
+    } finally {
+      await other.stop();
+    }
+  });
+});
