@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 /** A running SubscribeAll consumer collecting events until aborted. */
-function subscribe(target: EventStoreClient, request: Partial<eventStoreV1.SubscribeAllRequest> = {}) {
+function subscribe(target: EventStoreClient, request: { fromSequence?: bigint; eventTypes?: string[] } = {}) {
   const controller = new AbortController();
   const received: eventStoreV1.StoredEvent[] = [];
   const done = (async () => {
