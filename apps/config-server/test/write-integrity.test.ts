@@ -45,7 +45,9 @@ describe('concurrent writers', () => {
       });
     }
     const winner = results.find((r) => r.status === 200)!.body as unknown as EntryBody;
-    const final = await call<EntryBody>(ctx.server, 'GET', '/api/v1/config/system.race.section/k', { token: tokens.auditor });
+    const final = await call<EntryBody>(ctx.server, 'GET', '/api/v1/config/system.race.section/k', {
+      token: tokens.auditor,
+    });
     expect(final.body).toMatchObject({ version: 3, value: winner.value });
     expect(await changeLogCount('system.race.section', 'k')).toBe(logsBefore + 1);
   });
@@ -83,9 +85,16 @@ describe('outbox', () => {
       newVersion: 1,
       changeType: 'CREATED',
       changedBy: 'sys_operator@example.com',
-      metadata: { eventType: 'config.changed', source: 'config-server', correlationId: 'req_outbox_1', schemaVersion: 1 },
+      metadata: {
+        eventType: 'config.changed',
+        source: 'config-server',
+        correlationId: 'req_outbox_1',
+        schemaVersion: 1,
+      },
     });
-    expect(event.metadata!.eventId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(event.metadata!.eventId).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
     expect(Number(event.metadata!.timestamp)).toBe(Date.parse(res.body.updated_at));
   });
 });
@@ -100,7 +109,8 @@ describe('a failure between the entry write and the change-log/outbox write', ()
   const armTrigger = () =>
     sql().unsafe(`create trigger fail_change_log before insert on config_server.config_change_logs
       for each row execute function config_server.fail_change_log()`);
-  const disarmTrigger = () => sql().unsafe('drop trigger fail_change_log on config_server.config_change_logs');
+  const disarmTrigger = () =>
+    sql().unsafe('drop trigger fail_change_log on config_server.config_change_logs');
 
   it('leaves no trace: 500 envelope without internals, entry unchanged, no outbox row, cache not poisoned', async () => {
     const path = '/api/v1/config/system.failure.section/k';
@@ -112,7 +122,10 @@ describe('a failure between the entry write and the change-log/outbox write', ()
 
     await armTrigger();
     try {
-      const failed = await call(ctx.server, 'PUT', path, { token: tokens.operator, body: { value: 'after', version: 1 } });
+      const failed = await call(ctx.server, 'PUT', path, {
+        token: tokens.operator,
+        body: { value: 'after', version: 1 },
+      });
       expect(failed.status).toBe(500);
       expect(failed.body).toEqual({
         error: {
@@ -137,10 +150,17 @@ describe('a failure between the entry write and the change-log/outbox write', ()
     expect(absent!.n).toBe(0);
     expect(await outboxCount()).toBe(outboxBefore);
     expect(await changeLogCount('system.failure.section', 'k')).toBe(logsBefore);
-    expect((await call<EntryBody>(ctx.server, 'GET', path, { token: tokens.auditor })).body).toEqual(cached.body);
+    expect((await call<EntryBody>(ctx.server, 'GET', path, { token: tokens.auditor })).body).toEqual(
+      cached.body,
+    );
 
-    const retried = await call<EntryBody>(ctx.server, 'PUT', path, { token: tokens.operator, body: { value: 'after', version: 1 } });
+    const retried = await call<EntryBody>(ctx.server, 'PUT', path, {
+      token: tokens.operator,
+      body: { value: 'after', version: 1 },
+    });
     expect(retried.status).toBe(200);
-    expect((await call<EntryBody>(ctx.server, 'GET', path, { token: tokens.auditor })).body.value).toBe('after');
+    expect((await call<EntryBody>(ctx.server, 'GET', path, { token: tokens.auditor })).body.value).toBe(
+      'after',
+    );
   });
 });
