@@ -221,7 +221,7 @@ describe('event relay', () => {
 });
 
 describe('relay inside the service', () => {
-  it('runs when kafka.brokers is set, reports a kafka readiness check, and flushes on stop', async () => {
+  it('runs when kafka.brokers is set, with a kafka readiness check and relay metrics', async () => {
     const testDb = await createTestDatabase();
     const publisher = new RecordingPublisher();
     const service = await startService(createEventStoreService({ publisher: () => publisher }), {
