@@ -130,3 +130,16 @@ describe('service runtime', () => {
     expect(metrics).toContain('process_cpu_user_seconds_total');
   });
 });
+
+describe('long path parameters', () => {
+  it('routes a 255-character id instead of answering 404', async () => {
+    const id = 'x'.repeat(255);
+    const res = await fetch(`${base}/api/v1/things/${id}`, {
+      method: 'PUT',
+      body: '{"count":1}',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { id: string }).id).toBe(id);
+  });
+});

@@ -83,6 +83,9 @@ export async function createServiceRuntime(options: ServiceOptions): Promise<Ser
   const rest = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     logController: quietRequests(),
+    // Path parameters carry ids up to 255 characters (stream ids, config keys); find-my-way's
+    // default of 100 would answer longer ones with a 404 before any route runs.
+    routerOptions: { maxParamLength: 1024 },
     bodyLimit: config.server.body_limit_bytes,
     genReqId: requestIdFor,
     forceCloseConnections: 'idle',
@@ -113,6 +116,7 @@ export async function createServiceRuntime(options: ServiceOptions): Promise<Ser
 
   const grpc = Fastify({
     http2: true,
+    routerOptions: { maxParamLength: 1024 },
     loggerInstance: logger as FastifyBaseLogger,
     logController: quietRequests(),
     genReqId: requestIdFor,
