@@ -81,6 +81,16 @@ describe('ordered log', () => {
     expect(await readSafe()).toContain('C');
   });
 
+  it('returns several positions in numeric order across a digit boundary (9, 10, …)', async () => {
+    const positions = await withTransaction(database, async (tx) => {
+      const { positions } = await allocatePositions(tx, spec, 12);
+      return positions;
+    });
+    expect(positions).toHaveLength(12);
+    expect(positions).toEqual([...positions].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)));
+    expect(positions.at(-1)! - positions[0]!).toBe(11n);
+  });
+
   it('keeps tx order equal to position order under 16 concurrent writers', async () => {
     await Promise.all(
       Array.from({ length: 16 }, (_, i) => Promise.all([append(`w${i}a`), append(`w${i}b`)])),

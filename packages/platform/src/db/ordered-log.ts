@@ -59,7 +59,8 @@ export async function allocatePositions(
   count: number,
 ): Promise<AllocatedPositions> {
   const rows = await tx.execute<{ tx_id: string; seq: string }>(
-    sql`select tx_id::text as tx_id, seq::text as seq from ${sql.identifier(spec.schema)}.${sql.identifier(spec.functionName)}(${count}::int) order by seq`,
+    // Ordered by the bigint column, not the text alias (as text, '10' sorts before '9').
+    sql`select allocated.tx_id::text as tx_id, allocated.seq::text as seq from ${sql.identifier(spec.schema)}.${sql.identifier(spec.functionName)}(${count}::int) as allocated order by allocated.seq`,
   );
   const first = rows[0];
   if (!first) throw new Error('position allocation returned no rows');
