@@ -1,2 +1,3 @@
+export * from './kafka-consumer.js';
 export * from './kafka-mock.js';
 export * from './postgres.js';

@@ -1,0 +1,96 @@
+/**
+ * A Kafka consumer for tests that records everything published to one topic, so a test can
+ * assert on what a service sent over the wire.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  Consumer,
+  type Message,
+  MessagesStreamFallbackModes,
+  MessagesStreamModes,
+  stringDeserializer,
+} from '@platformatic/kafka';
+
+/** One consumed message: text key and headers (as the outbox publisher sends them), raw value. */
+export interface RecordedMessage {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  key: string;
+  value: Buffer;
+  headers: Record<string, string>;
+}
+
+export interface TopicRecorder {
+  /** Messages in arrival order (per partition, that is offset order). */
+  readonly messages: RecordedMessage[];
+  /** Resolves once `done(messages)` holds; rejects after `timeoutMs` naming `what` and the count so far. */
+  waitUntil(what: string, done: (messages: RecordedMessage[]) => boolean, timeoutMs?: number): Promise<void>;
+  /** Stops consuming; `messages` stays readable. Call it before the broker goes away. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_WAIT_MS = 15_000;
+
+/**
+ * Consumes `topic` from the earliest offset in a fresh consumer group. A restarted broker is a new
+ * connection: record it with a new recorder.
+ */
+export async function recordTopic(bootstrapBrokers: string[], topic: string): Promise<TopicRecorder> {
+  const consumer = new Consumer({
+    clientId: 'k1s0-test-recorder',
+    groupId: `k1s0-test-recorder-${randomUUID()}`,
+    bootstrapBrokers,
+    deserializers: {
+      key: stringDeserializer,
+      headerKey: stringDeserializer,
+      headerValue: stringDeserializer,
+    },
+    // Short fetch waits so a test sees a message soon after it is produced.
+    maxWaitTime: 100,
+  });
+  const stream = await consumer.consume({
+    topics: [topic],
+    mode: MessagesStreamModes.EARLIEST,
+    fallbackMode: MessagesStreamFallbackModes.EARLIEST,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 500,
+  });
+  const messages: RecordedMessage[] = [];
+  const errors: Error[] = [];
+  stream.on('data', (message: Message<string, Buffer, string, string>) => {
+    messages.push({
+      topic: message.topic,
+      partition: message.partition,
+      offset: message.offset,
+      key: message.key,
+      value: message.value,
+      headers: Object.fromEntries(message.headers),
+    });
+  });
+  stream.on('error', (error: Error) => errors.push(error));
+
+  let closed: Promise<void> | undefined;
+  return {
+    messages,
+    async waitUntil(what, done, timeoutMs = DEFAULT_WAIT_MS) {
+      const deadline = Date.now() + timeoutMs;
+      while (!done(messages)) {
+        if (Date.now() > deadline) {
+          const cause = errors.length > 0 ? `; consumer errors: ${errors.map(String).join('; ')}` : '';
+          throw new Error(
+            `timed out after ${timeoutMs} ms waiting for ${what} (${messages.length} messages on ${topic})${cause}`,
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    },
+    close() {
+      closed ??= (async () => {
+        await stream.close().catch(() => undefined);
+        await consumer.close(true).catch(() => undefined);
+      })();
+      return closed;
+    },
+  };
+}
