@@ -1,0 +1,290 @@
+/**
+ * What the event store publishes, read back over the Kafka wire protocol: the relay's messages on
+ * k1s0.system.eventstore.event.published.v1 (spec 002 "Kafka メッセージング設計"), and at-least-once
+ * delivery across a broker outage and a service restart during one.
+ */
+import { randomUUID } from 'node:crypto';
+import { type RunningService, startService } from '@k1s0/platform';
+import {
+  createTestDatabase,
+  ensureKafkaMockBuilt,
+  kafkaForTests,
+  type RecordedMessage,
+  recordTopic,
+  startKafkaMock,
+  type TestDatabase,
+  type TopicRecorder,
+} from '@k1s0/platform/testing';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { EventStoreConfig } from '../src/config.js';
+import { eventStoreService } from '../src/service.js';
+import { tokenFor } from './support/service-harness.js';
+import { waitFor } from './support/wait-for.js';
+
+const TOPIC = 'k1s0.system.eventstore.event.published.v1';
+const DEADLINE_MS = 15_000;
+
+/** An event as the REST append answers it (spec 002 shape). */
+interface AppendedEvent {
+  stream_id: string;
+  sequence: number;
+  event_id: string;
+  event_type: string;
+  version: number;
+  payload: unknown;
+  metadata: unknown;
+  occurred_at: string;
+  stored_at: string;
+}
+
+type EventStore = RunningService<EventStoreConfig>;
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  // Reverse order: services before their database and broker.
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function freshDatabase(): Promise<TestDatabase> {
+  const testDb = await createTestDatabase();
+  cleanups.push(() => testDb.drop());
+  return testDb;
+}
+
+async function startEventStore(databaseUrl: string, brokers: string): Promise<EventStore> {
+  const service = await startService(eventStoreService, {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    KAFKA_BROKERS: brokers,
+    PORT: '0',
+    GRPC_PORT: '0',
+    LOG_LEVEL: 'silent',
+    APP_ENV: 'test',
+  });
+  cleanups.push(() => service.stop());
+  return service;
+}
+
+async function startRecorder(bootstrapBrokers: string[]): Promise<TopicRecorder> {
+  const recorder = await recordTopic(bootstrapBrokers, TOPIC);
+  cleanups.push(() => recorder.close());
+  return recorder;
+}
+
+/** Appends events of `types` to `streamId` through REST (any expected version) and returns them. */
+async function append(service: EventStore, streamId: string, ...types: string[]): Promise<AppendedEvent[]> {
+  const response = await fetch(`http://127.0.0.1:${service.restPort}/api/v1/streams/${streamId}/events`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${tokenFor('sys_operator')}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      expected_version: -2,
+      events: types.map((eventType, index) => ({
+        event_type: eventType,
+        payload: { stream: streamId, step: index },
+        metadata: { actor_id: 'kafka-test', correlation_id: `corr-${streamId}`, causation_id: null },
+      })),
+    }),
+  });
+  const body = (await response.json()) as { events: AppendedEvent[] };
+  expect(response.status, JSON.stringify(body)).toBe(201);
+  return body.events;
+}
+
+async function readiness(service: EventStore): Promise<{ status: number; kafka: string | undefined }> {
+  const response = await fetch(`http://127.0.0.1:${service.restPort}/readyz`);
+  const body = (await response.json()) as { checks: Record<string, string> };
+  return { status: response.status, kafka: body.checks.kafka };
+}
+
+async function waitForKafkaReadiness(service: EventStore, up: boolean): Promise<void> {
+  await waitFor(
+    `readyz ${up ? '200 with kafka ok' : '503 with a kafka error'}`,
+    async () => {
+      const { status, kafka } = await readiness(service);
+      return up ? status === 200 && kafka === 'ok' : status === 503 && kafka?.startsWith('error') === true;
+    },
+    DEADLINE_MS,
+  );
+}
+
+/** The relay's lag gauge (committed events not yet acknowledged by Kafka), read from /metrics. */
+async function relayLag(service: EventStore): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${service.restPort}/metrics`)).text();
+  const line = text.split('\n').find((candidate) => candidate.startsWith('event_store_relay_lag_events '));
+  return Number(line?.split(' ')[1]);
+}
+
+const eventIdOf = (message: RecordedMessage) => message.headers['event-id'] ?? '';
+const bodyOf = (message: RecordedMessage) =>
+  JSON.parse(message.value.toString('utf8')) as Record<string, unknown>;
+
+/** Resolves once every event in `events` has been consumed at least once. */
+function waitForAll(recorder: TopicRecorder, events: readonly AppendedEvent[]): Promise<void> {
+  const wanted = new Set(events.map((event) => event.event_id));
+  return recorder.waitUntil(`${wanted.size} events`, (messages) => {
+    const seen = new Set(messages.map(eventIdOf));
+    return [...wanted].every((id) => seen.has(id));
+  });
+}
+
+/**
+ * Checks at-least-once delivery of `expected` within `messages`: each event present, on its stream's key
+ * and one partition, and per stream the first deliveries come in sequence order. Returns how many
+ * messages were re-deliveries.
+ */
+function assertDeliveredInOrder(
+  messages: readonly RecordedMessage[],
+  expected: readonly AppendedEvent[],
+): number {
+  const expectedIds = new Set(expected.map((event) => event.event_id));
+  const ours = messages.filter((message) => expectedIds.has(eventIdOf(message)));
+  const firstDeliveries = new Map<string, RecordedMessage>();
+  for (const message of ours)
+    if (!firstDeliveries.has(eventIdOf(message))) firstDeliveries.set(eventIdOf(message), message);
+  expect([...firstDeliveries.keys()].sort()).toEqual([...expectedIds].sort());
+
+  const streams = new Set(expected.map((event) => event.stream_id));
+  for (const stream of streams) {
+    const delivered = [...firstDeliveries.values()].filter((message) => message.key === stream);
+    const sequences = delivered.map((message) => Number(message.headers.sequence));
+    const published = expected.filter((event) => event.stream_id === stream).map((event) => event.sequence);
+    expect(sequences, `order of stream ${stream}`).toEqual(published);
+    expect(new Set(delivered.map((message) => message.partition)).size, `partitions of ${stream}`).toBe(1);
+  }
+  return ours.length - firstDeliveries.size;
+}
+
+describe('event store → Kafka', () => {
+  // The first build on a machine downloads and compiles librdkafka.
+  beforeAll(() => ensureKafkaMockBuilt(), 240_000);
+
+  it('publishes every appended event once: key = stream id, 002 JSON body, headers, sequence order per partition', async () => {
+    const broker = await kafkaForTests([TOPIC]);
+    cleanups.push(() => broker.stop());
+    const service = await startEventStore((await freshDatabase()).url, broker.brokers);
+    const recorder = await startRecorder(broker.bootstrapBrokers);
+
+    // Interleaved appends to several streams, so global order and per-stream order differ.
+    const run = randomUUID().slice(0, 8);
+    const streams = ['order', 'invoice', 'shipment', 'payment'].map((name) => `${name}-${run}`);
+    const appended: AppendedEvent[] = [];
+    for (const round of [1, 2, 3]) {
+      for (const stream of streams)
+        appended.push(...(await append(service, stream, `Step${round}a`, `Step${round}b`)));
+    }
+    await waitForAll(recorder, appended);
+
+    const ours = recorder.messages.filter((message) => streams.includes(message.key));
+    expect(ours).toHaveLength(appended.length); // exactly once in normal operation
+    for (const event of appended) {
+      const message = ours.find((candidate) => eventIdOf(candidate) === event.event_id);
+      expect(message?.key).toBe(event.stream_id);
+      expect(message?.headers).toMatchObject({
+        'event-id': event.event_id,
+        sequence: String(event.sequence),
+        'stream-id': event.stream_id,
+        'event-type': event.event_type,
+      });
+      expect(message && bodyOf(message)).toEqual({
+        event_type: 'EVENT_PUBLISHED',
+        stream_id: event.stream_id,
+        sequence: event.sequence,
+        domain_event_type: event.event_type,
+        version: event.version,
+        payload: event.payload,
+        metadata: event.metadata,
+        occurred_at: event.occurred_at,
+        stored_at: event.stored_at,
+        event_id: event.event_id,
+      });
+    }
+    // Per partition, offsets follow the global sequence; per stream, versions run 1..6 without gaps.
+    for (const partition of new Set(ours.map((message) => message.partition))) {
+      const sequences = ours
+        .filter((message) => message.partition === partition)
+        .map((message) => Number(message.headers.sequence));
+      expect(sequences).toEqual([...sequences].sort((a, b) => a - b));
+    }
+    for (const stream of streams) {
+      const versions = ours
+        .filter((message) => message.key === stream)
+        .map((message) => bodyOf(message).version);
+      expect(versions).toEqual([1, 2, 3, 4, 5, 6]);
+    }
+    expect(assertDeliveredInOrder(ours, appended)).toBe(0);
+  }, 30_000);
+
+  it('keeps accepting appends while the broker is down, reports it in /readyz, and delivers everything once it is back', async ({
+    annotate,
+  }) => {
+    const first = await startKafkaMock({ topics: [TOPIC] });
+    cleanups.push(() => first.stop());
+    const service = await startEventStore((await freshDatabase()).url, first.brokers);
+    const before = await startRecorder(first.bootstrapBrokers);
+    const streams = ['alpha', 'beta', 'gamma'].map((name) => `${name}-${randomUUID().slice(0, 8)}`);
+
+    const published: AppendedEvent[] = [];
+    for (const stream of streams) published.push(...(await append(service, stream, 'Opened')));
+    await waitForAll(before, published);
+    await waitForKafkaReadiness(service, true);
+    await before.close();
+
+    await first.stop();
+    const duringOutage: AppendedEvent[] = [];
+    for (const round of [1, 2, 3, 4]) {
+      for (const stream of streams) duringOutage.push(...(await append(service, stream, `Outage${round}`)));
+    }
+    await waitForKafkaReadiness(service, false);
+    // Also written after the relay has certainly failed at least once.
+    for (const stream of streams) duringOutage.push(...(await append(service, stream, 'LateOutage')));
+    expect(await relayLag(service)).toBe(duringOutage.length);
+
+    // The mock keeps data in memory: the new broker starts empty, at the same address.
+    const second = await startKafkaMock({ topics: [TOPIC], port: first.port });
+    cleanups.push(() => second.stop());
+    const after = await startRecorder(second.bootstrapBrokers);
+    await waitForAll(after, duringOutage);
+    await waitForKafkaReadiness(service, true);
+    await waitFor('relay lag 0', async () => (await relayLag(service)) === 0, DEADLINE_MS);
+
+    const duplicates = assertDeliveredInOrder(after.messages, duringOutage);
+    await annotate(`${duringOutage.length} events written during the outage, ${duplicates} re-deliveries`);
+    // The checkpoint is durable: what the first broker acknowledged is not sent again.
+    const publishedIds = new Set(published.map((event) => event.event_id));
+    expect(after.messages.filter((message) => publishedIds.has(eventIdOf(message)))).toEqual([]);
+  }, 45_000);
+
+  it('loses nothing when the service restarts while events wait for the broker', async ({ annotate }) => {
+    const first = await startKafkaMock({ topics: [TOPIC] });
+    cleanups.push(() => first.stop());
+    const testDb = await freshDatabase();
+    const stream = `restart-${randomUUID().slice(0, 8)}`;
+    const other = `restart-other-${randomUUID().slice(0, 8)}`;
+
+    const firstInstance = await startEventStore(testDb.url, first.brokers);
+    const before = await startRecorder(first.bootstrapBrokers);
+    const published = await append(firstInstance, stream, 'Created');
+    await waitForAll(before, published);
+    await before.close();
+    await first.stop();
+
+    const pending: AppendedEvent[] = [];
+    pending.push(...(await append(firstInstance, stream, 'Pending1', 'Pending2')));
+    pending.push(...(await append(firstInstance, other, 'Pending1')));
+    await firstInstance.stop();
+
+    // A new instance on the same database, the broker still down: it resumes from the durable checkpoint.
+    const secondInstance = await startEventStore(testDb.url, first.brokers);
+    pending.push(...(await append(secondInstance, stream, 'Pending3')));
+    pending.push(...(await append(secondInstance, other, 'Pending2')));
+    expect(await relayLag(secondInstance)).toBe(pending.length);
+
+    const second = await startKafkaMock({ topics: [TOPIC], port: first.port });
+    cleanups.push(() => second.stop());
+    const after = await startRecorder(second.bootstrapBrokers);
+    await waitForAll(after, pending);
+    const duplicates = assertDeliveredInOrder(after.messages, pending);
+    await annotate(`${pending.length} pending events across the restart, ${duplicates} re-deliveries`);
+    await waitForKafkaReadiness(secondInstance, true);
+  }, 45_000);
+});
