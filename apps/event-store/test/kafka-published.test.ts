@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { type RunningService, startService } from '@k1s0/platform';
 import {
   createTestDatabase,
+  deliveryReport,
+  type ExpectedDelivery,
   ensureKafkaMockBuilt,
   kafkaForTests,
   type RecordedMessage,
@@ -118,40 +120,30 @@ const eventIdOf = (message: RecordedMessage) => message.headers['event-id'] ?? '
 const bodyOf = (message: RecordedMessage) =>
   JSON.parse(message.value.toString('utf8')) as Record<string, unknown>;
 
+const expectedDeliveries = (events: readonly AppendedEvent[]): ExpectedDelivery[] =>
+  events.map((event) => ({ id: event.event_id, key: event.stream_id }));
+
 /** Resolves once every event in `events` has been consumed at least once. */
 function waitForAll(recorder: TopicRecorder, events: readonly AppendedEvent[]): Promise<void> {
-  const wanted = new Set(events.map((event) => event.event_id));
-  return recorder.waitUntil(`${wanted.size} events`, (messages) => {
-    const seen = new Set(messages.map(eventIdOf));
-    return [...wanted].every((id) => seen.has(id));
-  });
+  return recorder.waitUntil(
+    `${events.length} events`,
+    (messages) => deliveryReport(messages, expectedDeliveries(events), eventIdOf).missing.length === 0,
+  );
 }
 
 /**
- * Checks at-least-once delivery of `expected` within `messages`: each event present, on its stream's key
- * and one partition, and per stream the first deliveries come in sequence order. Returns how many
- * messages were re-deliveries.
+ * At-least-once delivery of `events` within `messages`: each present, each stream on one partition, and
+ * per stream the first deliveries in append (= version = sequence) order. Returns the re-delivery count.
  */
 function assertDeliveredInOrder(
   messages: readonly RecordedMessage[],
-  expected: readonly AppendedEvent[],
+  events: readonly AppendedEvent[],
 ): number {
-  const expectedIds = new Set(expected.map((event) => event.event_id));
-  const ours = messages.filter((message) => expectedIds.has(eventIdOf(message)));
-  const firstDeliveries = new Map<string, RecordedMessage>();
-  for (const message of ours)
-    if (!firstDeliveries.has(eventIdOf(message))) firstDeliveries.set(eventIdOf(message), message);
-  expect([...firstDeliveries.keys()].sort()).toEqual([...expectedIds].sort());
-
-  const streams = new Set(expected.map((event) => event.stream_id));
-  for (const stream of streams) {
-    const delivered = [...firstDeliveries.values()].filter((message) => message.key === stream);
-    const sequences = delivered.map((message) => Number(message.headers.sequence));
-    const published = expected.filter((event) => event.stream_id === stream).map((event) => event.sequence);
-    expect(sequences, `order of stream ${stream}`).toEqual(published);
-    expect(new Set(delivered.map((message) => message.partition)).size, `partitions of ${stream}`).toBe(1);
-  }
-  return ours.length - firstDeliveries.size;
+  const report = deliveryReport(messages, expectedDeliveries(events), eventIdOf);
+  expect(report.missing).toEqual([]);
+  expect(report.splitKeys).toEqual([]);
+  expect(report.deliveredOrder).toEqual(report.expectedOrder);
+  return report.duplicates;
 }
 
 describe('event store → Kafka', () => {

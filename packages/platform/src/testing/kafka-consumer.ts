@@ -94,3 +94,60 @@ export async function recordTopic(bootstrapBrokers: string[], topic: string): Pr
     },
   };
 }
+
+/** A message a test expects on the topic: its dedup id and its key. */
+export interface ExpectedDelivery {
+  id: string;
+  key: string;
+}
+
+export interface DeliveryReport {
+  /** Expected ids never consumed. */
+  missing: string[];
+  /** Consumed messages carrying an expected id that was already consumed (at-least-once re-deliveries). */
+  duplicates: number;
+  /** Keys whose messages arrived on more than one partition (per-key order would not hold). */
+  splitKeys: string[];
+  /** Per key, expected ids in first-delivery order; equals `expectedOrder` when per-key order held. */
+  deliveredOrder: Record<string, string[]>;
+  /** Per key, the ids in the order given by `expected`. */
+  expectedOrder: Record<string, string[]>;
+}
+
+/**
+ * Compares consumed `messages` (in arrival order) with `expected` (in per-key publication order):
+ * messages whose id is not expected are ignored, so a shared topic is fine.
+ */
+export function deliveryReport(
+  messages: readonly RecordedMessage[],
+  expected: readonly ExpectedDelivery[],
+  idOf: (message: RecordedMessage) => string,
+): DeliveryReport {
+  const expectedIds = new Set(expected.map((delivery) => delivery.id));
+  const seen = new Set<string>();
+  const partitionsByKey = new Map<string, Set<number>>();
+  const deliveredOrder: Record<string, string[]> = {};
+  let duplicates = 0;
+  for (const message of messages) {
+    const id = idOf(message);
+    if (!expectedIds.has(id)) continue;
+    const partitions = partitionsByKey.get(message.key) ?? new Set<number>();
+    partitions.add(message.partition);
+    partitionsByKey.set(message.key, partitions);
+    if (seen.has(id)) {
+      duplicates++;
+      continue;
+    }
+    seen.add(id);
+    deliveredOrder[message.key] = [...(deliveredOrder[message.key] ?? []), id];
+  }
+  const expectedOrder: Record<string, string[]> = {};
+  for (const { id, key } of expected) expectedOrder[key] = [...(expectedOrder[key] ?? []), id];
+  return {
+    missing: [...expectedIds].filter((id) => !seen.has(id)),
+    duplicates,
+    splitKeys: [...partitionsByKey].filter(([, partitions]) => partitions.size > 1).map(([key]) => key),
+    deliveredOrder,
+    expectedOrder,
+  };
+}
