@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BenchPostgres, startBenchPostgres } from './lib/bench-postgres.js';
 import { assertPlacementPossible, cpuBusyMeter, LOAD_CPU, pinProcess } from './lib/cpu.js';
-import { foreignCpuMeter } from './lib/foreign-cpu.js';
+import { foreignCpuMeter, treeCpuMeter } from './lib/foreign-cpu.js';
 import { freePort } from './lib/free-port.js';
 import { type BenchIssuer, startBenchIssuer } from './lib/jwks-issuer.js';
 import { unitsPerSec } from './lib/load-result.js';
@@ -121,9 +121,14 @@ async function runWorkload(
   await service?.process.peakRss.reset();
   const meter = await cpuBusyMeter();
   const foreign = await foreignCpuMeter();
+  const split = await treeCpuMeter({
+    postgres: ctx.pg.postmasterPid,
+    ...(service ? { service: service.process.pid } : {}),
+  });
   try {
     const outcome = await workload.run(ctx);
     row.cpuBusy = { ...(await meter.stop()), others: await foreign.stop() };
+    row.cpuSplit = await split.stop();
     row.result = outcome.result;
     row.peakRssMiB = outcome.peakRssMiB ?? (await service?.process.peakRss.readMiB());
     if (outcome.result.errorSamples?.length) log(`  errors: ${outcome.result.errorSamples.join(' | ')}`);

@@ -13,6 +13,7 @@ export interface BenchPostgres {
   settings: Record<string, string>;
   /** CPUs the postmaster may run on (its backends inherit that). */
   affinity: string;
+  postmasterPid: number;
   stop(): Promise<void>;
 }
 
@@ -79,6 +80,7 @@ export async function startBenchPostgres(): Promise<BenchPostgres> {
     dataDir,
     settings,
     affinity: await affinityOf(postmasterPid),
+    postmasterPid,
     async stop() {
       await embedded.stop();
       await rm(dataDir, { recursive: true, force: true });

@@ -24,7 +24,7 @@ async function readProcStats(): Promise<Map<number, ProcStat>> {
 }
 
 function descendantsOf(root: number, stats: Map<number, ProcStat>): Set<number> {
-  const ours = new Set([root]);
+  const ours = new Set(stats.has(root) ? [root] : []);
   let grew = true;
   while (grew) {
     grew = false;
@@ -36,6 +36,31 @@ function descendantsOf(root: number, stats: Map<number, ProcStat>): Set<number> 
     }
   }
   return ours;
+}
+
+/**
+ * CPU used during a window by the process trees rooted at `roots` (e.g. the service, the
+ * postmaster), in % of one CPU each.
+ */
+export async function treeCpuMeter(
+  roots: Record<string, number>,
+): Promise<{ stop(): Promise<Record<string, number>> }> {
+  const before = await readProcStats();
+  const start = performance.now();
+  return {
+    async stop() {
+      const after = await readProcStats();
+      const elapsedSec = (performance.now() - start) / 1000;
+      const out: Record<string, number> = {};
+      for (const [name, root] of Object.entries(roots)) {
+        let ticks = 0;
+        for (const pid of descendantsOf(root, after))
+          ticks += after.get(pid)!.ticks - (before.get(pid)?.ticks ?? 0);
+        out[name] = elapsedSec > 0 ? (100 * ticks) / TICKS_PER_SEC / elapsedSec : 0;
+      }
+      return out;
+    },
+  };
 }
 
 /**

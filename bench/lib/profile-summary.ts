@@ -48,8 +48,9 @@ export async function summarizeProfile(file: string, top: number): Promise<strin
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  // tsx-compiled TypeScript reports line 1 for everything: name the file only.
   const label = (n: ProfileNode) =>
-    `${n.callFrame.functionName || '(anonymous)'} ${shortUrl(n.callFrame.url)}${n.callFrame.url ? `:${n.callFrame.lineNumber + 1}` : ''}`.trim();
+    `${n.callFrame.functionName || '(anonymous)'} ${shortUrl(n.callFrame.url)}${n.callFrame.url && !n.callFrame.url.endsWith('.ts') ? `:${n.callFrame.lineNumber + 1}` : ''}`.trim();
 
   const self = new Map<string, number>();
   const area = new Map<string, number>();

@@ -23,6 +23,8 @@ export interface Row {
   peakRssMiB?: number;
   /** Busy share of each CPU, and CPU used by processes not started by the bench (% of one CPU). */
   cpuBusy?: { cpu0: number; cpu1: number; others: number };
+  /** CPU of the service process and of all PostgreSQL processes (% of one CPU). */
+  cpuSplit?: { service?: number; postgres?: number };
   baseline?: { title: string; perSec: number };
   target: Target;
 }
@@ -91,6 +93,7 @@ const HEADER = [
   'errors',
   'peak RSS',
   'CPU0 / CPU1 busy (others)',
+  'service / PG CPU',
   'baseline',
   'baseline throughput',
   'ratio',
@@ -114,6 +117,9 @@ export function renderTable(rows: Row[]): string {
       row.peakRssMiB !== undefined ? `${row.peakRssMiB.toFixed(0)} MiB` : '—',
       row.cpuBusy
         ? `${row.cpuBusy.cpu0.toFixed(0)}% / ${row.cpuBusy.cpu1.toFixed(0)}% (${row.cpuBusy.others.toFixed(0)}%)`
+        : '—',
+      row.cpuSplit
+        ? `${row.cpuSplit.service !== undefined ? `${row.cpuSplit.service.toFixed(0)}%` : '—'} / ${(row.cpuSplit.postgres ?? 0).toFixed(0)}%`
         : '—',
       row.baseline?.title ?? '—',
       row.baseline ? `${formatCount(row.baseline.perSec)} ${row.unit}` : '—',

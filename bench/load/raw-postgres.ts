@@ -51,8 +51,15 @@ export async function rawInsert(task: Task<'raw-insert'>): Promise<LoadResult> {
           event_type: 'OrderPlaced',
           payload: ORDER_PAYLOAD,
         }));
-        // One statement = one durable transaction (commit waits for the WAL flush).
-        await sql`insert into bench.raw_events ${sql(rows)}`;
+        if (task.notify) {
+          await sql.begin(async (tx) => {
+            await tx`insert into bench.raw_events ${tx(rows)}`;
+            await tx`select pg_notify('bench_diagnostic', '')`;
+          });
+        } else {
+          // One statement = one durable transaction (commit waits for the WAL flush).
+          await sql`insert into bench.raw_events ${sql(rows)}`;
+        }
         return task.rowsPerTx;
       },
     });

@@ -5,7 +5,15 @@ interface Timing {
 }
 
 export type LoadTask =
-  | ({ kind: 'raw-insert'; url: string; writers: number; rowsPerTx: number; streamPrefix: string } & Timing)
+  | ({
+      kind: 'raw-insert';
+      url: string;
+      writers: number;
+      rowsPerTx: number;
+      streamPrefix: string;
+      /** Also NOTIFY in the same transaction, as both services do on every write. */
+      notify?: boolean;
+    } & Timing)
   | ({
       kind: 'raw-read-stream';
       url: string;

@@ -160,6 +160,28 @@ export const configWorkloads: Workload[] = [
     },
   },
   {
+    // PostgreSQL serializes the commits of transactions that NOTIFY (a global lock held through
+    // the commit's WAL flush); this shows what that alone costs the write paths.
+    id: 'diag-insert-notify',
+    title: 'diagnostic: raw durable 1-row INSERT + pg_notify in the same transaction (16 writers)',
+    unit: 'tx/s',
+    isBaseline: true,
+    baseline: 'baseline-insert-1',
+    target: {},
+    async run(ctx) {
+      const result = await runNodeLoad({
+        kind: 'raw-insert',
+        url: ctx.pg.url,
+        writers: 16,
+        rowsPerTx: 1,
+        streamPrefix: `rawn-${++runNo}`,
+        notify: true,
+        ...timing(ctx),
+      });
+      return { result };
+    },
+  },
+  {
     id: 'config-watch',
     title: 'WatchConfig: 1,000 open streams, one PUT (5 rounds)',
     unit: 'notifications',
