@@ -171,8 +171,9 @@ async function waitForKafkaReadiness(server: ConfigServer, up: boolean): Promise
   }
 }
 
-const backlog = (server: ConfigServer) =>
-  metricValue(server, 'outbox_backlog', 'outbox="config_server.outbox"');
+const OUTBOX_LABEL = 'outbox="config_server.outbox"';
+/** Outbox rows not yet acknowledged by Kafka. */
+const backlog = (server: ConfigServer) => metricValue(server, 'outbox_backlog', OUTBOX_LABEL);
 
 describe('config server → Kafka', () => {
   // The first build on a machine downloads and compiles librdkafka.
@@ -273,7 +274,12 @@ describe('config server → Kafka', () => {
         duringOutage.push(await write(server, namespace, 'mode', `outage-${round}`));
     }
     await waitForKafkaReadiness(server, false);
-    // Also written after the relay has certainly failed at least once, including a delete.
+    // The outage outlasts a publish attempt (the producer's own retries), so the relay's retry path runs.
+    await waitFor(
+      async () => ((await metricValue(server, 'outbox_relay_errors_total', OUTBOX_LABEL)) ?? 0) > 0,
+      DEADLINE_MS,
+    );
+    // Deletes too, written after the relay has failed.
     for (const namespace of namespaces) {
       const deleted = await call(server, 'DELETE', `/api/v1/config/${namespace}/mode`, {
         token: tokens.admin,

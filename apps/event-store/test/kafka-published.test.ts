@@ -109,12 +109,17 @@ async function waitForKafkaReadiness(service: EventStore, up: boolean): Promise<
   );
 }
 
-/** The relay's lag gauge (committed events not yet acknowledged by Kafka), read from /metrics. */
-async function relayLag(service: EventStore): Promise<number> {
+/** A sample of the relay's metrics without labels, read from /metrics (0 when not reported yet). */
+async function relayMetric(
+  service: EventStore,
+  name: 'event_store_relay_lag_events' | 'event_store_relay_errors_total',
+): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${service.restPort}/metrics`)).text();
-  const line = text.split('\n').find((candidate) => candidate.startsWith('event_store_relay_lag_events '));
-  return Number(line?.split(' ')[1]);
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
+  return Number(line?.split(' ')[1] ?? 0);
 }
+/** Committed events not yet acknowledged by Kafka. */
+const relayLag = (service: EventStore) => relayMetric(service, 'event_store_relay_lag_events');
 
 const eventIdOf = (message: RecordedMessage) => message.headers['event-id'] ?? '';
 const bodyOf = (message: RecordedMessage) =>
@@ -227,7 +232,12 @@ describe('event store → Kafka', () => {
       for (const stream of streams) duringOutage.push(...(await append(service, stream, `Outage${round}`)));
     }
     await waitForKafkaReadiness(service, false);
-    // Also written after the relay has certainly failed at least once.
+    // The outage outlasts a publish attempt (the producer's own retries), so the relay's retry path runs.
+    await waitFor(
+      'a failed relay attempt',
+      async () => (await relayMetric(service, 'event_store_relay_errors_total')) > 0,
+      DEADLINE_MS,
+    );
     for (const stream of streams) duringOutage.push(...(await append(service, stream, 'LateOutage')));
     expect(await relayLag(service)).toBe(duringOutage.length);
 
