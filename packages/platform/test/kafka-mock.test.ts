@@ -130,7 +130,9 @@ describe('Kafka mock broker', () => {
     const external = await startKafkaMock({ topics: [topic], partitions: 1 });
     onTestFinished(() => external.stop());
     vi.stubEnv('KAFKA_BROKERS', ` ${external.brokers} `);
-    onTestFinished(() => vi.unstubAllEnvs());
+    onTestFinished(() => {
+      vi.unstubAllEnvs();
+    });
 
     const kafka = await kafkaForTests([topic]);
     expect(kafka.bootstrapBrokers).toEqual([external.brokers]);
