@@ -20,7 +20,9 @@ const logger = createLogger({ name: 'relay-test', level: 'silent' });
 class RecordingPublisher implements Publisher {
   readonly messages: OutboxMessage[] = [];
   failNext = 0;
+  attempts = 0;
   async publish(messages: OutboxMessage[]): Promise<void> {
+    this.attempts++;
     if (this.failNext > 0) {
       this.failNext--;
       throw new Error('broker down');
@@ -205,6 +207,27 @@ describe('event relay', () => {
     expect(text).toMatch(/event_store_relay_errors_total 2/);
     expect(text).toMatch(/event_store_relay_published_total\{topic="[^"]+"\} \d+/);
     expect(text).toMatch(/event_store_relay_lag_events 0/);
+  });
+
+  it('on stop with the broker down, keeps retrying until the flush timeout, then leaves the checkpoint', async () => {
+    const publisher = new RecordingPublisher();
+    publisher.failNext = Number.POSITIVE_INFINITY;
+    const checkpoint = `stuck:${randomUUID()}`;
+    const relay = startRelay(publisher, { checkpoint });
+    await waitFor('a failed attempt', () => publisher.attempts > 0);
+    const attemptsBefore = publisher.attempts;
+    const stoppingAt = Date.now();
+    await relay.stop(400);
+    const stoppedAfter = Date.now() - stoppingAt;
+    expect(stoppedAfter).toBeGreaterThanOrEqual(390);
+    expect(stoppedAfter).toBeLessThan(1500);
+    // Backoff 20 → 100 ms: several attempts fit in the flush window, not a give-up after one.
+    expect(publisher.attempts - attemptsBefore).toBeGreaterThanOrEqual(3);
+    expect(relay.isLeader()).toBe(false);
+    expect(publisher.messages).toEqual([]);
+    const rows = await db.database
+      .sql`select 1 from event_store.relay_checkpoints where name = ${checkpoint}`;
+    expect(rows).toHaveLength(0);
   });
 
   it('lets only one of several replicas publish', async () => {

@@ -7,4 +7,5 @@ export * from './http/index.js';
 export * from './leader/index.js';
 export * from './observability/index.js';
 export * from './outbox/index.js';
+export * from './relay/index.js';
 export * from './runtime/index.js';
