@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   createTokenVerifier,
   DEV_DEFAULT_SECRET,
@@ -93,6 +93,19 @@ describe('JWKS mode', () => {
   it('rejects expired and not-yet-valid tokens', async () => {
     await expectRejected(verifier, signWith(rsa, claims({ exp: nowSec() - 10 })), 'token expired');
     await expectRejected(verifier, signWith(rsa, claims({ nbf: nowSec() + 600 })), 'token not yet valid');
+  });
+
+  it('reuses a verification only until the token expires: once expired it is rejected', async () => {
+    const token = signWith(rsa, claims({ exp: nowSec() + 2 }));
+    expect((await verifier.verify(token)).subject).toBe('user-1');
+    expect((await verifier.verify(token)).actor).toBe('alice@example.com');
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 3_000);
+      await expectRejected(verifier, token, 'token expired');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('honours clockToleranceSec for exp', async () => {

@@ -1,4 +1,4 @@
-import { type Algorithm, createVerifier, TOKEN_ERROR_CODES } from 'fast-jwt';
+import { type Algorithm, createDecoder, createVerifier, TOKEN_ERROR_CODES } from 'fast-jwt';
 import { isAppError } from '../errors/index.js';
 import { unauthenticated } from './auth-errors.js';
 import {
@@ -8,6 +8,7 @@ import {
   type TokenHeader,
 } from './jwks-key-source.js';
 import { type Principal, principalFromClaims } from './principal.js';
+import { VerifiedTokenCache } from './verified-token-cache.js';
 
 export interface AuthOptions {
   /** Production: verify RS256/ES256 against this JWKS. */
@@ -30,6 +31,17 @@ export interface TokenVerifier {
 export type JwksTuning = Omit<JwksKeySourceOptions, 'jwksUrl'>;
 
 const PRODUCTION_ENVS = new Set(['prod', 'production']);
+
+/**
+ * Verified tokens are reused for at most this long (and never past their exp). Short, so a key
+ * withdrawn from the JWKS stops being honoured soon after the JWKS itself is refetched.
+ */
+const VERIFIED_TOKEN_TTL_MS = 60_000;
+const VERIFIED_TOKEN_CACHE_SIZE = 2_000;
+/** JWKS keys seen by this process; far above any real key set, it only bounds pathological rotation. */
+const MAX_KEY_VERIFIERS = 100;
+
+type ClaimsVerifier = (token: string) => unknown;
 
 // Short reasons for callers; the fast-jwt error stays attached as `cause` for logs.
 const REASONS: Record<string, string> = {
@@ -96,11 +108,26 @@ export function createTokenVerifier(options: AuthOptions, jwksTuning: JwksTuning
   let verifyClaims: (token: string) => Promise<unknown>;
   if ('jwksUrl' in mode) {
     const keyFor = createJwksKeySource({ ...jwksTuning, jwksUrl: mode.jwksUrl });
-    verifyClaims = createVerifier({
-      ...claimChecks,
-      algorithms: [...JWKS_ALGORITHMS],
-      key: async ({ header }: { header: TokenHeader }) => keyFor(header),
-    });
+    const decodeComplete = createDecoder({ complete: true });
+    // One synchronous verifier per signing key: fast-jwt turns a static key into a KeyObject once,
+    // whereas a key callback makes it parse the PEM again on every token.
+    const keyVerifiers = new Map<string, ClaimsVerifier>();
+    const verifierFor = (pem: string, alg: Algorithm): ClaimsVerifier => {
+      const cacheKey = `${alg}\n${pem}`;
+      let verifier = keyVerifiers.get(cacheKey);
+      if (verifier === undefined) {
+        if (keyVerifiers.size >= MAX_KEY_VERIFIERS) keyVerifiers.clear();
+        verifier = createVerifier({ ...claimChecks, algorithms: [alg], key: pem });
+        keyVerifiers.set(cacheKey, verifier);
+      }
+      return verifier;
+    };
+    verifyClaims = async (token) => {
+      const { header } = decodeComplete(token) as { header: TokenHeader };
+      // The key source admits only the pinned algorithms and a key of the matching type.
+      const pem = await keyFor(header);
+      return verifierFor(pem, header.alg as Algorithm)(token);
+    };
   } else {
     const verifySync = createVerifier({
       ...claimChecks,
@@ -109,10 +136,17 @@ export function createTokenVerifier(options: AuthOptions, jwksTuning: JwksTuning
     });
     verifyClaims = async (token) => verifySync(token);
   }
+  const verified = new VerifiedTokenCache<Record<string, unknown>>({
+    maxEntries: VERIFIED_TOKEN_CACHE_SIZE,
+    ttlMs: VERIFIED_TOKEN_TTL_MS,
+  });
+  const clockToleranceMs = claimChecks.clockTolerance;
 
   return {
     mode: 'jwksUrl' in mode ? 'jwks' : 'dev',
     async verify(token) {
+      const known = verified.get(token);
+      if (known !== undefined) return principalFromClaims(known);
       let claims: unknown;
       try {
         claims = await verifyClaims(token);
@@ -125,6 +159,8 @@ export function createTokenVerifier(options: AuthOptions, jwksTuning: JwksTuning
       const record = claims as Record<string, unknown>;
       // The subject is the identity of last resort for audit columns, so it must exist.
       if (typeof record.sub !== 'string' || record.sub === '') throw unauthenticated('token has no subject');
+      // exp is a required claim, so every accepted token has one; it bounds the cache entry.
+      if (typeof record.exp === 'number') verified.set(token, record, record.exp * 1000 + clockToleranceMs);
       return principalFromClaims(record);
     },
   };
