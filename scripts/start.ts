@@ -39,10 +39,15 @@ async function main(): Promise<void> {
     env.DATABASE_URL = embedded.url;
     console.error(`k1s0: embedded PostgreSQL on 127.0.0.1:54329 (data in .data/postgres)`);
   }
-  const tsx = join(root, 'node_modules/.bin/tsx');
+  // Each service is a plain node process (tsx as a loader, not its CLI wrapper), so the signal
+  // the launcher forwards reaches the server itself.
   const children = services.map((s) => ({
     ...s,
-    child: spawn(tsx, [join(root, s.entry)], { env, stdio: 'inherit', cwd: root }),
+    child: spawn(process.execPath, ['--import', 'tsx', join(root, s.entry)], {
+      env,
+      stdio: 'inherit',
+      cwd: root,
+    }),
   }));
 
   let stopping = false;

@@ -3,7 +3,6 @@ import { isAppError } from '../errors/index.js';
 import { unauthenticated } from './auth-errors.js';
 import {
   createJwksKeySource,
-  JWKS_ALGORITHMS,
   type JwksKeySourceOptions,
   type TokenHeader,
 } from './jwks-key-source.js';
