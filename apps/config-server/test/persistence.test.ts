@@ -122,7 +122,7 @@ describe('migrations', () => {
 });
 
 describe('PostgresConfigWriter', () => {
-  it('writes entry, change log (revision, tx id), outbox event and notification in one transaction', async () => {
+  it('writes entry, change log (revision, tx id) and outbox event in one transaction, then wakes the feeds', async () => {
     const notifications: string[] = [];
     const listener = await database.sql.listen('config_server_changed', (p) => notifications.push(p));
     const e = entry('system.auth.database', 'max_connections', { pool: 25, ssl: 'require' });
@@ -158,12 +158,9 @@ describe('PostgresConfigWriter', () => {
         schemaVersion: 1,
       },
     });
+    // A payload-free wake-up after commit: the feeds read what changed from the change log.
     await waitFor(() => notifications.length === 1);
-    expect(JSON.parse(notifications[0]!)).toEqual({
-      namespace: 'system.auth.database',
-      key: 'max_connections',
-      revision: Number(change.revision),
-    });
+    expect(notifications).toEqual(['']);
     await listener.unlisten();
   });
 
@@ -333,5 +330,43 @@ describe('PostgresChangeFeed', () => {
     unsubscribe();
     expect(feed.subscriberCount()).toBe(0);
     await feed.stop();
+  });
+
+  it('invalidates a committed change at once even while an older transaction holds it back from delivery', async () => {
+    const cache = new LruConfigCache({ maxEntries: 10, ttlMs: 60_000 });
+    const feed = new PostgresChangeFeed({
+      database,
+      changeLog,
+      cache,
+      logger: createLogger({ name: 't', level: 'silent' }),
+      pollIntervalMs: 60_000, // out of reach: only the post-commit wake-up can act in time
+    });
+    await feed.start();
+    const seen: bigint[] = [];
+    feed.subscribe({ onChange: (c) => seen.push(c.revision), onError: () => {} });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const slow = withTransaction(database, async (tx) => {
+      await allocatePositions(tx, revisionLog, 1);
+      await held;
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      const e = entry('system.feedheld.section', 'k', 1);
+      cache.setEntry(e); // what another instance might still hold
+      const change = await committed(await writer.insert(e, created(e)));
+      await waitFor(() => cache.getEntry(e.namespace, e.key) === undefined, 1_000);
+      expect(seen).toEqual([]); // behind the safe horizon: not delivered yet
+      release();
+      await slow;
+      await waitFor(() => seen.length === 1, 2_000);
+      expect(seen).toEqual([change.revision]);
+    } finally {
+      release();
+      await slow;
+      await feed.stop();
+    }
   });
 });

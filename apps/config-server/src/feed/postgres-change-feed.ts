@@ -8,7 +8,7 @@ import {
 import { type Database, Gauge, type Logger, type Registry } from '@k1s0/platform';
 import type { LruConfigCache } from '../cache/lru-config-cache.js';
 import type { PostgresChangeLogRepository } from '../persistence/postgres-change-log-repository.js';
-import { CHANGE_CHANNEL, decodeChangeNotification } from './change-notification.js';
+import { CHANGE_CHANNEL } from './change-notification.js';
 
 export interface PostgresChangeFeedOptions {
   database: Database;
@@ -25,11 +25,12 @@ const PAGE_SIZE = 500;
 const CATCH_UP_DELAYS_MS = [5, 10, 25, 50, 100, 200];
 
 /**
- * The one change listener of this instance. On each NOTIFY it (a) drops the cached entry and the
- * service bulk results of that namespace at once (cross-instance invalidation) and (b) reads the
- * settled change log after the last delivered revision and hands every change, in revision order,
- * to the subscribers (WatchConfig streams). A slow poll covers lost notifications; a LISTEN
- * reconnect also clears the cache, since invalidations may have been missed meanwhile.
+ * The one change listener of this instance. On each wake-up (a payload-free NOTIFY that writers send
+ * after committing, coalesced) it reads the change log after the last delivered revision, (a) drops
+ * the cached entry and the service bulk results of every committed change at once (cross-instance
+ * invalidation) and (b) hands every settled change, in revision order, to the subscribers
+ * (WatchConfig streams). A slow poll covers lost notifications; a LISTEN reconnect also clears the
+ * cache, since invalidations may have been missed meanwhile.
  */
 export class PostgresChangeFeed implements ChangeFeed {
   private readonly listeners = new Set<ChangeListener>();
@@ -39,7 +40,7 @@ export class PostgresChangeFeed implements ChangeFeed {
   private catchUpTimer: NodeJS.Timeout | undefined;
   private catchUpAttempt = 0;
   private lastDelivered = 0n;
-  private highestNotified = 0n;
+  private highestCommitted = 0n;
   private pumping: Promise<void> | undefined;
   private pumpAgain = false;
   private listening = false;
@@ -63,11 +64,11 @@ export class PostgresChangeFeed implements ChangeFeed {
   async start(): Promise<void> {
     const { database, changeLog, logger, pollIntervalMs } = this.options;
     this.lastDelivered = await changeLog.latestSettledRevision();
-    this.highestNotified = this.lastDelivered;
+    this.highestCommitted = this.lastDelivered;
     this.connection = database.dedicatedConnection();
     await this.connection.listen(
       CHANGE_CHANNEL,
-      (payload) => this.onNotification(payload),
+      () => this.pump(),
       () => {
         // postgres.js calls this on every (re)subscription; after the first, notifications may
         // have been lost while disconnected.
@@ -104,15 +105,6 @@ export class PostgresChangeFeed implements ChangeFeed {
     };
   }
 
-  private onNotification(payload: string): void {
-    const notification = decodeChangeNotification(payload);
-    if (notification !== undefined) {
-      invalidateChangedConfig(this.options.cache, notification.namespace, notification.key);
-      if (notification.revision > this.highestNotified) this.highestNotified = notification.revision;
-    }
-    this.pump();
-  }
-
   /** Starts a delivery pass, or asks the running one to go round once more. */
   private pump(): void {
     if (this.stopped) return;
@@ -131,9 +123,21 @@ export class PostgresChangeFeed implements ChangeFeed {
       do {
         this.pumpAgain = false;
         for (;;) {
-          const page = await this.options.changeLog.changesAfter(this.lastDelivered, [], PAGE_SIZE);
-          for (const change of page) this.deliver(change);
-          if (page.length < PAGE_SIZE || this.stopped) break;
+          const page = await this.options.changeLog.committedAfter(this.lastDelivered, PAGE_SIZE);
+          // Every committed change is final for the cache, even one still behind the safe horizon.
+          for (const { change } of page) {
+            invalidateChangedConfig(this.options.cache, change.namespace, change.key);
+            if (change.revision > this.highestCommitted) this.highestCommitted = change.revision;
+          }
+          let held = false;
+          for (const { change, settled } of page) {
+            if (!settled) {
+              held = true; // the rest waits for the horizon (scheduleCatchUp)
+              break;
+            }
+            this.deliver(change);
+          }
+          if (held || page.length < PAGE_SIZE || this.stopped) break;
         }
       } while (this.pumpAgain && !this.stopped);
     } catch (error) {
@@ -144,9 +148,6 @@ export class PostgresChangeFeed implements ChangeFeed {
 
   private deliver(change: ConfigChange): void {
     this.lastDelivered = change.revision;
-    if (change.revision > this.highestNotified) this.highestNotified = change.revision;
-    // Covers instances whose notification was lost: the log is the source of truth.
-    invalidateChangedConfig(this.options.cache, change.namespace, change.key);
     for (const listener of [...this.listeners]) {
       try {
         listener.onChange(change);
@@ -157,11 +158,11 @@ export class PostgresChangeFeed implements ChangeFeed {
   }
 
   /**
-   * A notified change can still be behind the safe horizon (an older transaction is open); look
+   * A committed change can still be behind the safe horizon (an older transaction is open); look
    * again shortly instead of waiting for the poll, backing off while it stays hidden.
    */
   private scheduleCatchUp(): void {
-    if (this.stopped || this.lastDelivered >= this.highestNotified) {
+    if (this.stopped || this.lastDelivered >= this.highestCommitted) {
       this.catchUpAttempt = 0;
       return;
     }

@@ -6,6 +6,12 @@ import { changeLogRetention, configChangeLogs } from './schema.js';
 
 const RETENTION_ROW_ID = 1;
 
+export interface CommittedChange {
+  change: ConfigChange;
+  /** Below the safe horizon: no change with a lower revision can still appear. */
+  settled: boolean;
+}
+
 /** Rows whose writing transaction can no longer commit or roll back (ordered-log safe horizon). */
 const settled = () => belowSafeHorizon(sql`${configChangeLogs.txId}`);
 
@@ -53,6 +59,22 @@ export class PostgresChangeLogRepository implements ChangeLogRepository {
       .orderBy(asc(configChangeLogs.revision))
       .limit(limit);
     return rows.map(changeFromRow);
+  }
+
+  /**
+   * Every change committed after `afterRevision` (up to `limit`, by revision), each flagged whether
+   * it is settled. For the change feed: it may invalidate caches for all of them at once, but only
+   * deliver the settled ones. Allocation makes tx_id order equal revision order, so the settled
+   * rows are a prefix of the result.
+   */
+  async committedAfter(afterRevision: bigint, limit: number): Promise<CommittedChange[]> {
+    const rows = await this.database.db
+      .select({ row: configChangeLogs, settled: sql<boolean>`${settled()}` })
+      .from(configChangeLogs)
+      .where(gt(configChangeLogs.revision, afterRevision))
+      .orderBy(asc(configChangeLogs.revision))
+      .limit(limit);
+    return rows.map(({ row, settled }) => ({ change: changeFromRow(row), settled }));
   }
 
   async oldestRetainedRevision(): Promise<bigint> {

@@ -5,10 +5,17 @@ import type {
   PendingConfigChange,
   WriteResult,
 } from '@k1s0/config-domain';
-import { allocatePositions, type Database, enqueueOutbox, type Tx, withTransaction } from '@k1s0/platform';
-import { and, eq, sql } from 'drizzle-orm';
+import {
+  allocatePositions,
+  type Database,
+  enqueueOutbox,
+  notifyAfterCommit,
+  type Tx,
+  withTransaction,
+} from '@k1s0/platform';
+import { and, eq } from 'drizzle-orm';
 import { configChangedMessage } from '../events/config-changed-event.js';
-import { CHANGE_CHANNEL, encodeChangeNotification } from '../feed/change-notification.js';
+import { CHANGE_CHANNEL } from '../feed/change-notification.js';
 import { currentRequestId } from '../request-context.js';
 import { changeToRow, entryToRow } from './rows.js';
 import { configChangeLogs, configEntries, configOutbox, revisionLog } from './schema.js';
@@ -23,7 +30,8 @@ class CompareAndSetMissed extends Error {}
 
 /**
  * ConfigWriter: each call is ONE transaction — revision (first write, ordered log) → entry row
- * (insert / CAS update / CAS delete) → change-log row → outbox row → NOTIFY (sent on commit).
+ * (insert / CAS update / CAS delete) → change-log row → outbox row; after commit, a coalesced
+ * wake-up NOTIFY for the change feeds of every instance.
  */
 export class PostgresConfigWriter implements ConfigWriter {
   constructor(
@@ -82,12 +90,7 @@ export class PostgresConfigWriter implements ConfigWriter {
           configOutbox,
           configChangedMessage(committed, this.options.topic, { correlationId: currentRequestId() }),
         );
-        const payload = encodeChangeNotification({
-          namespace: committed.namespace,
-          key: committed.key,
-          revision,
-        });
-        await tx.execute(sql`select pg_notify(${CHANGE_CHANNEL}, ${payload})`);
+        await notifyAfterCommit(tx, CHANGE_CHANNEL);
         return committed;
       });
       return { outcome: 'committed', change };

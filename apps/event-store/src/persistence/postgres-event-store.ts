@@ -17,6 +17,7 @@ import {
   belowSafeHorizon,
   type Database,
   isUniqueViolation,
+  notifyAfterCommit,
   type Tx,
   unavailableOrOriginal,
   withTransaction,
@@ -118,8 +119,8 @@ export class PostgresEventStore implements EventStore {
         })),
       )
       .returning(storedEventColumns);
-    // Delivered on commit only; wakes SubscribeAll streams and the relay on every instance.
-    await tx.execute(sql`select pg_notify(${APPENDED_CHANNEL}, '')`);
+    // Sent after commit, coalesced; wakes SubscribeAll streams and the relay on every instance.
+    await notifyAfterCommit(tx, APPENDED_CHANNEL);
     return {
       kind: 'appended',
       events: inserted.map(toStoredEvent).sort((a, b) => a.version - b.version),

@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './migrate.js';
 export * from './ordered-log.js';
 export * from './transaction.js';
+export { CoalescedNotifier, notifyAfterCommit, wakeUp } from './wake-up.js';

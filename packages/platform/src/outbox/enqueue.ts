@@ -1,6 +1,6 @@
-import { sql } from 'drizzle-orm';
 import { getTableConfig } from 'drizzle-orm/pg-core';
 import type { Tx } from '../db/transaction.js';
+import { notifyAfterCommit } from '../db/wake-up.js';
 import type { OutboxTable } from './outbox-table.js';
 import type { OutboxMessage } from './publisher.js';
 
@@ -11,8 +11,8 @@ export function outboxChannel(table: OutboxTable): string {
 }
 
 /**
- * Adds messages to the outbox inside the caller's transaction, and notifies the relay; the
- * notification is delivered on commit only, so a rolled-back change publishes nothing.
+ * Adds messages to the outbox inside the caller's transaction, and wakes the relay once it has
+ * committed (notifyAfterCommit: coalesced, never for a rolled-back change).
  * Call it after the writes the messages describe: rows are published in insertion (id)
  * order, and writing last means a transaction that waited on another's row locks also gets
  * the later ids.
@@ -28,5 +28,5 @@ export async function enqueueOutbox(
   await tx
     .insert(table)
     .values(rows.map(({ topic, key, value, headers }) => ({ topic, key, value, headers })));
-  await tx.execute(sql`select pg_notify(${channel}, '')`);
+  await notifyAfterCommit(tx, channel);
 }
