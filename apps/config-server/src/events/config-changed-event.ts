@@ -1,5 +1,5 @@
 import { create, toBinary } from '@bufbuild/protobuf';
-import type { ConfigChange, ConfigValue } from '@k1s0/config-domain';
+import type { ConfigValue, PendingConfigChange } from '@k1s0/config-domain';
 import type { OutboxMessage } from '@k1s0/platform';
 import { ConfigChangedEventSchema, commonEventV1 } from '@k1s0/proto';
 import { isSpanContextValid, trace } from '@opentelemetry/api';
@@ -29,7 +29,7 @@ function activeTraceId(): string {
  * row id, so consumers can deduplicate the relay's at-least-once redeliveries.
  */
 export function configChangedMessage(
-  change: ConfigChange,
+  change: PendingConfigChange,
   topic: string,
   context: EventContext,
 ): OutboxMessage {

@@ -1,102 +1,137 @@
 import type {
   ConfigChange,
   ConfigEntry,
+  ConfigValue,
   ConfigWriter,
   PendingConfigChange,
   WriteResult,
 } from '@k1s0/config-domain';
-import {
-  allocatePositions,
-  type Database,
-  enqueueOutbox,
-  notifyAfterCommit,
-  type Tx,
-  withTransaction,
-} from '@k1s0/platform';
-import { and, eq } from 'drizzle-orm';
+import { type Database, outboxChannel, unavailableOrOriginal, wakeUp } from '@k1s0/platform';
+import type postgres from 'postgres';
 import { configChangedMessage } from '../events/config-changed-event.js';
 import { CHANGE_CHANNEL } from '../feed/change-notification.js';
 import { currentRequestId } from '../request-context.js';
-import { changeToRow, entryToRow } from './rows.js';
-import { configChangeLogs, configEntries, configOutbox, revisionLog } from './schema.js';
+import { configOutbox, revisionLog } from './schema.js';
 
 export interface PostgresConfigWriterOptions {
   /** Kafka topic of ConfigChangedEvent (`kafka.topic_changed`). */
   topic: string;
 }
 
-/** Thrown inside the transaction to roll it back when the compare-and-set matched no row. */
-class CompareAndSetMissed extends Error {}
+type Fragment = postgres.PendingQuery<postgres.Row[]>;
+
+// Timestamps go as ISO text: drizzle, sharing this postgres.js client, replaced its date serializers.
+
+/** A jsonb parameter as drizzle writes one: JSON text, and SQL NULL for a null. */
+function jsonText(value: ConfigValue | null): string | null {
+  return value === null ? null : JSON.stringify(value);
+}
+
+const OUTBOX_CHANNEL = outboxChannel(configOutbox);
 
 /**
- * ConfigWriter: each call is ONE transaction — revision (first write, ordered log) → entry row
- * (insert / CAS update / CAS delete) → change-log row → outbox row; after commit, a coalesced
- * wake-up NOTIFY for the change feeds of every instance.
+ * ConfigWriter: each call is ONE SQL statement, hence one atomic transaction and one round trip:
+ *
+ *   alloc  — the revision and transaction id from the ordered-log function (platform
+ *            db/ordered-log.ts). Every write below reads a row of `alloc` first, so the function
+ *            runs before any of them and is the transaction's first write, as it requires (it
+ *            raises otherwise).
+ *   entry  — insert / compare-and-set update / compare-and-set delete of config_entries;
+ *   log    — the change-log row, only if `entry` touched a row;
+ *   outbox — the ConfigChangedEvent row, only if `log` was written (last, as enqueueOutbox does).
+ *
+ * A compare-and-set miss writes nothing (the drawn revision is a gap, which readers tolerate).
+ * After a commit, coalesced payload-free wake-ups go to the change feeds and the outbox relay.
  */
 export class PostgresConfigWriter implements ConfigWriter {
+  private readonly sql: postgres.Sql;
+
   constructor(
     private readonly database: Database,
     private readonly options: PostgresConfigWriterOptions,
-  ) {}
+  ) {
+    this.sql = database.sql;
+  }
 
   insert(entry: ConfigEntry, change: PendingConfigChange): Promise<WriteResult> {
-    return this.write(change, async (tx) => {
-      const rows = await tx
-        .insert(configEntries)
-        .values(entryToRow(entry))
-        .onConflictDoNothing({ target: [configEntries.namespace, configEntries.key] })
-        .returning({ id: configEntries.id });
-      return rows.length === 1;
-    });
+    const { sql } = this;
+    return this.write(
+      change,
+      sql`insert into config_server.config_entries
+            (id, namespace, key, value, version, description, created_by, updated_by, created_at, updated_at)
+          select ${entry.id}::uuid, ${entry.namespace}::text, ${entry.key}::text,
+            ${jsonText(entry.value)}::jsonb, ${entry.version}::int, ${entry.description}::text,
+            ${entry.createdBy}::text, ${entry.updatedBy}::text, ${entry.createdAt.toISOString()}::timestamptz,
+            ${entry.updatedAt.toISOString()}::timestamptz
+          from alloc
+          on conflict (namespace, key) do nothing
+          returning id`,
+    );
   }
 
   update(next: ConfigEntry, expectedVersion: number, change: PendingConfigChange): Promise<WriteResult> {
-    return this.write(change, async (tx) => {
-      const { id, createdAt, createdBy, ...changed } = entryToRow(next);
-      const rows = await tx
-        .update(configEntries)
-        .set(changed)
-        .where(and(eq(configEntries.id, id), eq(configEntries.version, expectedVersion)))
-        .returning({ id: configEntries.id });
-      return rows.length === 1;
-    });
+    const { sql } = this;
+    return this.write(
+      change,
+      sql`update config_server.config_entries
+          set namespace = ${next.namespace}, key = ${next.key}, value = ${jsonText(next.value)}::jsonb,
+            version = ${next.version}, description = ${next.description},
+            updated_by = ${next.updatedBy}, updated_at = ${next.updatedAt.toISOString()}::timestamptz
+          from alloc
+          where config_entries.id = ${next.id} and config_entries.version = ${expectedVersion}
+          returning config_entries.id`,
+    );
   }
 
   remove(current: ConfigEntry, change: PendingConfigChange): Promise<WriteResult> {
-    return this.write(change, async (tx) => {
-      const rows = await tx
-        .delete(configEntries)
-        .where(and(eq(configEntries.id, current.id), eq(configEntries.version, current.version)))
-        .returning({ id: configEntries.id });
-      return rows.length === 1;
-    });
+    const { sql } = this;
+    return this.write(
+      change,
+      sql`delete from config_server.config_entries
+          using alloc
+          where config_entries.id = ${current.id} and config_entries.version = ${current.version}
+          returning config_entries.id`,
+    );
   }
 
-  private async write(
-    pending: PendingConfigChange,
-    applyEntry: (tx: Tx) => Promise<boolean>,
-  ): Promise<WriteResult> {
+  private async write(pending: PendingConfigChange, applyEntry: Fragment): Promise<WriteResult> {
+    const { sql } = this;
+    // The event carries no revision, so it is encoded before the revision is drawn.
+    const message = configChangedMessage(pending, this.options.topic, { correlationId: currentRequestId() });
+    let rows: { revision: string | null }[];
     try {
-      const change = await withTransaction(this.database, async (tx) => {
-        // First write: fixes the transaction id together with the revision (ordered log).
-        const { txId, positions } = await allocatePositions(tx, revisionLog, 1);
-        const revision = positions[0];
-        if (revision === undefined) throw new Error('no revision allocated');
-        if (!(await applyEntry(tx))) throw new CompareAndSetMissed();
-        const committed: ConfigChange = { ...pending, revision };
-        await tx.insert(configChangeLogs).values(changeToRow(committed, txId));
-        await enqueueOutbox(
-          tx,
-          configOutbox,
-          configChangedMessage(committed, this.options.topic, { correlationId: currentRequestId() }),
-        );
-        await notifyAfterCommit(tx, CHANGE_CHANNEL);
-        return committed;
-      });
-      return { outcome: 'committed', change };
+      rows = await sql<{ revision: string | null }[]>`
+        with alloc as materialized (
+          select tx_id, seq from ${sql(revisionLog.schema)}.${sql(revisionLog.functionName)}(1)
+        ), entry as (
+          ${applyEntry}
+        ), log as (
+          insert into config_server.config_change_logs
+            (id, revision, tx_id, config_entry_id, namespace, key, old_value, new_value,
+             old_version, new_version, change_type, changed_by, changed_at)
+          select ${pending.id}::uuid, alloc.seq, alloc.tx_id, ${pending.configEntryId}::uuid,
+            ${pending.namespace}::text, ${pending.key}::text, ${jsonText(pending.oldValue)}::jsonb,
+            ${jsonText(pending.newValue)}::jsonb, ${pending.oldVersion}::int, ${pending.newVersion}::int,
+            ${pending.changeType}::text, ${pending.changedBy}::text, ${pending.changedAt.toISOString()}::timestamptz
+          from alloc cross join entry
+          returning revision
+        ), outbox as (
+          insert into config_server.outbox (topic, key, value, headers)
+          select ${message.topic}::text, ${message.key}::text,
+            ${Buffer.from(message.value.buffer, message.value.byteOffset, message.value.byteLength)}::bytea,
+            ${JSON.stringify(message.headers)}::jsonb
+          from log
+          returning id
+        )
+        select (select revision::text from log) as revision, (select count(*) from outbox) as outboxed`;
     } catch (error) {
-      if (error instanceof CompareAndSetMissed) return { outcome: 'conflict' };
-      throw error;
+      throw unavailableOrOriginal(error);
     }
+    const revision = rows[0]?.revision;
+    if (revision === null || revision === undefined) return { outcome: 'conflict' };
+    wakeUp(this.database, CHANGE_CHANNEL);
+    wakeUp(this.database, OUTBOX_CHANNEL);
+    const change: ConfigChange = { ...pending, revision: BigInt(revision) };
+    return { outcome: 'committed', change };
   }
 }
