@@ -44,6 +44,42 @@ export function toStoredEvent(row: StoredEventRow): StoredEvent {
   };
 }
 
+/**
+ * The same columns for raw postgres.js queries on the hot paths (no drizzle query building):
+ * bigints as text, JSON as text (see above); timestamps arrive as text too, since drizzle replaced
+ * the shared client's date parsers.
+ */
+export const RAW_STORED_EVENT_COLUMNS = `sequence::text as sequence, stream_id, event_id, event_type,
+  version::text as version, payload::text as payload, metadata::text as metadata, occurred_at, stored_at`;
+
+export interface RawStoredEventRow {
+  sequence: string;
+  stream_id: string;
+  event_id: string;
+  event_type: string;
+  version: string;
+  payload: string;
+  metadata: string;
+  occurred_at: string | Date;
+  stored_at: string | Date;
+}
+
+const asDate = (value: string | Date): Date => (value instanceof Date ? value : new Date(value));
+
+export function storedEventFromRaw(row: RawStoredEventRow): StoredEvent {
+  return {
+    streamId: row.stream_id,
+    sequence: BigInt(row.sequence),
+    eventId: row.event_id,
+    eventType: row.event_type,
+    version: Number(row.version),
+    payload: JSON.parse(row.payload) as JsonValue,
+    metadata: JSON.parse(row.metadata) as EventMetadata,
+    occurredAt: asDate(row.occurred_at),
+    storedAt: asDate(row.stored_at),
+  };
+}
+
 /** A JSON document as a jsonb literal, so JSON `null` stays a value rather than SQL NULL. */
 export function jsonb(value: JsonValue | EventMetadata): SQL {
   return sql`${JSON.stringify(value)}::jsonb`;

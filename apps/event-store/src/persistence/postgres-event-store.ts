@@ -13,17 +13,23 @@ import {
   type StreamReadQuery,
 } from '@k1s0/eventstore-domain';
 import {
-  allocatePositions,
   belowSafeHorizon,
   type Database,
   isUniqueViolation,
-  notifyAfterCommit,
   type Tx,
   unavailableOrOriginal,
+  wakeUp,
   withTransaction,
 } from '@k1s0/platform';
 import { and, asc, count, eq, gte, inArray, lte, type SQL, sql } from 'drizzle-orm';
-import { jsonb, storedEventColumns, toStoredEvent } from './event-rows.js';
+import type postgres from 'postgres';
+import {
+  RAW_STORED_EVENT_COLUMNS,
+  type RawStoredEventRow,
+  storedEventColumns,
+  storedEventFromRaw,
+  toStoredEvent,
+} from './event-rows.js';
 import { APPENDED_CHANNEL } from './new-events-signal.js';
 import { eventsLog } from './ordered-log.js';
 import { eventStreams, events, snapshots, streamDeletions } from './schema.js';
@@ -33,11 +39,11 @@ const MAX_APPEND_ATTEMPTS = 5;
 
 const safeHorizon = belowSafeHorizon(sql.raw('"tx_id"'));
 
-/** Per-stream transaction lock: serialises appends (and deletes) of one stream, even before its row exists. */
+/** Key of the per-stream transaction lock: serialises appends (and deletes) of one stream, even before its row exists. */
+const streamLockKey = (streamId: string) => `event_store:stream:${streamId}`;
+
 async function lockStream(tx: Tx, streamId: string): Promise<void> {
-  await tx.execute(
-    sql`select pg_advisory_xact_lock(hashtextextended(${`event_store:stream:${streamId}`}, 0))`,
-  );
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${streamLockKey(streamId)}, 0))`);
 }
 
 function toEventStream(row: typeof eventStreams.$inferSelect): EventStream {
@@ -64,66 +70,74 @@ export class PostgresEventStore implements EventStore {
   async append(request: AppendRequest): Promise<AppendOutcome> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await withTransaction(this.database, (tx) => this.appendOnce(tx, request));
+        const outcome = await this.database.sql.begin((tx) => this.appendOnce(tx, request));
+        // After commit, coalesced: wakes SubscribeAll streams and the relay on every instance.
+        if (outcome.kind === 'appended') wakeUp(this.database, APPENDED_CHANNEL);
+        return outcome;
       } catch (error) {
         if (attempt < MAX_APPEND_ATTEMPTS && isUniqueViolation(error)) continue;
-        throw error;
+        throw unavailableOrOriginal(error);
       }
     }
   }
 
-  private async appendOnce(tx: Tx, request: AppendRequest): Promise<AppendOutcome> {
+  /**
+   * Four round trips: BEGIN; lock + reads (pipelined); one statement that allocates and writes;
+   * COMMIT. Raw postgres.js: drizzle's query building cost more CPU than the database work here.
+   */
+  private async appendOnce(tx: postgres.TransactionSql, request: AppendRequest): Promise<AppendOutcome> {
     const { streamId } = request;
-    // Plain SELECTs and advisory locks assign no transaction id, so allocation below is still the first write.
-    await lockStream(tx, streamId);
-    const [stream] = await tx
-      .select({ currentVersion: eventStreams.currentVersion })
-      .from(eventStreams)
-      .where(eq(eventStreams.id, streamId));
     const eventIds = request.events.map((event) => event.eventId);
-    const alreadyStored = await tx
-      .select(storedEventColumns)
-      .from(events)
-      .where(and(eq(events.streamId, streamId), inArray(events.eventId, eventIds)));
+    // Sent together; PostgreSQL runs them in order and (READ COMMITTED) each SELECT takes its snapshot
+    // once the lock is held. Advisory locks and plain SELECTs assign no transaction id, so the
+    // allocation below is still the transaction's first write.
+    const [, streamRows, storedRows] = await Promise.all([
+      tx`select pg_advisory_xact_lock(hashtextextended(${streamLockKey(streamId)}, 0))`,
+      tx<{ current_version: string }[]>`
+        select current_version::text as current_version from event_store.event_streams where id = ${streamId}`,
+      tx<RawStoredEventRow[]>`
+        select ${tx.unsafe(RAW_STORED_EVENT_COLUMNS)} from event_store.events
+        where stream_id = ${streamId} and event_id = any(${eventIds}::uuid[])`,
+    ]);
+    const stream = streamRows[0];
     const decision = decideAppend(request.expectedVersion, eventIds, {
-      stream: stream ? { currentVersion: Number(stream.currentVersion) } : null,
-      alreadyStored: alreadyStored.map(toStoredEvent),
+      stream: stream ? { currentVersion: Number(stream.current_version) } : null,
+      alreadyStored: storedRows.map(storedEventFromRaw),
     });
     if (decision.kind !== 'append') return decision;
 
-    const { txId, positions } = await allocatePositions(tx, eventsLog, request.events.length);
-    await tx
-      .insert(eventStreams)
-      .values({
-        id: streamId,
-        aggregateType: request.aggregateType,
-        currentVersion: decision.currentVersion,
-      })
-      .onConflictDoUpdate({
-        target: eventStreams.id,
-        set: { currentVersion: decision.currentVersion, updatedAt: sql`now()` },
-      });
-    const inserted = await tx
-      .insert(events)
-      .values(
-        request.events.map((event, i) => ({
-          sequence: positions[i]!,
-          txId,
-          streamId,
-          eventId: event.eventId,
-          version: decision.firstVersion + i,
-          eventType: event.eventType,
-          payload: jsonb(event.payload),
-          metadata: jsonb(event.metadata),
-          occurredAt: event.occurredAt,
-        })),
+    const inserted = await tx<RawStoredEventRow[]>`
+      with alloc as materialized (
+        -- The ordered-log allocator (platform db/ordered-log.ts): both writes below read its rows
+        -- first, so it runs before them, as the transaction's first write (it raises otherwise).
+        select tx_id, seq, row_number() over (order by seq) as i
+        from ${tx(eventsLog.schema)}.${tx(eventsLog.functionName)}(${request.events.length}::int)
+      ), stream as (
+        insert into event_store.event_streams (id, aggregate_type, current_version)
+        select ${streamId}::text, ${request.aggregateType}::text, ${decision.currentVersion}::bigint
+        from alloc where i = 1
+        on conflict (id) do update set current_version = excluded.current_version, updated_at = now()
+        returning id
+      ), inserted as (
+        insert into event_store.events
+          (sequence, tx_id, stream_id, event_id, version, event_type, payload, metadata, occurred_at)
+        select alloc.seq, alloc.tx_id, stream.id, e.event_id, ${decision.firstVersion}::bigint + e.i - 1,
+          e.event_type, e.payload::jsonb, e.metadata::jsonb, e.occurred_at::timestamptz
+        from unnest(
+          ${eventIds}::uuid[],
+          ${request.events.map((event) => event.eventType)}::text[],
+          ${request.events.map((event) => JSON.stringify(event.payload))}::text[],
+          ${request.events.map((event) => JSON.stringify(event.metadata))}::text[],
+          ${request.events.map((event) => event.occurredAt.toISOString())}::text[]
+        ) with ordinality as e(event_id, event_type, payload, metadata, occurred_at, i)
+        join alloc using (i)
+        cross join stream
+        returning ${tx.unsafe(RAW_STORED_EVENT_COLUMNS)}
       )
-      .returning(storedEventColumns);
-    // Sent after commit, coalesced; wakes SubscribeAll streams and the relay on every instance.
-    await notifyAfterCommit(tx, APPENDED_CHANNEL);
+      select * from inserted order by version::bigint`;
     return {
       kind: 'appended',
-      events: inserted.map(toStoredEvent).sort((a, b) => a.version - b.version),
+      events: inserted.map(storedEventFromRaw),
       currentVersion: decision.currentVersion,
     };
   }
