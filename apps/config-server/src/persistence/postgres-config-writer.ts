@@ -6,7 +6,13 @@ import type {
   PendingConfigChange,
   WriteResult,
 } from '@k1s0/config-domain';
-import { type Database, outboxChannel, unavailableOrOriginal, wakeUp } from '@k1s0/platform';
+import {
+  type Database,
+  outboxChannel,
+  outboxInsertFragment,
+  unavailableOrOriginal,
+  wakeUp,
+} from '@k1s0/platform';
 import type postgres from 'postgres';
 import { configChangedMessage } from '../events/config-changed-event.js';
 import { CHANGE_CHANNEL } from '../feed/change-notification.js';
@@ -38,7 +44,8 @@ const OUTBOX_CHANNEL = outboxChannel(configOutbox);
  *            raises otherwise).
  *   entry  — insert / compare-and-set update / compare-and-set delete of config_entries;
  *   log    — the change-log row, only if `entry` touched a row;
- *   outbox — the ConfigChangedEvent row, only if `log` was written (last, as enqueueOutbox does).
+ *   outbox — the ConfigChangedEvent row (platform outboxInsertFragment), only if `log` was written
+ *            (last, as enqueueOutbox does).
  *
  * A compare-and-set miss writes nothing (the drawn revision is a gap, which readers tolerate).
  * After a commit, coalesced payload-free wake-ups go to the change feeds and the outbox relay.
@@ -116,12 +123,7 @@ export class PostgresConfigWriter implements ConfigWriter {
           from alloc cross join entry
           returning revision
         ), outbox as (
-          insert into config_server.outbox (topic, key, value, headers)
-          select ${message.topic}::text, ${message.key}::text,
-            ${Buffer.from(message.value.buffer, message.value.byteOffset, message.value.byteLength)}::bytea,
-            ${JSON.stringify(message.headers)}::jsonb
-          from log
-          returning id
+          ${outboxInsertFragment(sql, configOutbox, message, 'log')}
         )
         select (select revision::text from log) as revision, (select count(*) from outbox) as outboxed`;
     } catch (error) {

@@ -1,4 +1,5 @@
 import { getTableConfig } from 'drizzle-orm/pg-core';
+import type postgres from 'postgres';
 import type { Tx } from '../db/transaction.js';
 import { notifyAfterCommit } from '../db/wake-up.js';
 import type { OutboxTable } from './outbox-table.js';
@@ -29,4 +30,24 @@ export async function enqueueOutbox(
     .insert(table)
     .values(rows.map(({ topic, key, value, headers }) => ({ topic, key, value, headers })));
   await notifyAfterCommit(tx, channel);
+}
+
+/**
+ * The same outbox row as a postgres.js statement fragment, for writers that put a whole change in
+ * ONE statement (data-modifying CTEs): `insert into <schema>.outbox … select … from <source>`,
+ * inserting one row per row of the CTE named `source` (zero rows when it is empty). The caller
+ * still wakes the relay after commit (`wakeUp(database, outboxChannel(table))`).
+ */
+export function outboxInsertFragment(
+  sql: postgres.Sql,
+  table: OutboxTable,
+  message: OutboxMessage,
+  source: string,
+): postgres.PendingQuery<postgres.Row[]> {
+  const { schema, name } = getTableConfig(table);
+  const value = Buffer.from(message.value.buffer, message.value.byteOffset, message.value.byteLength);
+  return sql`insert into ${sql(schema ?? 'public')}.${sql(name)} (topic, key, value, headers)
+    select ${message.topic}::text, ${message.key}::text, ${value}::bytea, ${JSON.stringify(message.headers)}::jsonb
+    from ${sql(source)}
+    returning id`;
 }
