@@ -65,7 +65,8 @@ export function createUseCases(deps: UseCaseDeps): EventStoreUseCases {
     events: deps.events,
     newEvents: deps.newEvents,
     pollIntervalMs: deps.subscribePollIntervalMs,
-    batchSize: deps.limits.defaultReadAllLimit,
+    // Internal reads, not a client's page: the largest allowed batch means fewer queries per event.
+    batchSize: deps.limits.maxReadAllLimit,
   });
   return {
     appendEvents: (input) => traced('event_store.AppendEvents', () => appendEvents.execute(input)),

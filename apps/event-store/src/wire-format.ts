@@ -2,7 +2,8 @@ import type { Snapshot, StoredEvent } from '@k1s0/eventstore-domain';
 
 /** Timestamps as spec 002 writes them: UTC with milliseconds and an explicit offset, `2026-02-23T10:00:00.000+00:00`. */
 export function formatTimestamp(date: Date): string {
-  return date.toISOString().replace(/Z$/, '+00:00');
+  // toISOString always ends in 'Z'; slicing is much cheaper than a regex on the streaming paths.
+  return `${date.toISOString().slice(0, -1)}+00:00`;
 }
 
 /**

@@ -204,6 +204,17 @@ describe('GET /api/v1/streams/:stream_id/events', () => {
     expect(range.body.pagination.total_count).toBe(1);
   });
 
+  it('orders pages by numeric version past 9 (10 after 9, not after 1)', async () => {
+    const events = Array.from({ length: 12 }, (_, i) => ({ event_type: 'N', payload: { i } }));
+    expect((await append('page-numeric', { events, expected_version: 0 })).status).toBe(201);
+    const versions = async (query: string) =>
+      (
+        await h.call('GET', `/api/v1/streams/page-numeric/events?${query}`, { role: 'sys_auditor' })
+      ).body.events.map((e: { version: number }) => e.version);
+    expect(await versions('page=1&page_size=12')).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(await versions('page=2&page_size=5')).toEqual([6, 7, 8, 9, 10]);
+  });
+
   it('400 naming the bad query parameter', async () => {
     for (const [query, field] of [
       ['page=abc', 'page'],

@@ -13,7 +13,6 @@ import {
   type StreamReadQuery,
 } from '@k1s0/eventstore-domain';
 import {
-  belowSafeHorizon,
   type Database,
   isUniqueViolation,
   type Tx,
@@ -21,7 +20,7 @@ import {
   wakeUp,
   withTransaction,
 } from '@k1s0/platform';
-import { and, asc, count, eq, gte, inArray, lte, type SQL, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type postgres from 'postgres';
 import {
   RAW_STORED_EVENT_COLUMNS,
@@ -37,13 +36,29 @@ import { eventStreams, events, snapshots, streamDeletions } from './schema.js';
 /** A unique violation can only come from a writer that raced past the stream lock; a few retries settle it. */
 const MAX_APPEND_ATTEMPTS = 5;
 
-const safeHorizon = belowSafeHorizon(sql.raw('"tx_id"'));
-
 /** Key of the per-stream transaction lock: serialises appends (and deletes) of one stream, even before its row exists. */
 const streamLockKey = (streamId: string) => `event_store:stream:${streamId}`;
 
 async function lockStream(tx: Tx, streamId: string): Promise<void> {
   await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${streamLockKey(streamId)}, 0))`);
+}
+
+interface StreamRow {
+  id: string;
+  aggregate_type: string;
+  current_version: string;
+  created_at: string | Date;
+  updated_at: string | Date;
+}
+
+function streamFromRaw(row: StreamRow): EventStream {
+  return {
+    id: row.id,
+    aggregateType: row.aggregate_type,
+    currentVersion: Number(row.current_version),
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  };
 }
 
 function toEventStream(row: typeof eventStreams.$inferSelect): EventStream {
@@ -143,29 +158,33 @@ export class PostgresEventStore implements EventStore {
   }
 
   async readStream(streamId: string, query: StreamReadQuery): Promise<StreamPage | null> {
-    // One snapshot for the stream row, the count and the page, so they agree with each other.
-    return this.run(() =>
-      this.database.db.transaction(
-        async (tx) => {
-          const [stream] = await tx.select().from(eventStreams).where(eq(eventStreams.id, streamId));
-          if (!stream) return null;
-          const filters: SQL[] = [eq(events.streamId, streamId), gte(events.version, query.fromVersion)];
-          if (query.toVersion !== undefined) filters.push(lte(events.version, query.toVersion));
-          if (query.eventType !== undefined) filters.push(eq(events.eventType, query.eventType));
-          const where = and(...filters);
-          const [total] = await tx.select({ n: count() }).from(events).where(where);
-          const rows = await tx
-            .select(storedEventColumns)
-            .from(events)
-            .where(where)
-            .orderBy(asc(events.version))
-            .offset(query.offset)
-            .limit(query.limit);
-          return { stream: toEventStream(stream), events: rows.map(toStoredEvent), total: total?.n ?? 0 };
-        },
-        { isolationLevel: 'repeatable read', accessMode: 'read only' },
-      ),
+    const { sql: q } = this.database;
+    const toVersion = query.toVersion === undefined ? q`` : q`and version <= ${query.toVersion}::bigint`;
+    const eventType = query.eventType === undefined ? q`` : q`and event_type = ${query.eventType}::text`;
+    const where = q`stream_id = ${streamId}::text and version >= ${query.fromVersion}::bigint ${toVersion} ${eventType}`;
+    // One statement, hence one snapshot for the stream row, the count and the page, so they agree.
+    // `stream left join page`: no row at all when the stream does not exist.
+    const rows = await this.run(
+      () => q<(StreamRow & { total: number } & Partial<RawStoredEventRow>)[]>`
+        with stream as (
+          select id, aggregate_type, current_version::text as current_version, created_at, updated_at
+          from event_store.event_streams where id = ${streamId}::text
+        ), total as (
+          select count(*)::int as total from event_store.events where ${where}
+        ), page as (
+          select ${q.unsafe(RAW_STORED_EVENT_COLUMNS)}, version as version_key
+          from event_store.events where ${where}
+          -- by the bigint key: the output column "version" is its text alias ('10' < '9')
+          order by version_key offset ${query.offset}::int limit ${query.limit}::int
+        )
+        select stream.*, total.total, page.* from stream cross join total left join page on true
+        order by page.version_key`,
     );
+    const first = rows[0];
+    if (first === undefined) return null;
+    const events =
+      rows[0]?.sequence == null ? [] : rows.map((row) => storedEventFromRaw(row as RawStoredEventRow));
+    return { stream: streamFromRaw(first), events, total: first.total };
   }
 
   async readBySequence(sequence: bigint): Promise<StoredEvent | null> {
@@ -176,35 +195,36 @@ export class PostgresEventStore implements EventStore {
   }
 
   async readAll(query: GlobalLogQuery): Promise<GlobalLogBatch> {
-    const filters: SQL[] = [gte(events.sequence, query.fromSequence), safeHorizon];
-    if (query.eventTypes.length > 0) filters.push(inArray(events.eventType, [...query.eventTypes]));
-    // Repeatable read: the batch and the horizon bound below see the same snapshot.
-    return this.run(() =>
-      this.database.db.transaction(
-        async (tx) => {
-          const rows = await tx
-            .select(storedEventColumns)
-            .from(events)
-            .where(and(...filters))
-            .orderBy(asc(events.sequence))
-            .limit(query.limit);
-          const batch = rows.map(toStoredEvent);
-          const last = batch[batch.length - 1];
-          let next = last ? last.sequence + 1n : query.fromSequence;
-          if (batch.length < query.limit) {
-            // A short batch scanned every final event: move past filtered-out (or deleted) ones too.
-            // Allocation makes sequence order equal tx order, so nothing can still appear below this max.
-            const [horizon] = await tx
-              .select({ max: sql<string | null>`max(${events.sequence})::text` })
-              .from(events)
-              .where(safeHorizon);
-            if (horizon?.max != null && BigInt(horizon.max) + 1n > next) next = BigInt(horizon.max) + 1n;
-          }
-          return { events: batch, nextSequence: next };
-        },
-        { isolationLevel: 'repeatable read', accessMode: 'read only' },
-      ),
+    const { sql: q } = this.database;
+    const types =
+      query.eventTypes.length === 0 ? q`` : q`and event_type = any(${[...query.eventTypes]}::text[])`;
+    // One statement, hence one snapshot for the batch and the horizon bound below. The bound is only
+    // computed for a short batch (the count is a one-time filter, so a full batch skips the scan).
+    const rows = await this.run(
+      () => q<(Partial<RawStoredEventRow> & { horizon_max: string | null })[]>`
+        with batch as materialized (
+          select ${q.unsafe(RAW_STORED_EVENT_COLUMNS)}, sequence as sequence_key
+          from event_store.events
+          where sequence >= ${query.fromSequence.toString()}::bigint
+            and tx_id < pg_snapshot_xmin(pg_current_snapshot()) ${types}
+          order by sequence_key limit ${query.limit}::int -- the bigint, not the text alias
+        ), horizon as (
+          select max(sequence)::text as horizon_max from event_store.events
+          where tx_id < pg_snapshot_xmin(pg_current_snapshot())
+            and (select count(*) from batch) < ${query.limit}::int
+        )
+        select batch.*, horizon.horizon_max from horizon left join batch on true
+        order by batch.sequence_key`,
     );
+    const batch =
+      rows[0]?.sequence == null ? [] : rows.map((row) => storedEventFromRaw(row as RawStoredEventRow));
+    const last = batch[batch.length - 1];
+    let next = last ? last.sequence + 1n : query.fromSequence;
+    // A short batch scanned every final event: move past filtered-out (or deleted) ones too.
+    // Allocation makes sequence order equal tx order, so nothing can still appear below this max.
+    const horizonMax = rows[0]?.horizon_max;
+    if (horizonMax != null && BigInt(horizonMax) + 1n > next) next = BigInt(horizonMax) + 1n;
+    return { events: batch, nextSequence: next };
   }
 
   async deleteStream(streamId: string, deletion: StreamDeletion): Promise<DeletedStream | null> {
