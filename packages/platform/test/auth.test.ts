@@ -108,6 +108,17 @@ describe('JWKS mode', () => {
     }
   });
 
+  it('gives every concurrent caller of one token the same outcome (one shared check)', async () => {
+    const token = signWith(rsa, claims({ sub: 'user-concurrent' }));
+    const principals = await Promise.all(Array.from({ length: 20 }, () => verifier.verify(token)));
+    expect(new Set(principals.map((p) => p.subject))).toEqual(new Set(['user-concurrent']));
+    const expired = signWith(rsa, claims({ exp: nowSec() - 10, sub: 'user-late' }));
+    const outcomes = await Promise.allSettled(Array.from({ length: 20 }, () => verifier.verify(expired)));
+    expect(outcomes.every((o) => o.status === 'rejected')).toBe(true);
+    // Nothing of the shared check lingers: the rejected token is checked (and rejected) again.
+    await expectRejected(verifier, expired, 'token expired');
+  });
+
   it('honours clockToleranceSec for exp', async () => {
     const tolerant = createTokenVerifier({ jwksUrl: jwks.url, appEnv: 'prod', clockToleranceSec: 60 });
     const principal = await tolerant.verify(signWith(rsa, claims({ exp: nowSec() - 10 })));

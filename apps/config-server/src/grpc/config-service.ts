@@ -1,5 +1,5 @@
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
-import type { ConfigUseCases } from '@k1s0/config-domain';
+import type { ConfigChange, ConfigUseCases } from '@k1s0/config-domain';
 import {
   Gauge,
   principalFromContext,
@@ -48,6 +48,20 @@ const requestIdOf = (ctx: HandlerContext) =>
   requestIdFor({ headers: { 'x-request-id': ctx.requestHeader.get('x-request-id') ?? undefined } });
 
 /** Connect/gRPC ConfigService (design 001): thin translation onto the same use cases as REST. */
+/**
+ * The feed hands the same change object to every open WatchConfig stream: build its message once,
+ * not once per stream (messages are only read by the serializer).
+ */
+const watchMessages = new WeakMap<ConfigChange, ReturnType<typeof changeEventMessage>>();
+function watchMessageFor(change: ConfigChange) {
+  let message = watchMessages.get(change);
+  if (message === undefined) {
+    message = changeEventMessage(change);
+    watchMessages.set(change, message);
+  }
+  return message;
+}
+
 export function configServiceImpl(options: ConfigServiceOptions): ServiceImpl<typeof ConfigService> {
   const { useCases, shutdownSignal } = options;
   const openStreams = options.metrics
@@ -120,7 +134,7 @@ export function configServiceImpl(options: ConfigServiceOptions): ServiceImpl<ty
           fromRevision: req.fromRevision,
           signal,
         });
-        for await (const change of changes) yield changeEventMessage(change);
+        for await (const change of changes) yield watchMessageFor(change);
       } finally {
         openStreams?.dec();
       }

@@ -1,11 +1,7 @@
 import { type Algorithm, createDecoder, createVerifier, TOKEN_ERROR_CODES } from 'fast-jwt';
 import { isAppError } from '../errors/index.js';
 import { unauthenticated } from './auth-errors.js';
-import {
-  createJwksKeySource,
-  type JwksKeySourceOptions,
-  type TokenHeader,
-} from './jwks-key-source.js';
+import { createJwksKeySource, type JwksKeySourceOptions, type TokenHeader } from './jwks-key-source.js';
 import { type Principal, principalFromClaims } from './principal.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
 
@@ -140,27 +136,39 @@ export function createTokenVerifier(options: AuthOptions, jwksTuning: JwksTuning
     ttlMs: VERIFIED_TOKEN_TTL_MS,
   });
   const clockToleranceMs = claimChecks.clockTolerance;
+  const inFlight = new Map<string, Promise<Record<string, unknown>>>();
+
+  /** Full verification; an accepted token's claims are remembered until min(exp, TTL). */
+  async function verifyOnce(token: string): Promise<Record<string, unknown>> {
+    let claims: unknown;
+    try {
+      claims = await verifyClaims(token);
+    } catch (error) {
+      throw toAuthError(error);
+    }
+    if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
+      throw unauthenticated('malformed token');
+    }
+    const record = claims as Record<string, unknown>;
+    // The subject is the identity of last resort for audit columns, so it must exist.
+    if (typeof record.sub !== 'string' || record.sub === '') throw unauthenticated('token has no subject');
+    // exp is a required claim, so every accepted token has one; it bounds the cache entry.
+    if (typeof record.exp === 'number') verified.set(token, record, record.exp * 1000 + clockToleranceMs);
+    return record;
+  }
 
   return {
     mode: 'jwksUrl' in mode ? 'jwks' : 'dev',
     async verify(token) {
       const known = verified.get(token);
       if (known !== undefined) return principalFromClaims(known);
-      let claims: unknown;
-      try {
-        claims = await verifyClaims(token);
-      } catch (error) {
-        throw toAuthError(error);
+      // Many requests carrying one new token at once (a client opening streams) share one check.
+      let pending = inFlight.get(token);
+      if (pending === undefined) {
+        pending = verifyOnce(token).finally(() => inFlight.delete(token));
+        inFlight.set(token, pending);
       }
-      if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
-        throw unauthenticated('malformed token');
-      }
-      const record = claims as Record<string, unknown>;
-      // The subject is the identity of last resort for audit columns, so it must exist.
-      if (typeof record.sub !== 'string' || record.sub === '') throw unauthenticated('token has no subject');
-      // exp is a required claim, so every accepted token has one; it bounds the cache entry.
-      if (typeof record.exp === 'number') verified.set(token, record, record.exp * 1000 + clockToleranceMs);
-      return principalFromClaims(record);
+      return principalFromClaims(await pending);
     },
   };
 }
