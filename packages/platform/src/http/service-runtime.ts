@@ -69,6 +69,9 @@ async function runCheck(check: ReadinessCheck): Promise<string> {
   }
 }
 
+/** Connect responses below this size are sent uncompressed (Connect's default is 1 KiB). */
+const RESPONSE_COMPRESS_MIN_BYTES = 4 * 1024 * 1024;
+
 export async function createServiceRuntime(options: ServiceOptions): Promise<ServiceRuntime> {
   const { config, codes, logger, metrics } = options;
   const shutdown = new AbortController();
@@ -78,6 +81,9 @@ export async function createServiceRuntime(options: ServiceOptions): Promise<Ser
     shutdownSignal: shutdown.signal,
     readMaxBytes: config.grpc.max_recv_msg_size,
     shutdownTimeoutMs: config.server.shutdown_timeout,
+    // Compressed requests are still accepted, but responses go uncompressed unless huge: between
+    // services gzip cost more CPU than the bytes it saves (a ReadEvents page is tens of KiB).
+    compressMinBytes: RESPONSE_COMPRESS_MIN_BYTES,
   };
 
   const rest = Fastify({
