@@ -6,31 +6,15 @@
 import { randomUUID } from 'node:crypto';
 import { fromBinary } from '@bufbuild/protobuf';
 import {
-  createTestDatabase,
-  deliveryReport,
   type ExpectedDelivery,
   ensureKafkaMockBuilt,
-  kafkaForTests,
+  kafkaServiceHarness,
   type RecordedMessage,
-  recordTopic,
-  startKafkaMock,
-  type TestDatabase,
   type TopicRecorder,
 } from '@k1s0/platform/testing';
 import { ConfigChangedEventSchema, type eventConfigV1 } from '@k1s0/proto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type ConfigServer,
-  call,
-  metricValue,
-  put,
-  startConfigServer,
-  tokens,
-  waitFor,
-} from './support/service.js';
-
-const TOPIC = 'k1s0.system.config.changed.v1';
-const DEADLINE_MS = 15_000;
+import { type ConfigServer, call, put, startConfigServer, tokens } from './support/service.js';
 
 /** A change-log row as GET …/history answers it. */
 interface HistoryRow {
@@ -47,29 +31,16 @@ interface HistoryRow {
   changed_at: string;
 }
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  // Reverse order: servers before their database and broker.
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+const eventOf = (message: RecordedMessage): eventConfigV1.ConfigChangedEvent =>
+  fromBinary(ConfigChangedEventSchema, new Uint8Array(message.value));
+const eventIdOf = (message: RecordedMessage) => eventOf(message).metadata?.eventId ?? '';
+
+const harness = kafkaServiceHarness<ConfigServer>({
+  topic: 'k1s0.system.config.changed.v1',
+  start: (databaseUrl, brokers) => startConfigServer(databaseUrl, { KAFKA_BROKERS: brokers }),
+  idOf: eventIdOf,
 });
-
-async function freshDatabase(): Promise<TestDatabase> {
-  const testDb = await createTestDatabase();
-  cleanups.push(() => testDb.drop());
-  return testDb;
-}
-
-async function startServer(databaseUrl: string, brokers: string): Promise<ConfigServer> {
-  const server = await startConfigServer(databaseUrl, { KAFKA_BROKERS: brokers });
-  cleanups.push(() => server.stop());
-  return server;
-}
-
-async function startRecorder(bootstrapBrokers: string[]): Promise<TopicRecorder> {
-  const recorder = await recordTopic(bootstrapBrokers, TOPIC);
-  cleanups.push(() => recorder.close());
-  return recorder;
-}
+afterEach(() => harness.cleanUp());
 
 /**
  * A small namespace's life through REST: create, update, delete `key`; returns its change-log rows
@@ -124,66 +95,38 @@ async function write(
   return rows[rows.length - 1]!;
 }
 
-const eventOf = (message: RecordedMessage): eventConfigV1.ConfigChangedEvent =>
-  fromBinary(ConfigChangedEventSchema, new Uint8Array(message.value));
-const eventIdOf = (message: RecordedMessage) => eventOf(message).metadata?.eventId ?? '';
 const expectedDeliveries = (rows: readonly HistoryRow[]): ExpectedDelivery[] =>
   rows.map((row) => ({ id: row.id, key: row.namespace }));
 /** An event's old/new value: JSON text, '' for none (the change log answers null). */
 const parsedValue = (text: string): unknown => (text === '' ? null : JSON.parse(text));
 
-function waitForAll(recorder: TopicRecorder, rows: readonly HistoryRow[]): Promise<void> {
-  return recorder.waitUntil(
-    `${rows.length} changes`,
-    (messages) => deliveryReport(messages, expectedDeliveries(rows), eventIdOf).missing.length === 0,
-  );
-}
+const waitForAll = (recorder: TopicRecorder, rows: readonly HistoryRow[]) =>
+  harness.waitForAll(recorder, expectedDeliveries(rows));
 
 /**
  * At-least-once delivery of `rows` within `messages`: each present, each namespace on one partition,
  * per namespace the first deliveries in commit order. Returns the re-delivery count.
  */
 function assertDeliveredInOrder(messages: readonly RecordedMessage[], rows: readonly HistoryRow[]): number {
-  const report = deliveryReport(messages, expectedDeliveries(rows), eventIdOf);
+  const report = harness.report(messages, expectedDeliveries(rows));
   expect(report.missing).toEqual([]);
   expect(report.splitKeys).toEqual([]);
   expect(report.deliveredOrder).toEqual(report.expectedOrder);
   return report.duplicates;
 }
 
-async function readiness(server: ConfigServer): Promise<{ status: number; kafka: string | undefined }> {
-  const response = await call<{ checks: Record<string, string> }>(server, 'GET', '/readyz');
-  return { status: response.status, kafka: response.body.checks.kafka };
-}
-
-async function waitForKafkaReadiness(server: ConfigServer, up: boolean): Promise<void> {
-  const deadline = Date.now() + DEADLINE_MS;
-  let last = await readiness(server);
-  const reached = () =>
-    up
-      ? last.status === 200 && last.kafka === 'ok'
-      : last.status === 503 && last.kafka?.startsWith('error') === true;
-  while (!reached()) {
-    if (Date.now() > deadline)
-      throw new Error(`readyz still ${JSON.stringify(last)} after ${DEADLINE_MS} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    last = await readiness(server);
-  }
-}
-
 const OUTBOX_LABEL = 'outbox="config_server.outbox"';
 /** Outbox rows not yet acknowledged by Kafka. */
-const backlog = (server: ConfigServer) => metricValue(server, 'outbox_backlog', OUTBOX_LABEL);
+const backlog = (server: ConfigServer) => harness.metric(server, 'outbox_backlog', OUTBOX_LABEL);
 
 describe('config server → Kafka', () => {
   // The first build on a machine downloads and compiles librdkafka.
   beforeAll(() => ensureKafkaMockBuilt(), 240_000);
 
   it('publishes each change once as a ConfigChangedEvent keyed by namespace, in commit order per namespace', async () => {
-    const broker = await kafkaForTests([TOPIC]);
-    cleanups.push(() => broker.stop());
-    const server = await startServer((await freshDatabase()).url, broker.brokers);
-    const recorder = await startRecorder(broker.bootstrapBrokers);
+    const broker = await harness.sharedBroker();
+    const server = await harness.startService((await harness.freshDatabase()).url, broker.brokers);
+    const recorder = await harness.startRecorder(broker.bootstrapBrokers);
 
     const run = randomUUID().slice(0, 8);
     const namespaces = ['system.billing', 'system.auth', 'business.orders'].map(
@@ -253,10 +196,9 @@ describe('config server → Kafka', () => {
   it('keeps accepting writes while the broker is down, reports it in /readyz, and delivers everything once it is back', async ({
     annotate,
   }) => {
-    const first = await startKafkaMock({ topics: [TOPIC] });
-    cleanups.push(() => first.stop());
-    const server = await startServer((await freshDatabase()).url, first.brokers);
-    const before = await startRecorder(first.bootstrapBrokers);
+    const first = await harness.startBroker();
+    const server = await harness.startService((await harness.freshDatabase()).url, first.brokers);
+    const before = await harness.startRecorder(first.bootstrapBrokers);
     const namespaces = ['system.alpha', 'system.beta', 'service.gamma'].map(
       (prefix) => `${prefix}.o${randomUUID().slice(0, 8)}`,
     );
@@ -264,7 +206,7 @@ describe('config server → Kafka', () => {
     const published: HistoryRow[] = [];
     for (const namespace of namespaces) published.push(await write(server, namespace, 'mode', 'initial'));
     await waitForAll(before, published);
-    await waitForKafkaReadiness(server, true);
+    await harness.waitForKafkaReadiness(server, true);
     await before.close();
 
     await first.stop();
@@ -273,11 +215,11 @@ describe('config server → Kafka', () => {
       for (const namespace of namespaces)
         duringOutage.push(await write(server, namespace, 'mode', `outage-${round}`));
     }
-    await waitForKafkaReadiness(server, false);
+    await harness.waitForKafkaReadiness(server, false);
     // The outage outlasts a publish attempt (the producer's own retries), so the relay's retry path runs.
-    await waitFor(
-      async () => ((await metricValue(server, 'outbox_relay_errors_total', OUTBOX_LABEL)) ?? 0) > 0,
-      DEADLINE_MS,
+    await harness.waitFor(
+      'a failed relay attempt',
+      async () => ((await harness.metric(server, 'outbox_relay_errors_total', OUTBOX_LABEL)) ?? 0) > 0,
     );
     // Deletes too, written after the relay has failed.
     for (const namespace of namespaces) {
@@ -290,11 +232,10 @@ describe('config server → Kafka', () => {
     expect(await backlog(server)).toBe(duringOutage.length);
 
     // The mock keeps data in memory: the new broker starts empty, at the same address.
-    const second = await startKafkaMock({ topics: [TOPIC], port: first.port });
-    cleanups.push(() => second.stop());
-    const after = await startRecorder(second.bootstrapBrokers);
+    const second = await harness.startBroker(first.port);
+    const after = await harness.startRecorder(second.bootstrapBrokers);
     await waitForAll(after, duringOutage);
-    await waitForKafkaReadiness(server, true);
+    await harness.waitForKafkaReadiness(server, true);
 
     const duplicates = assertDeliveredInOrder(after.messages, duringOutage);
     await annotate(`${duringOutage.length} changes written during the outage, ${duplicates} re-deliveries`);
@@ -302,18 +243,17 @@ describe('config server → Kafka', () => {
     // Acknowledged rows leave the outbox, so what the first broker took is not sent again.
     const publishedIds = new Set(published.map((row) => row.id));
     expect(after.messages.filter((message) => publishedIds.has(eventIdOf(message)))).toEqual([]);
-    await waitFor(async () => (await backlog(server)) === 0, DEADLINE_MS);
+    await harness.waitFor('an empty outbox', async () => (await backlog(server)) === 0);
   }, 45_000);
 
   it('loses nothing when the server restarts while changes wait for the broker', async ({ annotate }) => {
-    const first = await startKafkaMock({ topics: [TOPIC] });
-    cleanups.push(() => first.stop());
-    const testDb = await freshDatabase();
+    const first = await harness.startBroker();
+    const testDb = await harness.freshDatabase();
     const namespace = `system.restart.r${randomUUID().slice(0, 8)}`;
     const other = `business.restart.r${randomUUID().slice(0, 8)}`;
 
-    const firstInstance = await startServer(testDb.url, first.brokers);
-    const before = await startRecorder(first.bootstrapBrokers);
+    const firstInstance = await harness.startService(testDb.url, first.brokers);
+    const before = await harness.startRecorder(first.bootstrapBrokers);
     const published = [await write(firstInstance, namespace, 'level', 1)];
     await waitForAll(before, published);
     await before.close();
@@ -326,17 +266,16 @@ describe('config server → Kafka', () => {
     await firstInstance.stop();
 
     // A new instance on the same database, the broker still down: the rows wait in the outbox.
-    const secondInstance = await startServer(testDb.url, first.brokers);
+    const secondInstance = await harness.startService(testDb.url, first.brokers);
     pending.push(await write(secondInstance, other, 'level', 2));
     pending.push(await write(secondInstance, namespace, 'level', 4));
     expect(await backlog(secondInstance)).toBe(pending.length);
 
-    const second = await startKafkaMock({ topics: [TOPIC], port: first.port });
-    cleanups.push(() => second.stop());
-    const after = await startRecorder(second.bootstrapBrokers);
+    const second = await harness.startBroker(first.port);
+    const after = await harness.startRecorder(second.bootstrapBrokers);
     await waitForAll(after, pending);
     const duplicates = assertDeliveredInOrder(after.messages, pending);
     await annotate(`${pending.length} pending changes across the restart, ${duplicates} re-deliveries`);
-    await waitForKafkaReadiness(secondInstance, true);
+    await harness.waitForKafkaReadiness(secondInstance, true);
   }, 45_000);
 });

@@ -6,25 +6,16 @@
 import { randomUUID } from 'node:crypto';
 import { type RunningService, startService } from '@k1s0/platform';
 import {
-  createTestDatabase,
-  deliveryReport,
   type ExpectedDelivery,
   ensureKafkaMockBuilt,
-  kafkaForTests,
+  kafkaServiceHarness,
   type RecordedMessage,
-  recordTopic,
-  startKafkaMock,
-  type TestDatabase,
   type TopicRecorder,
 } from '@k1s0/platform/testing';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EventStoreConfig } from '../src/config.js';
 import { eventStoreService } from '../src/service.js';
 import { tokenFor } from './support/service-harness.js';
-import { waitFor } from './support/wait-for.js';
-
-const TOPIC = 'k1s0.system.eventstore.event.published.v1';
-const DEADLINE_MS = 15_000;
 
 /** An event as the REST append answers it (spec 002 shape). */
 interface AppendedEvent {
@@ -41,37 +32,23 @@ interface AppendedEvent {
 
 type EventStore = RunningService<EventStoreConfig>;
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  // Reverse order: services before their database and broker.
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+const eventIdOf = (message: RecordedMessage) => message.headers['event-id'] ?? '';
+
+const harness = kafkaServiceHarness<EventStore>({
+  topic: 'k1s0.system.eventstore.event.published.v1',
+  start: (databaseUrl, brokers) =>
+    startService(eventStoreService, {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      KAFKA_BROKERS: brokers,
+      PORT: '0',
+      GRPC_PORT: '0',
+      LOG_LEVEL: 'silent',
+      APP_ENV: 'test',
+    }),
+  idOf: eventIdOf,
 });
-
-async function freshDatabase(): Promise<TestDatabase> {
-  const testDb = await createTestDatabase();
-  cleanups.push(() => testDb.drop());
-  return testDb;
-}
-
-async function startEventStore(databaseUrl: string, brokers: string): Promise<EventStore> {
-  const service = await startService(eventStoreService, {
-    ...process.env,
-    DATABASE_URL: databaseUrl,
-    KAFKA_BROKERS: brokers,
-    PORT: '0',
-    GRPC_PORT: '0',
-    LOG_LEVEL: 'silent',
-    APP_ENV: 'test',
-  });
-  cleanups.push(() => service.stop());
-  return service;
-}
-
-async function startRecorder(bootstrapBrokers: string[]): Promise<TopicRecorder> {
-  const recorder = await recordTopic(bootstrapBrokers, TOPIC);
-  cleanups.push(() => recorder.close());
-  return recorder;
-}
+afterEach(() => harness.cleanUp());
 
 /** Appends events of `types` to `streamId` through REST (any expected version) and returns them. */
 async function append(service: EventStore, streamId: string, ...types: string[]): Promise<AppendedEvent[]> {
@@ -92,36 +69,16 @@ async function append(service: EventStore, streamId: string, ...types: string[])
   return body.events;
 }
 
-async function readiness(service: EventStore): Promise<{ status: number; kafka: string | undefined }> {
-  const response = await fetch(`http://127.0.0.1:${service.restPort}/readyz`);
-  const body = (await response.json()) as { checks: Record<string, string> };
-  return { status: response.status, kafka: body.checks.kafka };
-}
-
-async function waitForKafkaReadiness(service: EventStore, up: boolean): Promise<void> {
-  await waitFor(
-    `readyz ${up ? '200 with kafka ok' : '503 with a kafka error'}`,
-    async () => {
-      const { status, kafka } = await readiness(service);
-      return up ? status === 200 && kafka === 'ok' : status === 503 && kafka?.startsWith('error') === true;
-    },
-    DEADLINE_MS,
-  );
-}
-
 /** A sample of the relay's metrics without labels, read from /metrics (0 when not reported yet). */
 async function relayMetric(
   service: EventStore,
   name: 'event_store_relay_lag_events' | 'event_store_relay_errors_total',
 ): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${service.restPort}/metrics`)).text();
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
-  return Number(line?.split(' ')[1] ?? 0);
+  return (await harness.metric(service, name)) ?? 0;
 }
 /** Committed events not yet acknowledged by Kafka. */
 const relayLag = (service: EventStore) => relayMetric(service, 'event_store_relay_lag_events');
 
-const eventIdOf = (message: RecordedMessage) => message.headers['event-id'] ?? '';
 const bodyOf = (message: RecordedMessage) =>
   JSON.parse(message.value.toString('utf8')) as Record<string, unknown>;
 
@@ -129,12 +86,8 @@ const expectedDeliveries = (events: readonly AppendedEvent[]): ExpectedDelivery[
   events.map((event) => ({ id: event.event_id, key: event.stream_id }));
 
 /** Resolves once every event in `events` has been consumed at least once. */
-function waitForAll(recorder: TopicRecorder, events: readonly AppendedEvent[]): Promise<void> {
-  return recorder.waitUntil(
-    `${events.length} events`,
-    (messages) => deliveryReport(messages, expectedDeliveries(events), eventIdOf).missing.length === 0,
-  );
-}
+const waitForAll = (recorder: TopicRecorder, events: readonly AppendedEvent[]) =>
+  harness.waitForAll(recorder, expectedDeliveries(events));
 
 /**
  * At-least-once delivery of `events` within `messages`: each present, each stream on one partition, and
@@ -144,7 +97,7 @@ function assertDeliveredInOrder(
   messages: readonly RecordedMessage[],
   events: readonly AppendedEvent[],
 ): number {
-  const report = deliveryReport(messages, expectedDeliveries(events), eventIdOf);
+  const report = harness.report(messages, expectedDeliveries(events));
   expect(report.missing).toEqual([]);
   expect(report.splitKeys).toEqual([]);
   expect(report.deliveredOrder).toEqual(report.expectedOrder);
@@ -156,10 +109,9 @@ describe('event store → Kafka', () => {
   beforeAll(() => ensureKafkaMockBuilt(), 240_000);
 
   it('publishes every appended event once: key = stream id, 002 JSON body, headers, sequence order per partition', async () => {
-    const broker = await kafkaForTests([TOPIC]);
-    cleanups.push(() => broker.stop());
-    const service = await startEventStore((await freshDatabase()).url, broker.brokers);
-    const recorder = await startRecorder(broker.bootstrapBrokers);
+    const broker = await harness.sharedBroker();
+    const service = await harness.startService((await harness.freshDatabase()).url, broker.brokers);
+    const recorder = await harness.startRecorder(broker.bootstrapBrokers);
 
     // Interleaved appends to several streams, so global order and per-stream order differ.
     const run = randomUUID().slice(0, 8);
@@ -214,16 +166,15 @@ describe('event store → Kafka', () => {
   it('keeps accepting appends while the broker is down, reports it in /readyz, and delivers everything once it is back', async ({
     annotate,
   }) => {
-    const first = await startKafkaMock({ topics: [TOPIC] });
-    cleanups.push(() => first.stop());
-    const service = await startEventStore((await freshDatabase()).url, first.brokers);
-    const before = await startRecorder(first.bootstrapBrokers);
+    const first = await harness.startBroker();
+    const service = await harness.startService((await harness.freshDatabase()).url, first.brokers);
+    const before = await harness.startRecorder(first.bootstrapBrokers);
     const streams = ['alpha', 'beta', 'gamma'].map((name) => `${name}-${randomUUID().slice(0, 8)}`);
 
     const published: AppendedEvent[] = [];
     for (const stream of streams) published.push(...(await append(service, stream, 'Opened')));
     await waitForAll(before, published);
-    await waitForKafkaReadiness(service, true);
+    await harness.waitForKafkaReadiness(service, true);
     await before.close();
 
     await first.stop();
@@ -231,23 +182,21 @@ describe('event store → Kafka', () => {
     for (const round of [1, 2, 3, 4]) {
       for (const stream of streams) duringOutage.push(...(await append(service, stream, `Outage${round}`)));
     }
-    await waitForKafkaReadiness(service, false);
+    await harness.waitForKafkaReadiness(service, false);
     // The outage outlasts a publish attempt (the producer's own retries), so the relay's retry path runs.
-    await waitFor(
+    await harness.waitFor(
       'a failed relay attempt',
       async () => (await relayMetric(service, 'event_store_relay_errors_total')) > 0,
-      DEADLINE_MS,
     );
     for (const stream of streams) duringOutage.push(...(await append(service, stream, 'LateOutage')));
     expect(await relayLag(service)).toBe(duringOutage.length);
 
     // The mock keeps data in memory: the new broker starts empty, at the same address.
-    const second = await startKafkaMock({ topics: [TOPIC], port: first.port });
-    cleanups.push(() => second.stop());
-    const after = await startRecorder(second.bootstrapBrokers);
+    const second = await harness.startBroker(first.port);
+    const after = await harness.startRecorder(second.bootstrapBrokers);
     await waitForAll(after, duringOutage);
-    await waitForKafkaReadiness(service, true);
-    await waitFor('relay lag 0', async () => (await relayLag(service)) === 0, DEADLINE_MS);
+    await harness.waitForKafkaReadiness(service, true);
+    await harness.waitFor('relay lag 0', async () => (await relayLag(service)) === 0);
 
     const duplicates = assertDeliveredInOrder(after.messages, duringOutage);
     await annotate(`${duringOutage.length} events written during the outage, ${duplicates} re-deliveries`);
@@ -257,14 +206,13 @@ describe('event store → Kafka', () => {
   }, 45_000);
 
   it('loses nothing when the service restarts while events wait for the broker', async ({ annotate }) => {
-    const first = await startKafkaMock({ topics: [TOPIC] });
-    cleanups.push(() => first.stop());
-    const testDb = await freshDatabase();
+    const first = await harness.startBroker();
+    const testDb = await harness.freshDatabase();
     const stream = `restart-${randomUUID().slice(0, 8)}`;
     const other = `restart-other-${randomUUID().slice(0, 8)}`;
 
-    const firstInstance = await startEventStore(testDb.url, first.brokers);
-    const before = await startRecorder(first.bootstrapBrokers);
+    const firstInstance = await harness.startService(testDb.url, first.brokers);
+    const before = await harness.startRecorder(first.bootstrapBrokers);
     const published = await append(firstInstance, stream, 'Created');
     await waitForAll(before, published);
     await before.close();
@@ -276,17 +224,16 @@ describe('event store → Kafka', () => {
     await firstInstance.stop();
 
     // A new instance on the same database, the broker still down: it resumes from the durable checkpoint.
-    const secondInstance = await startEventStore(testDb.url, first.brokers);
+    const secondInstance = await harness.startService(testDb.url, first.brokers);
     pending.push(...(await append(secondInstance, stream, 'Pending3')));
     pending.push(...(await append(secondInstance, other, 'Pending2')));
     expect(await relayLag(secondInstance)).toBe(pending.length);
 
-    const second = await startKafkaMock({ topics: [TOPIC], port: first.port });
-    cleanups.push(() => second.stop());
-    const after = await startRecorder(second.bootstrapBrokers);
+    const second = await harness.startBroker(first.port);
+    const after = await harness.startRecorder(second.bootstrapBrokers);
     await waitForAll(after, pending);
     const duplicates = assertDeliveredInOrder(after.messages, pending);
     await annotate(`${pending.length} pending events across the restart, ${duplicates} re-deliveries`);
-    await waitForKafkaReadiness(secondInstance, true);
+    await harness.waitForKafkaReadiness(secondInstance, true);
   }, 45_000);
 });

@@ -1,3 +1,4 @@
 export * from './kafka-consumer.js';
 export * from './kafka-mock.js';
+export * from './kafka-service-harness.js';
 export * from './postgres.js';
