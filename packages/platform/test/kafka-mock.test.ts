@@ -1,20 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import {
-  Consumer,
-  type Message,
-  type MessagesStream,
-  MessagesStreamFallbackModes,
-  MessagesStreamModes,
-  ProduceAcks,
-  Producer,
-  stringDeserializer,
-  stringSerializer,
-} from '@platformatic/kafka';
+import { ProduceAcks, Producer, stringSerializer } from '@platformatic/kafka';
 import { beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
+import { consumeFromStart as consumeTopic, takeMessages } from '../src/testing/kafka-consumer.js';
 import { ensureKafkaMockBuilt, kafkaForTests, startKafkaMock } from '../src/testing/kafka-mock.js';
-
-// Keys and headers are text, values raw bytes: the shape the outbox relay sends (protobuf/JSON bodies).
-type TestMessage = Message<string, Buffer, string, string>;
 
 function newProducer(bootstrapBrokers: string[], extra: { retries?: number; retryDelay?: number } = {}) {
   const producer = new Producer({
@@ -33,51 +21,9 @@ function newProducer(bootstrapBrokers: string[], extra: { retries?: number; retr
 }
 
 async function consumeFromStart(bootstrapBrokers: string[], topic: string) {
-  const consumer = new Consumer({
-    clientId: 'kafka-mock-test-consumer',
-    groupId: `kafka-mock-test-${randomUUID()}`,
-    bootstrapBrokers,
-    deserializers: {
-      key: stringDeserializer,
-      headerKey: stringDeserializer,
-      headerValue: stringDeserializer,
-    },
-    maxWaitTime: 200,
-  });
-  const stream = await consumer.consume({
-    topics: [topic],
-    mode: MessagesStreamModes.COMMITTED,
-    fallbackMode: MessagesStreamFallbackModes.EARLIEST,
-    sessionTimeout: 10_000,
-    heartbeatInterval: 500,
-  });
-  onTestFinished(async () => {
-    await stream.close();
-    await consumer.close();
-  });
-  return stream;
-}
-
-function take(
-  stream: MessagesStream<string, Buffer, string, string>,
-  count: number,
-  timeoutMs: number,
-): Promise<TestMessage[]> {
-  return new Promise((resolve, reject) => {
-    const received: TestMessage[] = [];
-    const onData = (message: TestMessage) => {
-      received.push(message);
-      if (received.length < count) return;
-      clearTimeout(timer);
-      stream.off('data', onData);
-      resolve(received);
-    };
-    const timer = setTimeout(() => {
-      stream.off('data', onData);
-      reject(new Error(`received ${received.length} of ${count} messages within ${timeoutMs} ms`));
-    }, timeoutMs);
-    stream.on('data', onData);
-  });
+  const consumer = await consumeTopic(bootstrapBrokers, topic, 'kafka-mock-test-consumer');
+  onTestFinished(() => consumer.close());
+  return consumer.stream;
 }
 
 /** Resolves with 'pending' if `promise` has not settled after `ms`. */
@@ -110,7 +56,7 @@ describe('Kafka mock broker', () => {
     const result = await producer.send({ messages: sent });
     expect(result.offsets).toHaveLength(1);
 
-    const received = await take(await consumeFromStart(kafka.bootstrapBrokers, topic), 3, 10_000);
+    const received = await takeMessages(await consumeFromStart(kafka.bootstrapBrokers, topic), 3, 10_000);
 
     expect(received.map((m) => m.key)).toEqual(['order-42', 'order-42', 'order-42']);
     expect(received.map((m) => [...m.value])).toEqual([
@@ -169,7 +115,7 @@ describe('Kafka mock broker', () => {
     await expect(send('after-outage')).resolves.toMatchObject({ offsets: [{ offset: 1n }] });
 
     // The mock keeps data in memory, so the new broker holds only what was sent after the restart.
-    const received = await take(await consumeFromStart(second.bootstrapBrokers, topic), 2, 10_000);
+    const received = await takeMessages(await consumeFromStart(second.bootstrapBrokers, topic), 2, 10_000);
     expect(received.map((m) => m.value.toString())).toEqual(['during-outage', 'after-outage']);
   }, 20_000);
 

@@ -1,16 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import {
-  Consumer,
-  type Message,
-  MessagesStreamFallbackModes,
-  MessagesStreamModes,
-  stringDeserializer,
-} from '@platformatic/kafka';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createDatabase, type Database, runMigrations, withTransaction } from '../src/db/index.js';
 import { createKafkaPublisher, createOutboxRelay, enqueueOutbox } from '../src/outbox/index.js';
+import { consumeFromStart, takeMessages } from '../src/testing/kafka-consumer.js';
 import { ensureKafkaMockBuilt, kafkaForTests } from '../src/testing/kafka-mock.js';
 import { createTestDatabase, type TestDatabase } from '../src/testing/postgres.js';
 import { outbox } from './fixtures/schema.js';
@@ -35,32 +29,9 @@ afterAll(async () => {
 });
 
 async function receive(bootstrapBrokers: string[], topic: string, count: number) {
-  const consumer = new Consumer({
-    clientId: 'outbox-kafka-test',
-    groupId: `outbox-kafka-test-${randomUUID()}`,
-    bootstrapBrokers,
-    deserializers: {
-      key: stringDeserializer,
-      headerKey: stringDeserializer,
-      headerValue: stringDeserializer,
-    },
-    maxWaitTime: 200,
-  });
-  const stream = await consumer.consume({
-    topics: [topic],
-    mode: MessagesStreamModes.COMMITTED,
-    fallbackMode: MessagesStreamFallbackModes.EARLIEST,
-  });
-  onTestFinished(async () => {
-    await stream.close();
-    await consumer.close();
-  });
-  const received: Message<string, Buffer, string, string>[] = [];
-  for await (const message of stream) {
-    received.push(message);
-    if (received.length === count) return received;
-  }
-  return received;
+  const consumer = await consumeFromStart(bootstrapBrokers, topic, 'outbox-kafka-test');
+  onTestFinished(() => consumer.close());
+  return takeMessages(consumer.stream, count, 20_000);
 }
 
 describe('outbox relay → Kafka publisher', () => {

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import {
   Consumer,
   type Message,
+  type MessagesStream,
   MessagesStreamFallbackModes,
   MessagesStreamModes,
   stringDeserializer,
@@ -32,14 +33,27 @@ export interface TopicRecorder {
 
 const DEFAULT_WAIT_MS = 15_000;
 
+/** A message as the outbox relay sends it, consumed raw: text key and headers, bytes value. */
+export type ConsumedMessage = Message<string, Buffer, string, string>;
+
+export interface TopicStream {
+  readonly stream: MessagesStream<string, Buffer, string, string>;
+  /** Closes the stream and leaves the group; safe to call more than once. */
+  close(): Promise<void>;
+}
+
 /**
- * Consumes `topic` from the earliest offset in a fresh consumer group. A restarted broker is a new
- * connection: record it with a new recorder.
+ * Consumes `topic` from the earliest offset in a fresh consumer group named after `clientId`.
+ * A restarted broker is a new connection: consume it with a new stream.
  */
-export async function recordTopic(bootstrapBrokers: string[], topic: string): Promise<TopicRecorder> {
+export async function consumeFromStart(
+  bootstrapBrokers: string[],
+  topic: string,
+  clientId = 'k1s0-test-consumer',
+): Promise<TopicStream> {
   const consumer = new Consumer({
-    clientId: 'k1s0-test-recorder',
-    groupId: `k1s0-test-recorder-${randomUUID()}`,
+    clientId,
+    groupId: `${clientId}-${randomUUID()}`,
     bootstrapBrokers,
     deserializers: {
       key: stringDeserializer,
@@ -56,9 +70,51 @@ export async function recordTopic(bootstrapBrokers: string[], topic: string): Pr
     sessionTimeout: 10_000,
     heartbeatInterval: 500,
   });
+  let closed: Promise<void> | undefined;
+  return {
+    stream,
+    close() {
+      closed ??= (async () => {
+        await stream.close().catch(() => undefined);
+        await consumer.close(true).catch(() => undefined);
+      })();
+      return closed;
+    },
+  };
+}
+
+/** The next `count` messages of `stream`; rejects after `timeoutMs` saying how many came. */
+export function takeMessages(
+  stream: MessagesStream<string, Buffer, string, string>,
+  count: number,
+  timeoutMs: number,
+): Promise<ConsumedMessage[]> {
+  return new Promise((resolve, reject) => {
+    const received: ConsumedMessage[] = [];
+    const onData = (message: ConsumedMessage) => {
+      received.push(message);
+      if (received.length < count) return;
+      clearTimeout(timer);
+      stream.off('data', onData);
+      resolve(received);
+    };
+    const timer = setTimeout(() => {
+      stream.off('data', onData);
+      reject(new Error(`received ${received.length} of ${count} messages within ${timeoutMs} ms`));
+    }, timeoutMs);
+    stream.on('data', onData);
+  });
+}
+
+/**
+ * Records `topic` from the earliest offset in a fresh consumer group. A restarted broker is a new
+ * connection: record it with a new recorder.
+ */
+export async function recordTopic(bootstrapBrokers: string[], topic: string): Promise<TopicRecorder> {
+  const { stream, close } = await consumeFromStart(bootstrapBrokers, topic, 'k1s0-test-recorder');
   const messages: RecordedMessage[] = [];
   const errors: Error[] = [];
-  stream.on('data', (message: Message<string, Buffer, string, string>) => {
+  stream.on('data', (message: ConsumedMessage) => {
     messages.push({
       topic: message.topic,
       partition: message.partition,
@@ -70,7 +126,6 @@ export async function recordTopic(bootstrapBrokers: string[], topic: string): Pr
   });
   stream.on('error', (error: Error) => errors.push(error));
 
-  let closed: Promise<void> | undefined;
   return {
     messages,
     async waitUntil(what, done, timeoutMs = DEFAULT_WAIT_MS) {
@@ -85,13 +140,7 @@ export async function recordTopic(bootstrapBrokers: string[], topic: string): Pr
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
     },
-    close() {
-      closed ??= (async () => {
-        await stream.close().catch(() => undefined);
-        await consumer.close(true).catch(() => undefined);
-      })();
-      return closed;
-    },
+    close,
   };
 }
 
