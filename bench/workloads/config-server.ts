@@ -3,7 +3,8 @@ import { freePort } from '../lib/free-port.js';
 import { runNodeLoad } from '../lib/node-load.js';
 import { startServerProcess } from '../lib/server-process.js';
 import { measureHttp } from './http-load.js';
-import { type BenchContext, serviceOf, timing, type Workload } from './workload.js';
+import { rawInsertRun, timedNodeLoad } from './node-load-workload.js';
+import { type BenchContext, serviceOf, type Workload } from './workload.js';
 
 const READ_NAMESPACE = 'system.bench.read';
 const READ_KEY = 'max_connections';
@@ -100,9 +101,8 @@ export const configWorkloads: Workload[] = [
     service: 'config',
     baseline: 'config-get',
     target: { reportOnly: 'reported beside REST' },
-    async run(ctx) {
-      await readKeyBody(ctx);
-      const result = await runNodeLoad({
+    run: timedNodeLoad(
+      (ctx) => ({
         kind: 'grpc-get-config',
         grpcUrl: serviceOf(ctx, 'config').grpcUrl,
         token: ctx.token,
@@ -110,10 +110,9 @@ export const configWorkloads: Workload[] = [
         key: READ_KEY,
         concurrency: 64,
         connections: 4,
-        ...timing(ctx),
-      });
-      return { result };
-    },
+      }),
+      readKeyBody,
+    ),
   },
   {
     id: 'baseline-insert-1',
@@ -121,17 +120,7 @@ export const configWorkloads: Workload[] = [
     unit: 'tx/s',
     isBaseline: true,
     target: {},
-    async run(ctx) {
-      const result = await runNodeLoad({
-        kind: 'raw-insert',
-        url: ctx.pg.url,
-        writers: 16,
-        rowsPerTx: 1,
-        streamPrefix: `raw1-${++runNo}`,
-        ...timing(ctx),
-      });
-      return { result };
-    },
+    run: rawInsertRun(1, 'raw1'),
   },
   {
     id: 'config-put',
@@ -168,18 +157,7 @@ export const configWorkloads: Workload[] = [
     isBaseline: true,
     baseline: 'baseline-insert-1',
     target: {},
-    async run(ctx) {
-      const result = await runNodeLoad({
-        kind: 'raw-insert',
-        url: ctx.pg.url,
-        writers: 16,
-        rowsPerTx: 1,
-        streamPrefix: `rawn-${++runNo}`,
-        notify: true,
-        ...timing(ctx),
-      });
-      return { result };
-    },
+    run: rawInsertRun(1, 'rawn', true),
   },
   {
     id: 'config-watch',

@@ -1,13 +1,20 @@
 import type { LoadResult } from '../lib/load-result.js';
 import { runNodeLoad } from '../lib/node-load.js';
 import { measureHttp } from './http-load.js';
-import { type BenchContext, serviceOf, timing, type Workload } from './workload.js';
+import { rawInsertRun, timedNodeLoad } from './node-load-workload.js';
+import { type BenchContext, serviceOf, type Workload } from './workload.js';
 
 const SEED_PREFIX = 'bench-seed';
 const EVENTS_PER_SEEDED_STREAM = 1000;
 /** The 1,000-event stream the read workloads page through. */
 const READ_STREAM = `${SEED_PREFIX}-0000`;
 const PAGE_SIZE = 200;
+/** Every page of READ_STREAM, the read workloads' unit of work. */
+const READ_STREAM_PAGES = {
+  streamId: READ_STREAM,
+  pageSize: PAGE_SIZE,
+  pages: EVENTS_PER_SEEDED_STREAM / PAGE_SIZE,
+};
 
 /** Seeds the global log through the API: streams of 1,000 events, in appends of 100, 8 at a time. */
 function seed(ctx: BenchContext): Promise<LoadResult> {
@@ -78,17 +85,7 @@ export const eventWorkloads: Workload[] = [
     unit: 'events/s',
     isBaseline: true,
     target: {},
-    async run(ctx) {
-      const result = await runNodeLoad({
-        kind: 'raw-insert',
-        url: ctx.pg.url,
-        writers: 16,
-        rowsPerTx: 10,
-        streamPrefix: `raw10-${++runNo}`,
-        ...timing(ctx),
-      });
-      return { result };
-    },
+    run: rawInsertRun(10, 'raw10'),
   },
   appendWorkload(10, 'baseline-insert-10'),
   {
@@ -97,19 +94,10 @@ export const eventWorkloads: Workload[] = [
     unit: 'events/s',
     isBaseline: true,
     target: {},
-    async run(ctx) {
-      await seed(ctx);
-      const result = await runNodeLoad({
-        kind: 'raw-read-stream',
-        url: ctx.pg.url,
-        streamId: READ_STREAM,
-        pageSize: PAGE_SIZE,
-        pages: EVENTS_PER_SEEDED_STREAM / PAGE_SIZE,
-        concurrency: 16,
-        ...timing(ctx),
-      });
-      return { result };
-    },
+    run: timedNodeLoad(
+      (ctx) => ({ kind: 'raw-read-stream', url: ctx.pg.url, ...READ_STREAM_PAGES, concurrency: 16 }),
+      seed,
+    ),
   },
   {
     id: 'event-read-stream',
@@ -118,21 +106,17 @@ export const eventWorkloads: Workload[] = [
     service: 'events',
     baseline: 'baseline-read-stream',
     target: { minRatio: 0.4 },
-    async run(ctx) {
-      await seed(ctx);
-      const result = await runNodeLoad({
+    run: timedNodeLoad(
+      (ctx) => ({
         kind: 'grpc-read-stream',
         grpcUrl: serviceOf(ctx, 'events').grpcUrl,
         token: ctx.token,
-        streamId: READ_STREAM,
-        pageSize: PAGE_SIZE,
-        pages: EVENTS_PER_SEEDED_STREAM / PAGE_SIZE,
+        ...READ_STREAM_PAGES,
         concurrency: 16,
         connections: 4,
-        ...timing(ctx),
-      });
-      return { result };
-    },
+      }),
+      seed,
+    ),
   },
   {
     id: 'baseline-catch-up',
@@ -140,17 +124,10 @@ export const eventWorkloads: Workload[] = [
     unit: 'events/s',
     isBaseline: true,
     target: {},
-    async run(ctx) {
-      await seed(ctx);
-      const result = await runNodeLoad({
-        kind: 'raw-catch-up',
-        url: ctx.pg.url,
-        total: ctx.settings.catchUpEvents,
-        batch: 500,
-        ...timing(ctx),
-      });
-      return { result };
-    },
+    run: timedNodeLoad(
+      (ctx) => ({ kind: 'raw-catch-up', url: ctx.pg.url, total: ctx.settings.catchUpEvents, batch: 500 }),
+      seed,
+    ),
   },
   {
     id: 'event-catch-up',
@@ -159,16 +136,14 @@ export const eventWorkloads: Workload[] = [
     service: 'events',
     baseline: 'baseline-catch-up',
     target: { minPerSec: 50_000 },
-    async run(ctx) {
-      await seed(ctx);
-      const result = await runNodeLoad({
+    run: timedNodeLoad(
+      (ctx) => ({
         kind: 'grpc-catch-up',
         grpcUrl: serviceOf(ctx, 'events').grpcUrl,
         token: ctx.token,
         total: ctx.settings.catchUpEvents,
-        ...timing(ctx),
-      });
-      return { result };
-    },
+      }),
+      seed,
+    ),
   },
 ];
