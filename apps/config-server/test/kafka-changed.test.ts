@@ -124,9 +124,7 @@ describe('config server → Kafka', () => {
   beforeAll(() => ensureKafkaMockBuilt(), 240_000);
 
   it('publishes each change once as a ConfigChangedEvent keyed by namespace, in commit order per namespace', async () => {
-    const broker = await harness.sharedBroker();
-    const server = await harness.startService((await harness.freshDatabase()).url, broker.brokers);
-    const recorder = await harness.startRecorder(broker.bootstrapBrokers);
+    const { service: server, recorder } = await harness.startRecorded(await harness.sharedBroker());
 
     const run = randomUUID().slice(0, 8);
     const namespaces = ['system.billing', 'system.auth', 'business.orders'].map(
@@ -197,8 +195,7 @@ describe('config server → Kafka', () => {
     annotate,
   }) => {
     const first = await harness.startBroker();
-    const server = await harness.startService((await harness.freshDatabase()).url, first.brokers);
-    const before = await harness.startRecorder(first.bootstrapBrokers);
+    const { service: server, recorder: before } = await harness.startRecorded(first);
     const namespaces = ['system.alpha', 'system.beta', 'service.gamma'].map(
       (prefix) => `${prefix}.o${randomUUID().slice(0, 8)}`,
     );
@@ -232,8 +229,7 @@ describe('config server → Kafka', () => {
     expect(await backlog(server)).toBe(duringOutage.length);
 
     // The mock keeps data in memory: the new broker starts empty, at the same address.
-    const second = await harness.startBroker(first.port);
-    const after = await harness.startRecorder(second.bootstrapBrokers);
+    const { recorder: after } = await harness.restartBroker(first);
     await waitForAll(after, duringOutage);
     await harness.waitForKafkaReadiness(server, true);
 
@@ -271,8 +267,7 @@ describe('config server → Kafka', () => {
     pending.push(await write(secondInstance, namespace, 'level', 4));
     expect(await backlog(secondInstance)).toBe(pending.length);
 
-    const second = await harness.startBroker(first.port);
-    const after = await harness.startRecorder(second.bootstrapBrokers);
+    const { recorder: after } = await harness.restartBroker(first);
     await waitForAll(after, pending);
     const duplicates = assertDeliveredInOrder(after.messages, pending);
     await annotate(`${pending.length} pending changes across the restart, ${duplicates} re-deliveries`);

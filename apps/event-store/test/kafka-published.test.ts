@@ -109,9 +109,7 @@ describe('event store → Kafka', () => {
   beforeAll(() => ensureKafkaMockBuilt(), 240_000);
 
   it('publishes every appended event once: key = stream id, 002 JSON body, headers, sequence order per partition', async () => {
-    const broker = await harness.sharedBroker();
-    const service = await harness.startService((await harness.freshDatabase()).url, broker.brokers);
-    const recorder = await harness.startRecorder(broker.bootstrapBrokers);
+    const { service, recorder } = await harness.startRecorded(await harness.sharedBroker());
 
     // Interleaved appends to several streams, so global order and per-stream order differ.
     const run = randomUUID().slice(0, 8);
@@ -167,8 +165,7 @@ describe('event store → Kafka', () => {
     annotate,
   }) => {
     const first = await harness.startBroker();
-    const service = await harness.startService((await harness.freshDatabase()).url, first.brokers);
-    const before = await harness.startRecorder(first.bootstrapBrokers);
+    const { service, recorder: before } = await harness.startRecorded(first);
     const streams = ['alpha', 'beta', 'gamma'].map((name) => `${name}-${randomUUID().slice(0, 8)}`);
 
     const published: AppendedEvent[] = [];
@@ -192,8 +189,7 @@ describe('event store → Kafka', () => {
     expect(await relayLag(service)).toBe(duringOutage.length);
 
     // The mock keeps data in memory: the new broker starts empty, at the same address.
-    const second = await harness.startBroker(first.port);
-    const after = await harness.startRecorder(second.bootstrapBrokers);
+    const { recorder: after } = await harness.restartBroker(first);
     await waitForAll(after, duringOutage);
     await harness.waitForKafkaReadiness(service, true);
     await harness.waitFor('relay lag 0', async () => (await relayLag(service)) === 0);
@@ -229,8 +225,7 @@ describe('event store → Kafka', () => {
     pending.push(...(await append(secondInstance, other, 'Pending2')));
     expect(await relayLag(secondInstance)).toBe(pending.length);
 
-    const second = await harness.startBroker(first.port);
-    const after = await harness.startRecorder(second.bootstrapBrokers);
+    const { recorder: after } = await harness.restartBroker(first);
     await waitForAll(after, pending);
     const duplicates = assertDeliveredInOrder(after.messages, pending);
     await annotate(`${pending.length} pending events across the restart, ${duplicates} re-deliveries`);

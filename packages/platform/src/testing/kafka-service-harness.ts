@@ -44,6 +44,10 @@ export interface KafkaServiceHarness<S extends KafkaPublishingService> {
   startService(databaseUrl: string, brokers: string): Promise<S>;
   /** Records the topic from the earliest offset; a restarted broker needs a new recorder. */
   startRecorder(bootstrapBrokers: string[]): Promise<TopicRecorder>;
+  /** A service on a fresh database publishing to `broker`, and a recorder of the topic there. */
+  startRecorded(broker: KafkaTestBroker): Promise<{ service: S; recorder: TopicRecorder }>;
+  /** Brings a stopped broker back on its port (empty: the mock keeps data in memory), with a new recorder. */
+  restartBroker(stopped: KafkaMock): Promise<{ broker: KafkaMock; recorder: TopicRecorder }>;
   /** Resolves once every expected message has been recorded at least once. */
   waitForAll(recorder: TopicRecorder, expected: readonly ExpectedDelivery[]): Promise<void>;
   report(messages: readonly RecordedMessage[], expected: readonly ExpectedDelivery[]): DeliveryReport;
@@ -78,7 +82,7 @@ export function kafkaServiceHarness<S extends KafkaPublishingService>(
   };
   const baseUrl = (service: S) => `http://127.0.0.1:${service.restPort}`;
 
-  return {
+  const harness: KafkaServiceHarness<S> = {
     timeoutMs,
     async cleanUp() {
       for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -97,6 +101,14 @@ export function kafkaServiceHarness<S extends KafkaPublishingService>(
     },
     async startRecorder(bootstrapBrokers) {
       return track(await recordTopic(bootstrapBrokers, topic), (recorder) => recorder.close());
+    },
+    async startRecorded(broker) {
+      const service = await harness.startService((await harness.freshDatabase()).url, broker.brokers);
+      return { service, recorder: await harness.startRecorder(broker.bootstrapBrokers) };
+    },
+    async restartBroker(stopped) {
+      const broker = await harness.startBroker(stopped.port);
+      return { broker, recorder: await harness.startRecorder(broker.bootstrapBrokers) };
     },
     waitForAll(recorder, expected) {
       return recorder.waitUntil(
@@ -122,4 +134,5 @@ export function kafkaServiceHarness<S extends KafkaPublishingService>(
     },
     waitFor,
   };
+  return harness;
 }
