@@ -1,10 +1,9 @@
 import type { ConfigValue } from '@k1s0/config-domain';
-import { type OrderedLogSpec, outboxTable } from '@k1s0/platform';
+import { type OrderedLogSpec, outboxTable, xid8 } from '@k1s0/platform';
 import { sql } from 'drizzle-orm';
 import {
   bigint,
   check,
-  customType,
   index,
   integer,
   jsonb,
@@ -18,9 +17,6 @@ import {
 
 /** Everything the config server stores lives in this schema (migrations bookkeeping included). */
 export const configServerSchema = pgSchema('config_server');
-
-/** PostgreSQL `xid8` (transaction id), exchanged as its decimal text. */
-const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => 'xid8' });
 
 /** Table and indexes of design 000 ("データベースマイグレーション"). */
 export const configEntries = configServerSchema.table(

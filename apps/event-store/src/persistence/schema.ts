@@ -1,19 +1,6 @@
+import { xid8 } from '@k1s0/platform';
 import { sql } from 'drizzle-orm';
-import {
-  bigint,
-  customType,
-  index,
-  integer,
-  jsonb,
-  pgSchema,
-  text,
-  timestamp,
-  unique,
-  uuid,
-} from 'drizzle-orm/pg-core';
-
-/** PostgreSQL `xid8` (full 64-bit transaction id), carried as text: the ordered-log reader compares it in SQL only. */
-const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => 'xid8' });
+import { bigint, index, integer, jsonb, pgSchema, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
 
 export const eventStoreSchema = pgSchema('event_store');
 

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { customType } from 'drizzle-orm/pg-core';
 import type { Tx } from './transaction.js';
 
 /**
@@ -71,3 +72,6 @@ export async function allocatePositions(
 export function belowSafeHorizon(txIdColumn: ReturnType<typeof sql.identifier> | ReturnType<typeof sql.raw>) {
   return sql`${txIdColumn} < pg_snapshot_xmin(pg_current_snapshot())`;
 }
+
+/** Column type of an ordered log's `tx_id`: PostgreSQL `xid8`, exchanged as its decimal text. */
+export const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => 'xid8' });
