@@ -127,8 +127,10 @@ async function runWorkload(
     postgres: ctx.pg.postmasterPid,
     ...(service ? { service: service.process.pid } : {}),
   });
+  if (ctx.settings.profile) await ctx.pg.resetStatementStats();
   try {
     const outcome = await workload.run(ctx);
+    if (ctx.settings.profile) row.statements = await ctx.pg.topStatements(8);
     row.cpuBusy = { ...(await meter.stop()), others: await foreign.stop() };
     row.cpuSplit = await split.stop();
     row.result = outcome.result;
@@ -196,7 +198,7 @@ async function main(): Promise<void> {
   let pgInfo: BenchPostgres | undefined;
   try {
     log('bench: starting embedded PostgreSQL (durable settings) on CPU 0 …');
-    const pg = await startBenchPostgres();
+    const pg = await startBenchPostgres({ statementStats: settings.profile });
     pgInfo = pg;
     cleanups.push(() => pg.stop());
     const issuer = await startBenchIssuer();
@@ -228,7 +230,10 @@ async function main(): Promise<void> {
     .map(
       (r) => `- ${r.id}: ${[r.result?.note, ...(r.result?.errorSamples ?? [])].filter(Boolean).join('; ')}`,
     );
-  let profiles = '';
+  let profiles = rows
+    .filter((r) => r.statements)
+    .map((r) => `\n### PostgreSQL time during ${r.id}\n\n${r.statements}\n`)
+    .join('');
   if (cpuProfileDir) {
     const files = (await readdir(cpuProfileDir)).filter((f) => f.endsWith('.cpuprofile'));
     for (const file of files)

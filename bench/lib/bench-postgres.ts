@@ -14,7 +14,16 @@ export interface BenchPostgres {
   /** CPUs the postmaster may run on (its backends inherit that). */
   affinity: string;
   postmasterPid: number;
+  /** With `statementStats`: clears pg_stat_statements (call before a workload). */
+  resetStatementStats(): Promise<void>;
+  /** With `statementStats`: the statements that took the most server time since the last reset. */
+  topStatements(limit: number): Promise<string>;
   stop(): Promise<void>;
+}
+
+export interface BenchPostgresOptions {
+  /** Load pg_stat_statements so each workload can report where PostgreSQL spent its time. */
+  statementStats?: boolean;
 }
 
 const REPORTED_SETTINGS = [
@@ -42,7 +51,7 @@ async function filesystemOf(dir: string): Promise<string> {
  * in a fresh temp directory on a free port, pinned to the server CPU: this process pins itself
  * there while the postmaster is forked, so the postmaster and every backend inherit CPU 0.
  */
-export async function startBenchPostgres(): Promise<BenchPostgres> {
+export async function startBenchPostgres(options: BenchPostgresOptions = {}): Promise<BenchPostgres> {
   const dataDir = await mkdtemp(join(tmpdir(), 'k1s0-bench-pg-'));
   const fs = await filesystemOf(dataDir);
   if (fs === 'tmpfs' || fs === 'ramfs') {
@@ -54,7 +63,14 @@ export async function startBenchPostgres(): Promise<BenchPostgres> {
   await pinProcess(process.pid, SERVER_CPU);
   let embedded: Awaited<ReturnType<typeof ensureEmbeddedPostgres>>;
   try {
-    embedded = await ensureEmbeddedPostgres({ dataDir, port, database: 'k1s0_bench' });
+    embedded = await ensureEmbeddedPostgres({
+      dataDir,
+      port,
+      database: 'k1s0_bench',
+      ...(options.statementStats
+        ? { settings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all' } }
+        : {}),
+    });
   } finally {
     await pinProcess(process.pid, LOAD_CPU);
   }
@@ -81,9 +97,52 @@ export async function startBenchPostgres(): Promise<BenchPostgres> {
     settings,
     affinity: await affinityOf(postmasterPid),
     postmasterPid,
+    resetStatementStats: () =>
+      withStats(embedded.url, options, async (sql) => void (await sql`select pg_stat_statements_reset()`)),
+    topStatements: (limit) => withStats(embedded.url, options, (sql) => describeTopStatements(sql, limit)),
     async stop() {
       await embedded.stop();
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+async function withStats<T>(
+  url: string,
+  options: BenchPostgresOptions,
+  use: (sql: postgres.Sql) => Promise<T>,
+): Promise<T> {
+  if (!options.statementStats) throw new Error('bench: PostgreSQL was started without statementStats');
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    await sql`create extension if not exists pg_stat_statements`;
+    return await use(sql);
+  } finally {
+    await sql.end();
+  }
+}
+
+/** A markdown table of the top statements by total execution + planning time. */
+async function describeTopStatements(sql: postgres.Sql, limit: number): Promise<string> {
+  const rows = await sql<
+    { calls: string; total_ms: number; mean_ms: number; plan_ms: number; rows: string; query: string }[]
+  >`
+    select calls::text, (total_exec_time + total_plan_time)::float8 as total_ms,
+      (total_exec_time / nullif(calls, 0))::float8 as mean_ms, total_plan_time::float8 as plan_ms,
+      rows::text, query
+    from pg_stat_statements
+    where query not ilike '%pg_stat_statements%'
+    order by total_exec_time + total_plan_time desc
+    limit ${limit}`;
+  const lines = [
+    '| calls | total ms | mean exec ms | plan ms | rows | statement |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const r of rows) {
+    const query = r.query.replace(/\s+/g, ' ').replaceAll('|', '\\|').slice(0, 160);
+    lines.push(
+      `| ${r.calls} | ${r.total_ms.toFixed(0)} | ${r.mean_ms.toFixed(3)} | ${r.plan_ms.toFixed(0)} | ${r.rows} | \`${query}\` |`,
+    );
+  }
+  return lines.join('\n');
 }

@@ -27,6 +27,8 @@ export interface Row {
   cpuSplit?: { service?: number; postgres?: number };
   baseline?: { title: string; perSec: number };
   target: Target;
+  /** BENCH_PROFILE: markdown table of PostgreSQL's busiest statements during the workload. */
+  statements?: string;
 }
 
 export type Verdict = 'PASS' | 'FAIL' | '—';

@@ -149,3 +149,70 @@ describe('PostgresEventStore', () => {
     ).rejects.toThrow(/append-only: UPDATE/);
   });
 });
+
+describe('PostgresEventStore, two instances on one database (the one-statement append guesses versions)', () => {
+  const versionsOf = (outcome: Awaited<ReturnType<PostgresEventStore['append']>>) =>
+    outcome.kind === 'appended' ? outcome.events.map((e) => e.version) : outcome;
+
+  it('decides from the real state when the other instance moved the stream', async () => {
+    const a = new PostgresEventStore(db.database);
+    const b = new PostgresEventStore(db.database);
+    expect(versionsOf(await a.append(request('two-1', -1, [prepared('A')])))).toEqual([1]);
+    expect(versionsOf(await a.append(request('two-1', 1, [prepared('A')])))).toEqual([2]);
+    expect(versionsOf(await b.append(request('two-1', 2, [prepared('B'), prepared('B')])))).toEqual([3, 4]);
+    // a still believes 2: its guess would accept expected 2, the database must not.
+    expect(await a.append(request('two-1', 2, [prepared('A')]))).toEqual({
+      kind: 'version_conflict',
+      actualVersion: 4,
+    });
+    expect(versionsOf(await b.append(request('two-1', -2, [prepared('B')])))).toEqual([5]);
+    expect(versionsOf(await a.append(request('two-1', -2, [prepared('A')])))).toEqual([6]);
+    const page = await a.readStream('two-1', {
+      fromVersion: 1,
+      toVersion: undefined,
+      eventType: undefined,
+      offset: 0,
+      limit: 100,
+    });
+    expect(page?.events.map((e) => [e.version, e.eventType])).toEqual([
+      [1, 'A'],
+      [2, 'A'],
+      [3, 'B'],
+      [4, 'B'],
+      [5, 'B'],
+      [6, 'A'],
+    ]);
+    expect(page?.stream.currentVersion).toBe(6);
+  });
+
+  it('answers an exact retry as a duplicate even when the guess would accept it (expected -2)', async () => {
+    const a = new PostgresEventStore(db.database);
+    const events = [prepared('A'), prepared('B')];
+    const first = await a.append(request('two-2', -2, events));
+    expect(versionsOf(first)).toEqual([1, 2]);
+    const again = await a.append(request('two-2', -2, events));
+    expect(again.kind).toBe('duplicate');
+    expect(again.kind === 'duplicate' && again.events.map((e) => e.eventId)).toEqual(
+      events.map((e) => e.eventId),
+    );
+    expect((await a.getStream('two-2'))?.currentVersion).toBe(2);
+  });
+
+  it('does not append to a stream the other instance deleted as if it still existed', async () => {
+    const a = new PostgresEventStore(db.database);
+    const b = new PostgresEventStore(db.database);
+    expect(versionsOf(await a.append(request('two-3', -1, [prepared('A'), prepared('A')])))).toEqual([1, 2]);
+    await b.deleteStream('two-3', { actor: 'admin@example.com', at: new Date() });
+    // a's guess (version 2) would take expected 2; the stream is gone: a conflict against 0.
+    expect(await a.append(request('two-3', 2, [prepared('A')]))).toEqual({
+      kind: 'version_conflict',
+      actualVersion: 0,
+    });
+    expect(versionsOf(await a.append(request('two-3', -2, [prepared('A')])))).toEqual([1]);
+    // Deleted and re-created behind a's back with fewer events: no version may be skipped.
+    expect(versionsOf(await a.append(request('two-3', -2, [prepared('A'), prepared('A')])))).toEqual([2, 3]);
+    await b.deleteStream('two-3', { actor: 'admin@example.com', at: new Date() });
+    expect(versionsOf(await b.append(request('two-3', -1, [prepared('B')])))).toEqual([1]);
+    expect(versionsOf(await a.append(request('two-3', -2, [prepared('A')])))).toEqual([2]);
+  });
+});

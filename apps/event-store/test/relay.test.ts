@@ -203,6 +203,8 @@ describe('event relay', () => {
     );
     const sequences = publisher.sequences();
     expect(sequences).toEqual([...sequences].sort((x, y) => (x < y ? -1 : 1)));
+    // The counters move once the checkpoint is saved, just after the publisher has the messages.
+    await waitFor('published counter', async () => /relay_published_total\{/.test(await registry.metrics()));
     const text = await registry.metrics();
     expect(text).toMatch(/event_store_relay_errors_total 2/);
     expect(text).toMatch(/event_store_relay_published_total\{topic="[^"]+"\} \d+/);

@@ -155,6 +155,26 @@ describe('UpdateConfig', () => {
     expect(ctx.store.changes.map((c) => c.newValue)).toEqual([1, 'theirs']);
   });
 
+  it('creates without reading first, and still answers VERSION_CONFLICT for a key that exists', async () => {
+    const ctx = setup();
+    const find = ctx.store.find.bind(ctx.store);
+    let reads = 0;
+    ctx.store.find = async (namespace, key) => {
+      reads++;
+      return find(namespace, key);
+    };
+    await ctx.useCases.updateConfig.execute({ namespace: NS, key: 'k', value: 1, version: 0, actor: ADMIN });
+    expect(reads).toBe(0);
+    await expectAppError(
+      ctx.useCases.updateConfig.execute({ namespace: NS, key: 'k', value: 2, version: 0, actor: ADMIN }),
+      'conflict',
+      'VERSION_CONFLICT',
+      [{ field: 'version', message: '期待値: 0, 現在値: 1' }],
+    );
+    expect(reads).toBe(1);
+    expect(ctx.store.changes.map((c) => c.newValue)).toEqual([1]);
+  });
+
   it('turns a lost create race into VERSION_CONFLICT', async () => {
     const ctx = setup();
     ctx.store.beforeNextWrite = async () => {

@@ -21,6 +21,7 @@ import {
   withTransaction,
 } from '@k1s0/platform';
 import { eq, sql } from 'drizzle-orm';
+import { LRUMapWithDelete } from 'mnemonist';
 import type postgres from 'postgres';
 import {
   RAW_STORED_EVENT_COLUMNS,
@@ -71,8 +72,57 @@ function toEventStream(row: typeof eventStreams.$inferSelect): EventStream {
   };
 }
 
+type Sql = postgres.Sql | postgres.TransactionSql;
+
+/**
+ * The ordered-log allocator (platform db/ordered-log.ts) as the `alloc` CTE: every write of the
+ * append statements reads its rows first, so it runs before them, as the transaction's first
+ * write (it raises otherwise). `i` numbers the positions 1…count in order.
+ */
+function allocateFragment(q: Sql, count: number) {
+  return q`select tx_id, seq, row_number() over (order by seq) as i
+    from ${q(eventsLog.schema)}.${q(eventsLog.functionName)}(${count}::int)`;
+}
+
+/** The `inserted` CTE: the request's events at versions firstVersion…, joined to `alloc` and `stream`. */
+function insertEventsFragment(q: Sql, request: AppendRequest, firstVersion: number) {
+  return q`insert into event_store.events
+      (sequence, tx_id, stream_id, event_id, version, event_type, payload, metadata, occurred_at)
+    select alloc.seq, alloc.tx_id, stream.id, e.event_id, ${firstVersion}::bigint + e.i - 1,
+      e.event_type, e.payload::jsonb, e.metadata::jsonb, e.occurred_at::timestamptz
+    from unnest(
+      ${request.events.map((event) => event.eventId)}::uuid[],
+      ${request.events.map((event) => event.eventType)}::text[],
+      ${request.events.map((event) => JSON.stringify(event.payload))}::text[],
+      ${request.events.map((event) => JSON.stringify(event.metadata))}::text[],
+      ${request.events.map((event) => event.occurredAt.toISOString())}::text[]
+    ) with ordinality as e(event_id, event_type, payload, metadata, occurred_at, i)
+    join alloc using (i)
+    cross join stream
+    returning ${q.unsafe(RAW_STORED_EVENT_COLUMNS)}`;
+}
+
+/** The stream version an append outcome proves (undefined: it proves none). */
+function seenVersion(outcome: AppendOutcome): number | undefined {
+  switch (outcome.kind) {
+    case 'appended':
+      return outcome.currentVersion;
+    case 'version_conflict':
+    case 'stream_exists':
+      return outcome.actualVersion;
+    default:
+      return undefined;
+  }
+}
+
+/** Streams whose version this instance remembers for the one-statement append (a guess, bounded). */
+const KNOWN_STREAMS = 10_000;
+
 /** The EventStore port on PostgreSQL (schema `event_store`), following the port's doc comments step by step. */
 export class PostgresEventStore implements EventStore {
+  /** Last version this instance saw per stream; only ever a guess that the append statement verifies. */
+  private readonly knownVersions = new LRUMapWithDelete<string, number>(KNOWN_STREAMS);
+
   constructor(private readonly database: Database) {}
 
   async getStream(streamId: string): Promise<EventStream | null> {
@@ -83,11 +133,71 @@ export class PostgresEventStore implements EventStore {
   }
 
   async append(request: AppendRequest): Promise<AppendOutcome> {
+    const outcome = (await this.appendAtKnownVersion(request)) ?? (await this.appendLocked(request));
+    // After commit, coalesced: wakes SubscribeAll streams and the relay on every instance.
+    if (outcome.kind === 'appended') wakeUp(this.database, APPENDED_CHANNEL);
+    return outcome;
+  }
+
+  /**
+   * The fast path: ONE autocommit statement, when this instance has seen the stream's version.
+   * The domain decides against that guess and the statement writes only if the guess still holds:
+   * the stream row is updated only `where current_version = <guess>`, and an event id already in
+   * the stream trips the (stream_id, event_id) key. Otherwise nothing is written (the drawn
+   * positions become a gap, which readers tolerate) and the locked path decides from the real
+   * state. A rejection decided from a guess is never answered; the locked path re-decides it.
+   */
+  private async appendAtKnownVersion(request: AppendRequest): Promise<AppendOutcome | undefined> {
+    const { streamId } = request;
+    const known = this.knownVersions.get(streamId);
+    if (known === undefined) return undefined;
+    const decision = decideAppend(
+      request.expectedVersion,
+      request.events.map((event) => event.eventId),
+      { stream: { currentVersion: known }, alreadyStored: [] },
+    );
+    if (decision.kind !== 'append') return undefined;
+    const { sql: q } = this.database;
+    let inserted: RawStoredEventRow[];
+    try {
+      inserted = await q<RawStoredEventRow[]>`
+        with alloc as materialized (
+          ${allocateFragment(q, request.events.length)}
+        ), stream as (
+          update event_store.event_streams
+          set current_version = ${decision.currentVersion}::bigint, updated_at = now()
+          from alloc
+          where alloc.i = 1 and event_streams.id = ${streamId}::text
+            and event_streams.current_version = ${known}::bigint
+          returning event_streams.id
+        ), inserted as (
+          ${insertEventsFragment(q, request, decision.firstVersion)}
+        )
+        select * from inserted order by version::bigint`;
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw unavailableOrOriginal(error);
+      inserted = [];
+    }
+    if (inserted.length === 0) {
+      this.knownVersions.delete(streamId);
+      return undefined;
+    }
+    this.knownVersions.set(streamId, decision.currentVersion);
+    return {
+      kind: 'appended',
+      events: inserted.map(storedEventFromRaw),
+      currentVersion: decision.currentVersion,
+    };
+  }
+
+  /** The authoritative path: lock the stream, read its state, decide, write (see appendOnce). */
+  private async appendLocked(request: AppendRequest): Promise<AppendOutcome> {
     for (let attempt = 1; ; attempt++) {
       try {
         const outcome = await this.database.sql.begin((tx) => this.appendOnce(tx, request));
-        // After commit, coalesced: wakes SubscribeAll streams and the relay on every instance.
-        if (outcome.kind === 'appended') wakeUp(this.database, APPENDED_CHANNEL);
+        const seen = seenVersion(outcome);
+        if (seen === undefined) this.knownVersions.delete(request.streamId);
+        else this.knownVersions.set(request.streamId, seen);
         return outcome;
       } catch (error) {
         if (attempt < MAX_APPEND_ATTEMPTS && isUniqueViolation(error)) continue;
@@ -123,10 +233,7 @@ export class PostgresEventStore implements EventStore {
 
     const inserted = await tx<RawStoredEventRow[]>`
       with alloc as materialized (
-        -- The ordered-log allocator (platform db/ordered-log.ts): both writes below read its rows
-        -- first, so it runs before them, as the transaction's first write (it raises otherwise).
-        select tx_id, seq, row_number() over (order by seq) as i
-        from ${tx(eventsLog.schema)}.${tx(eventsLog.functionName)}(${request.events.length}::int)
+        ${allocateFragment(tx, request.events.length)}
       ), stream as (
         insert into event_store.event_streams (id, aggregate_type, current_version)
         select ${streamId}::text, ${request.aggregateType}::text, ${decision.currentVersion}::bigint
@@ -134,20 +241,7 @@ export class PostgresEventStore implements EventStore {
         on conflict (id) do update set current_version = excluded.current_version, updated_at = now()
         returning id
       ), inserted as (
-        insert into event_store.events
-          (sequence, tx_id, stream_id, event_id, version, event_type, payload, metadata, occurred_at)
-        select alloc.seq, alloc.tx_id, stream.id, e.event_id, ${decision.firstVersion}::bigint + e.i - 1,
-          e.event_type, e.payload::jsonb, e.metadata::jsonb, e.occurred_at::timestamptz
-        from unnest(
-          ${eventIds}::uuid[],
-          ${request.events.map((event) => event.eventType)}::text[],
-          ${request.events.map((event) => JSON.stringify(event.payload))}::text[],
-          ${request.events.map((event) => JSON.stringify(event.metadata))}::text[],
-          ${request.events.map((event) => event.occurredAt.toISOString())}::text[]
-        ) with ordinality as e(event_id, event_type, payload, metadata, occurred_at, i)
-        join alloc using (i)
-        cross join stream
-        returning ${tx.unsafe(RAW_STORED_EVENT_COLUMNS)}
+        ${insertEventsFragment(tx, request, decision.firstVersion)}
       )
       select * from inserted order by version::bigint`;
     return {
@@ -228,6 +322,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   async deleteStream(streamId: string, deletion: StreamDeletion): Promise<DeletedStream | null> {
+    this.knownVersions.delete(streamId);
     return withTransaction(this.database, async (tx) => {
       await lockStream(tx, streamId);
       const [stream] = await tx.select().from(eventStreams).where(eq(eventStreams.id, streamId));

@@ -32,7 +32,9 @@ export async function putConfigValue(
 ): Promise<ConfigWriteResult> {
   let lastSeenVersion = 0;
   for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-    const current = await deps.repository.find(request.namespace, request.key);
+    const current = blindCreate(deps, request, attempt)
+      ? undefined
+      : await deps.repository.find(request.namespace, request.key);
     lastSeenVersion = current?.version ?? 0;
     const plan = decidePut(current, request, deps.clock.now(), () => deps.ids.newId());
     const result =
@@ -46,4 +48,17 @@ export async function putConfigValue(
     }
   }
   throw configErrors.versionConflict(request.expectedVersion, lastSeenVersion);
+}
+
+/**
+ * A create (version 0) of a key this process has not cached skips the first read: the insert is
+ * conditional (a lost insert comes back as `conflict`), so assuming "absent" costs nothing when it
+ * is right, and when it is wrong the next attempt reads the row and decides from it.
+ */
+function blindCreate(deps: PutConfigValueDeps, request: PutRequest, attempt: number): boolean {
+  return (
+    attempt === 0 &&
+    request.expectedVersion === 0 &&
+    deps.cache.getEntry(request.namespace, request.key) === undefined
+  );
 }

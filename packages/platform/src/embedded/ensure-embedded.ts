@@ -14,6 +14,8 @@ export interface EmbeddedPostgresOptions {
   database: string;
   /** Server output (dropped by default). */
   onLog?: (line: string) => void;
+  /** Extra `postgres -c name=value` settings when this call starts the server (ignored on reuse). */
+  settings?: Record<string, string>;
 }
 
 export interface EmbeddedPostgres {
@@ -91,7 +93,7 @@ export async function ensureEmbeddedPostgres(options: EmbeddedPostgresOptions): 
   try {
     // Another process may have finished starting it between our probe and taking the lock.
     if (await serverReady(port)) return await reuse();
-    cluster = await startCluster({ dataDir, port, onLog: options.onLog });
+    cluster = await startCluster({ dataDir, port, onLog: options.onLog, settings: options.settings });
   } finally {
     await lock.release();
   }
