@@ -5,12 +5,10 @@
  * bench/results/<timestamp>.md and stdout. Knobs: BENCH_DURATION, BENCH_WARMUP, BENCH_ONLY,
  * BENCH_PROFILE, BENCH_CATCHUP_EVENTS (see bench/lib/settings.ts and the README).
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { type BenchPostgres, startBenchPostgres } from './lib/bench-postgres.js';
 import { assertPlacementPossible, cpuBusyMeter, LOAD_CPU, pinProcess } from './lib/cpu.js';
 import { foreignCpuMeter, treeCpuMeter } from './lib/foreign-cpu.js';
@@ -146,15 +144,6 @@ async function runWorkload(
   return row;
 }
 
-/** Lets biome lay the tables out as `biome ci` expects, so a committed result passes CI; best effort. */
-async function formatMarkdown(file: string): Promise<void> {
-  await promisify(execFile)(join(repoRoot, 'node_modules/.bin/biome'), ['format', '--write', file], {
-    cwd: repoRoot,
-  }).catch((error: unknown) =>
-    log(`bench: could not format ${file} with biome: ${String(error).split('\n')[0]}`),
-  );
-}
-
 /** The wrk-is-not-the-bottleneck check: the bare route must go well beyond the service. */
 function generatorCheck(rows: Row[]): string | undefined {
   const bare = rows.find((r) => r.id === 'baseline-fastify')?.result;
@@ -253,7 +242,6 @@ async function main(): Promise<void> {
   const file = join(benchDir, 'results', `${stamp}.md`);
   await mkdir(join(benchDir, 'results'), { recursive: true });
   await writeFile(file, `${report.trimEnd()}\n`);
-  await formatMarkdown(file);
   process.stdout.write(`${report.trimEnd()}\n\n`);
   log(`bench: written to ${file} (service logs in ${workDir})`);
 }

@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type EmbeddedPostgres, ensureEmbeddedPostgres } from '@k1s0/platform';
+import { type EmbeddedPostgres, ensureEmbeddedPostgres, SERVICE_NODE_ARGS } from '@k1s0/platform';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const services = [
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   // the launcher forwards reaches the server itself.
   const children = services.map((s) => ({
     ...s,
-    child: spawn(process.execPath, ['--import', 'tsx', join(root, s.entry)], {
+    child: spawn(process.execPath, [...SERVICE_NODE_ARGS, join(root, s.entry)], {
       env,
       stdio: 'inherit',
       cwd: root,

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { SERVICE_NODE_ARGS } from '@k1s0/platform';
 import { pinned, SERVER_CPU } from './cpu.js';
 import { type PeakRss, peakRssOf } from './peak-rss.js';
 import { repoRoot } from './repo-root.js';
@@ -34,8 +35,8 @@ function exited(child: ChildProcess): Promise<number | null> {
 }
 
 /**
- * Starts a Node server pinned to the server CPU — `node --import tsx <entry>` directly rather than
- * the tsx CLI, which would put a second node process between us and the server — and waits until
+ * Starts a Node server pinned to the server CPU — `node <SERVICE_NODE_ARGS> <entry>`, as the launcher
+ * does — and waits until
  * `readyUrl` answers 200.
  */
 export async function startServerProcess(options: ServerProcessOptions): Promise<ServerProcess> {
@@ -44,8 +45,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     : [];
   const [command, args] = pinned(SERVER_CPU, process.execPath, [
     ...profileFlags,
-    '--import',
-    'tsx',
+    ...SERVICE_NODE_ARGS,
     options.entry,
     ...(options.args ?? []),
   ]);

@@ -1,2 +1,3 @@
 export * from './boot.js';
+export * from './node-args.js';
 export * from './repo-root.js';
