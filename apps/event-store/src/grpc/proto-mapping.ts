@@ -51,12 +51,14 @@ function metadataFromProto(metadata: ProtoMetadata | undefined): EventMetadata |
   return out;
 }
 
+// Module scope: runs per streamed event, and under tsx (keepNames) each closure created costs a defineProperty.
+const textOrUndefined = (value: unknown) => (typeof value === 'string' ? value : undefined);
+
 function metadataToProto(metadata: EventMetadata): ProtoMetadata {
-  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
   return {
-    actorId: text(metadata.actor_id),
-    correlationId: text(metadata.correlation_id),
-    causationId: text(metadata.causation_id),
+    actorId: textOrUndefined(metadata.actor_id),
+    correlationId: textOrUndefined(metadata.correlation_id),
+    causationId: textOrUndefined(metadata.causation_id),
   };
 }
 
