@@ -42,7 +42,11 @@ function selectWorkloads(all: Workload[], only: Set<string>): Workload[] {
       `BENCH_ONLY: unknown workload(s) ${unknown.join(', ')}; known: ${all.map((w) => w.id).join(', ')}`,
     );
   const wanted = new Set(only);
-  for (const w of all) if (wanted.has(w.id) && w.baseline) wanted.add(w.baseline);
+  // Baselines of baselines too (config-get-paced → config-get → baseline-fastify).
+  for (let size = 0; size !== wanted.size; ) {
+    size = wanted.size;
+    for (const w of all) if (wanted.has(w.id) && w.baseline) wanted.add(w.baseline);
+  }
   return all.filter((w) => wanted.has(w.id));
 }
 
@@ -127,7 +131,7 @@ async function runWorkload(
   });
   if (ctx.settings.profile) await ctx.pg.resetStatementStats();
   try {
-    const outcome = await workload.run(ctx);
+    const outcome = await workload.run(ctx, row.baseline?.perSec);
     if (ctx.settings.profile) row.statements = await ctx.pg.topStatements(8);
     row.cpuBusy = { ...(await meter.stop()), others: await foreign.stop() };
     row.cpuSplit = await split.stop();

@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import { freePort } from '../lib/free-port.js';
+import type { LoadResult } from '../lib/load-result.js';
 import { runNodeLoad } from '../lib/node-load.js';
 import { startServerProcess } from '../lib/server-process.js';
 import { measureHttp } from './http-load.js';
 import { rawInsertRun, timedNodeLoad } from './node-load-workload.js';
-import { type BenchContext, serviceOf, type Workload } from './workload.js';
+import { type BenchContext, serviceOf, type Workload, type WorkloadOutcome } from './workload.js';
 
 const READ_NAMESPACE = 'system.bench.read';
 const READ_KEY = 'max_connections';
@@ -36,6 +37,53 @@ function readKeyBody(ctx: BenchContext): Promise<string> {
 
 let runNo = 0;
 
+/** Starts the bare Fastify baseline (serving the read key's exact JSON) for the duration of `use`. */
+async function withBareFastify(
+  ctx: BenchContext,
+  use: (url: string) => Promise<LoadResult>,
+): Promise<WorkloadOutcome> {
+  const body = ctx.services.config
+    ? await readKeyBody(ctx)
+    : JSON.stringify({
+        id: '00000000-0000-0000-0000-000000000000',
+        namespace: READ_NAMESPACE,
+        key: READ_KEY,
+      });
+  const port = await freePort();
+  const server = await startServerProcess({
+    name: 'bare-fastify',
+    entry: 'bench/baselines/bare-fastify.ts',
+    args: [String(port), body],
+    env: { ...process.env, NODE_ENV: 'production' },
+    readyUrl: `http://127.0.0.1:${port}/readyz`,
+    logFile: join(ctx.workDir, 'bare-fastify.log'),
+  });
+  try {
+    const result = await use(`http://127.0.0.1:${port}/api/v1/config/${READ_NAMESPACE}/${READ_KEY}`);
+    return { result, peakRssMiB: await server.peakRss.readMiB() };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** GETs `url` from 64 connections whose think time offers half of `saturatedPerSec`. */
+function measurePacedGet(
+  ctx: BenchContext,
+  url: string,
+  saturatedPerSec: number | undefined,
+): Promise<LoadResult> {
+  if (saturatedPerSec === undefined) throw new Error('needs the config-get result of this run');
+  const meanDelayMs = Math.round((64 * 1000) / (saturatedPerSec / 2));
+  return measureHttp(ctx, {
+    url,
+    connections: 64,
+    threads: 1,
+    script: 'paced-get.lua',
+    scriptArgs: () => [String(meanDelayMs)],
+    probe: { method: 'GET', url, expectStatus: [200] },
+  });
+}
+
 export const configWorkloads: Workload[] = [
   {
     id: 'baseline-fastify',
@@ -43,36 +91,15 @@ export const configWorkloads: Workload[] = [
     unit: 'req/s',
     isBaseline: true,
     target: {},
-    async run(ctx) {
-      const body = ctx.services.config
-        ? await readKeyBody(ctx)
-        : JSON.stringify({
-            id: '00000000-0000-0000-0000-000000000000',
-            namespace: READ_NAMESPACE,
-            key: READ_KEY,
-          });
-      const port = await freePort();
-      const server = await startServerProcess({
-        name: 'bare-fastify',
-        entry: 'bench/baselines/bare-fastify.ts',
-        args: [String(port), body],
-        env: { ...process.env, NODE_ENV: 'production' },
-        readyUrl: `http://127.0.0.1:${port}/readyz`,
-        logFile: join(ctx.workDir, 'bare-fastify.log'),
-      });
-      try {
-        const url = `http://127.0.0.1:${port}/api/v1/config/${READ_NAMESPACE}/${READ_KEY}`;
-        const result = await measureHttp(ctx, {
+    run: (ctx) =>
+      withBareFastify(ctx, (url) =>
+        measureHttp(ctx, {
           url,
           connections: 64,
           threads: 1,
           probe: { method: 'GET', url, expectStatus: [200] },
-        });
-        return { result, peakRssMiB: await server.peakRss.readMiB() };
-      } finally {
-        await server.stop();
-      }
-    },
+        }),
+      ),
   },
   {
     id: 'config-get',
@@ -80,7 +107,10 @@ export const configWorkloads: Workload[] = [
     unit: 'req/s',
     service: 'config',
     baseline: 'baseline-fastify',
-    target: { minRatio: 0.5, maxP99Ms: 5 },
+    // p99 at saturation is reported, not judged: with 64 closed-loop connections the mean latency
+    // is 64 / throughput (Little's law), ≥ 5 ms for anything under 12,800 req/s — the bare route
+    // included. The p99 target is judged on config-get-paced below.
+    target: { minRatio: 0.5 },
     async run(ctx) {
       await readKeyBody(ctx);
       const url = `${serviceOf(ctx, 'config').restUrl}/api/v1/config/${READ_NAMESPACE}/${READ_KEY}`;
@@ -93,6 +123,30 @@ export const configWorkloads: Workload[] = [
         }),
       };
     },
+  },
+  {
+    id: 'config-get-paced',
+    title: 'config GET as above, paced to half the saturated rate (64 conns, random think time)',
+    unit: 'req/s',
+    service: 'config',
+    baseline: 'config-get',
+    target: { maxP99Ms: 5 },
+    async run(ctx, saturatedPerSec) {
+      await readKeyBody(ctx);
+      const url = `${serviceOf(ctx, 'config').restUrl}/api/v1/config/${READ_NAMESPACE}/${READ_KEY}`;
+      return { result: await measurePacedGet(ctx, url, saturatedPerSec) };
+    },
+  },
+  {
+    // What this machine's scheduling costs a trivial server at the same offered rate: the floor
+    // under the row above.
+    id: 'diag-fastify-paced',
+    title: 'diagnostic: bare Fastify route paced like the row above',
+    unit: 'req/s',
+    isBaseline: true,
+    baseline: 'config-get',
+    target: {},
+    run: (ctx, saturatedPerSec) => withBareFastify(ctx, (url) => measurePacedGet(ctx, url, saturatedPerSec)),
   },
   {
     id: 'config-get-grpc',

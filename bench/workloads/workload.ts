@@ -40,7 +40,8 @@ export interface Workload {
   baseline?: string;
   /** The service under load: its peak RSS is reported, and the workload is skipped without it. */
   service?: keyof BenchContext['services'];
-  run(ctx: BenchContext): Promise<WorkloadOutcome>;
+  /** `baselinePerSec`: the throughput of `baseline` measured earlier in this run, if it ran. */
+  run(ctx: BenchContext, baselinePerSec?: number): Promise<WorkloadOutcome>;
 }
 
 export function timing(ctx: BenchContext): { warmupMs: number; durationMs: number } {
