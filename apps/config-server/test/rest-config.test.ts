@@ -326,6 +326,15 @@ describe('DELETE /api/v1/config/:namespace/:key', () => {
     expect(again.status).toBe(404);
     expect(errorOf(again.body).code).toBe('SYS_CONFIG_KEY_NOT_FOUND');
   });
+
+  it('deletes when the request carries Content-Type: application/json and no body', async () => {
+    await put(server(), 'system.delete.section', 'with-header', 'v');
+    const res = await call(server(), 'DELETE', '/api/v1/config/system.delete.section/with-header', {
+      token: tokens.admin,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(res.status).toBe(204);
+  });
 });
 
 describe('GET /api/v1/config/services/:service_name', () => {
@@ -388,6 +397,7 @@ describe('history and rollback', () => {
       [
         'revision',
         'id',
+        'config_entry_id',
         'namespace',
         'key',
         'old_value',
@@ -415,6 +425,8 @@ describe('history and rollback', () => {
       changed_by: 'sys_admin@example.com',
     });
     expect(Number(deleted!.revision)).toBeGreaterThan(Number(updated!.revision));
+    // One entry id across its whole life (design 000 ConfigChangeLog.config_entry_id).
+    expect(new Set([deleted, updated, created].map((c) => c!.config_entry_id)).size).toBe(1);
     const paged = await call<{ history: unknown[]; pagination: unknown }>(
       server(),
       'GET',

@@ -156,6 +156,20 @@ describe('POST /api/v1/streams/:stream_id/events', () => {
     expect(badTime.body.error.details[0].field).toBe('events[0].occurred_at');
   });
 
+  it('deletes a stream when the DELETE carries Content-Type: application/json and no body', async () => {
+    const { tokenFor } = await import('./support/service-harness.js');
+    const append = await h.call('POST', '/api/v1/streams/ct-delete-1/events', {
+      role: 'sys_operator',
+      body: { expected_version: -1, events: [{ event_type: 'A', payload: {} }] },
+    });
+    expect(append.status).toBe(201);
+    const res = await fetch(`${h.baseUrl}/api/v1/streams/ct-delete-1`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${tokenFor('sys_admin')}`, 'content-type': 'application/json' },
+    });
+    expect(res.status).toBe(200);
+  });
+
   it('400 for malformed JSON, with the request id echoed', async () => {
     const res = await fetch(`${h.baseUrl}/api/v1/streams/x/events`, {
       method: 'POST',
@@ -372,6 +386,8 @@ describe('GET /api/v1/events (global replay)', () => {
       ['from_sequence=x', 'from_sequence'],
       ['limit=0', 'limit'],
       ['limit=1001', 'limit'],
+      ['event_type=', 'event_type'],
+      [`event_type=${'T'.repeat(256)}`, 'event_type'],
     ] as const) {
       const res = await h.call('GET', `/api/v1/events?${query}`, { role: 'sys_auditor' });
       expect(res.status, query).toBe(400);
@@ -415,6 +431,13 @@ describe('authentication and the role matrix (SPEC §3)', () => {
       });
       expect(bad.status).toBe(401);
     }
+    // Authentication comes before the body: an anonymous malformed body is still a 401.
+    const anonymousMalformed = await fetch(`${h.baseUrl}/api/v1/streams/auth-1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"events": [',
+    });
+    expect(anonymousMalformed.status).toBe(401);
   });
 
   it('403 PERMISSION_DENIED below the required role, allowed at or above it', async () => {

@@ -112,8 +112,8 @@ describe('snapshots', () => {
       expect(error.message).toBe('no snapshot found for stream: order-order-001');
     });
 
-    it('reports STREAM_NOT_FOUND for a missing stream and validates the id', async () => {
-      expect((await rejectionOf(latest.execute({ streamId: 'order-x' }))).code).toBe('STREAM_NOT_FOUND');
+    it('reports SNAPSHOT_NOT_FOUND for a missing stream too, and validates the id', async () => {
+      expect((await rejectionOf(latest.execute({ streamId: 'order-x' }))).code).toBe('SNAPSHOT_NOT_FOUND');
       expect((await rejectionOf(latest.execute({ streamId: '' }))).code).toBe('VALIDATION_ERROR');
     });
   });

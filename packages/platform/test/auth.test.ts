@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { createSigner } from 'fast-jwt';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   createTokenVerifier,
@@ -141,7 +142,7 @@ describe('JWKS mode', () => {
     expect(principal.subject).toBe('user-1');
   });
 
-  it('rejects tokens without exp or sub, or without iss/aud when those are configured', async () => {
+  it('rejects tokens without exp or any user claim, or without iss/aud when those are configured', async () => {
     const { exp: _exp, iss: _iss, aud: _aud, ...noExp } = claims();
     await expectRejected(
       verifier,
@@ -158,8 +159,11 @@ describe('JWKS mode', () => {
       signWith(rsa, { ...noExp, exp: nowSec() + 60, iss: ISSUER }),
       'token lacks aud claim',
     );
-    const { sub: _sub, ...noSub } = claims();
-    await expectRejected(verifier, signWith(rsa, noSub), 'token has no subject');
+    const { sub: _sub, email: _email, preferred_username: _user, ...noUser } = claims();
+    await expectRejected(verifier, signWith(rsa, noUser), 'token names no user');
+    // Without sub, the actor is still known (email, else preferred_username).
+    const withoutSub = await verifier.verify(signWith(rsa, { ...noUser, preferred_username: 'bob' }));
+    expect(withoutSub.actor).toBe('bob');
   });
 
   it('rejects a forged signature under a known kid', async () => {
@@ -284,6 +288,17 @@ describe('dev mode (HS256)', () => {
     );
     await expectRejected(verifier, signWith(rsa, claims()), /algorithm not allowed/);
     await expectRejected(verifier, signDevToken(devTokenClaims({}), secret, -10), 'token expired');
+  });
+
+  it('accepts a hand-minted dev token without exp or sub (jwt.sign without expiresIn)', async () => {
+    const verifier = createTokenVerifier({ devSecret: secret, appEnv: 'dev' });
+    const token = createSigner({ key: secret, algorithm: 'HS256' })({
+      email: 'tester@example.com',
+      realm_access: { roles: ['sys_operator'] },
+    });
+    const principal = await verifier.verify(token);
+    expect(principal.actor).toBe('tester@example.com');
+    expect(principal.roles).toEqual(new Set(['sys_operator']));
   });
 
   it('checks iss/aud in dev mode too when configured', async () => {

@@ -51,10 +51,10 @@ describe('loadConfig', () => {
     expect((thrown as ConfigError).message).toMatch(/server\.port/);
   });
 
-  it('rejects an unknown environment name', () => {
+  it('rejects an environment name that cannot name a config file', () => {
     const dir = configDir({ 'config.yaml': BASE });
     expect(() =>
-      loadConfig({ configDir: dir, schema: platformConfigSchema, env: { APP_ENV: 'moon' } }),
+      loadConfig({ configDir: dir, schema: platformConfigSchema, env: { APP_ENV: 'Moon Base' } }),
     ).toThrow(/app\.environment/);
   });
 });

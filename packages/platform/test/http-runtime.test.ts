@@ -47,6 +47,7 @@ beforeAll(async () => {
         const body = parseInput(z.object({ count: z.number().int().min(0) }), request.body, codes);
         return { id: (request.params as { id: string }).id, count: body.count };
       });
+      app.delete('/api/v1/things/:id', async (_request, reply) => reply.code(204).send());
       app.get('/api/v1/missing', async () => {
         throw errors.notFound('THING_NOT_FOUND', 'no such thing');
       });
@@ -101,6 +102,21 @@ describe('service runtime', () => {
     expect(unknown.status).toBe(404);
     expect((await errorOf(unknown)).code).toBe('SYS_TEST_NOT_FOUND');
     expect((await put('{"count":3}')).status).toBe(200);
+  });
+
+  it('takes an empty body sent as application/json for no body, and still validates bodies that need one', async () => {
+    const headers = { 'content-type': 'application/json' };
+    const deleted = await fetch(`${base}/api/v1/things/1`, { method: 'DELETE', headers });
+    expect(deleted.status).toBe(204);
+    const emptyPut = await fetch(`${base}/api/v1/things/1`, { method: 'PUT', headers, body: '' });
+    expect(emptyPut.status).toBe(400);
+    expect((await errorOf(emptyPut)).code).toBe('SYS_TEST_VALIDATION_FAILED');
+    const poisoned = await fetch(`${base}/api/v1/things/1`, {
+      method: 'PUT',
+      headers,
+      body: '{"count":1,"__proto__":{"x":1}}',
+    });
+    expect(poisoned.status).toBe(400);
   });
 
   it('hides internal error text', async () => {

@@ -33,6 +33,7 @@ export function changeJson(change: ConfigChange) {
   return {
     revision: Number(change.revision),
     id: change.id,
+    config_entry_id: change.configEntryId,
     namespace: change.namespace,
     key: change.key,
     old_value: change.oldValue,

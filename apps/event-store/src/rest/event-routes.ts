@@ -8,7 +8,7 @@ export function eventRoutes(useCases: EventStoreUseCases) {
   return async (app: FastifyInstance): Promise<void> => {
     app.post(
       '/api/v1/streams/:stream_id/events',
-      { preHandler: app.requireAuth('sys_operator') },
+      { onRequest: app.requireAuth('sys_operator') },
       async (request, reply) => {
         const { stream_id } = parseRequest(streamParams, request.params, 'stream_id');
         const body = parseRequest(appendBody, request.body, 'body');
@@ -35,7 +35,7 @@ export function eventRoutes(useCases: EventStoreUseCases) {
 
     app.get(
       '/api/v1/streams/:stream_id/events',
-      { preHandler: app.requireAuth('sys_auditor') },
+      { onRequest: app.requireAuth('sys_auditor') },
       async (request) => {
         const { stream_id } = parseRequest(streamParams, request.params, 'stream_id');
         const query = parseRequest(readEventsQuery, request.query, 'query');
@@ -63,7 +63,7 @@ export function eventRoutes(useCases: EventStoreUseCases) {
 
     app.get(
       '/api/v1/streams/:stream_id/events/:sequence',
-      { preHandler: app.requireAuth('sys_auditor') },
+      { onRequest: app.requireAuth('sys_auditor') },
       async (request) => {
         const params = parseRequest(eventParams, request.params, 'sequence');
         const event = await useCases.readEventBySequence({

@@ -10,12 +10,13 @@ import { parseRequest, readAllQuery } from './request-schemas.js';
  */
 export function globalLogRoutes(useCases: EventStoreUseCases) {
   return async (app: FastifyInstance): Promise<void> => {
-    app.get('/api/v1/events', { preHandler: app.requireAuth('sys_auditor') }, async (request) => {
+    app.get('/api/v1/events', { onRequest: app.requireAuth('sys_auditor') }, async (request) => {
       const query = parseRequest(readAllQuery, request.query, 'query');
       const batch = await useCases.readAll({
         fromSequence: query.from_sequence,
         limit: query.limit,
         eventTypes: query.event_type,
+        eventTypesField: 'event_type',
       });
       return { events: batch.events.map(eventJson), next_sequence: sequenceNumber(batch.nextSequence) };
     });

@@ -8,7 +8,7 @@ export function snapshotRoutes(useCases: EventStoreUseCases) {
   return async (app: FastifyInstance): Promise<void> => {
     app.post(
       '/api/v1/streams/:stream_id/snapshots',
-      { preHandler: app.requireAuth('sys_operator') },
+      { onRequest: app.requireAuth('sys_operator') },
       async (request, reply) => {
         const { stream_id } = parseRequest(streamParams, request.params, 'stream_id');
         const body = parseRequest(createSnapshotBody, request.body, 'body');
@@ -24,7 +24,7 @@ export function snapshotRoutes(useCases: EventStoreUseCases) {
 
     app.get(
       '/api/v1/streams/:stream_id/snapshots/latest',
-      { preHandler: app.requireAuth('sys_auditor') },
+      { onRequest: app.requireAuth('sys_auditor') },
       async (request) => {
         const { stream_id } = parseRequest(streamParams, request.params, 'stream_id');
         return snapshotJson(await useCases.getLatestSnapshot({ streamId: stream_id }));

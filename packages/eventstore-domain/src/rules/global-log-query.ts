@@ -12,14 +12,19 @@ export function resolveFromSequence(violations: Violations, fromSequence: bigint
   return value;
 }
 
-/** `event_types` filter: empty = every type; each entry a valid type name. Duplicates are dropped. */
+/**
+ * Event-type filter: empty = every type; each entry a valid type name. Duplicates are dropped.
+ * Violations name `field` as the caller knows it: gRPC's repeated `event_types` as
+ * `event_types[i]`, REST's `event_type` query parameter by its own name.
+ */
 export function resolveEventTypes(
   violations: Violations,
   eventTypes: readonly string[] | undefined,
+  field: 'event_types' | 'event_type' = 'event_types',
 ): string[] {
   const types = eventTypes ?? [];
   types.forEach((type, index) => {
-    checkTypeName(violations, `event_types[${index}]`, type);
+    checkTypeName(violations, field === 'event_types' ? `event_types[${index}]` : field, type);
   });
   return [...new Set(types)];
 }

@@ -1,7 +1,6 @@
 import type { Snapshot } from '../model/snapshot.js';
-import type { EventStore } from '../ports/event-store.js';
 import type { SnapshotStore } from '../ports/snapshot-store.js';
-import { snapshotNotFound, streamNotFound } from '../rules/errors.js';
+import { snapshotNotFound } from '../rules/errors.js';
 import { checkStreamId } from '../rules/stream-id.js';
 import { Violations } from '../rules/violations.js';
 
@@ -10,11 +9,14 @@ export interface GetLatestSnapshotInput {
 }
 
 export interface GetLatestSnapshotDeps {
-  events: EventStore;
   snapshots: SnapshotStore;
 }
 
-/** The snapshot with the highest version. Errors: VALIDATION_ERROR, STREAM_NOT_FOUND, SNAPSHOT_NOT_FOUND. */
+/**
+ * The snapshot with the highest version. Errors: VALIDATION_ERROR, SNAPSHOT_NOT_FOUND — also for a
+ * stream that does not exist: 002 documents only SNAPSHOT_NOT_FOUND for this endpoint, and "no
+ * snapshot for this stream" is true either way.
+ */
 export class GetLatestSnapshot {
   constructor(private readonly deps: GetLatestSnapshotDeps) {}
 
@@ -25,8 +27,6 @@ export class GetLatestSnapshot {
 
     const snapshot = await this.deps.snapshots.latest(input.streamId);
     if (snapshot !== null) return snapshot;
-    // Only a miss needs the stream lookup: snapshots are deleted with their stream.
-    if ((await this.deps.events.getStream(input.streamId)) === null) throw streamNotFound(input.streamId);
     throw snapshotNotFound(input.streamId);
   }
 }

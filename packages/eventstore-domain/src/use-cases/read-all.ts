@@ -11,6 +11,8 @@ export interface ReadAllInput {
   limit?: number | undefined;
   /** Exact event types; empty or absent = all. */
   eventTypes?: readonly string[] | undefined;
+  /** How the caller's protocol names the filter in validation details (default gRPC's `event_types`). */
+  eventTypesField?: 'event_types' | 'event_type' | undefined;
 }
 
 export interface ReadAllDeps {
@@ -34,7 +36,7 @@ export class ReadAll {
     const fromSequence = resolveFromSequence(violations, input.fromSequence);
     const limit = input.limit ?? this.limits.defaultReadAllLimit;
     checkIntegerInRange(violations, 'limit', limit, 1, this.limits.maxReadAllLimit);
-    const eventTypes = resolveEventTypes(violations, input.eventTypes);
+    const eventTypes = resolveEventTypes(violations, input.eventTypes, input.eventTypesField);
     violations.throwIfAny();
     return this.deps.events.readAll({ fromSequence, limit, eventTypes });
   }

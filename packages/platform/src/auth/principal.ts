@@ -21,7 +21,7 @@ function rolesOf(access: unknown): string[] {
   return access.roles.filter((role): role is string => typeof role === 'string');
 }
 
-/** Maps verified Keycloak-shaped claims to a principal; the verifier has ensured `sub` is set. */
+/** Maps verified Keycloak-shaped claims to a principal; the verifier has ensured `actor` is not empty. */
 export function principalFromClaims(claims: Record<string, unknown>): Principal {
   const subject = nonEmptyString(claims.sub) ?? '';
   const roles = new Set(rolesOf(claims.realm_access));

@@ -96,8 +96,14 @@ export function createTokenVerifier(options: AuthOptions, jwksTuning: JwksTuning
     ...(options.issuer ? { allowedIss: options.issuer } : {}),
     ...(options.audience ? { allowedAud: options.audience } : {}),
     clockTolerance: (options.clockToleranceSec ?? 0) * 1000,
-    // fast-jwt skips checks of absent claims: a configured iss/aud must be present, and exp always.
-    requiredClaims: ['exp', ...(options.issuer ? ['iss'] : []), ...(options.audience ? ['aud'] : [])],
+    // fast-jwt skips checks of absent claims: a configured iss/aud must be present, and exp
+    // whenever tokens come from an identity provider (Keycloak always sets it). Hand-minted dev
+    // tokens may omit it, as jwt.sign without expiresIn does; they are refused in prod anyway.
+    requiredClaims: [
+      ...('jwksUrl' in mode ? ['exp'] : []),
+      ...(options.issuer ? ['iss'] : []),
+      ...(options.audience ? ['aud'] : []),
+    ],
   };
 
   let verifyClaims: (token: string) => Promise<unknown>;
@@ -150,9 +156,9 @@ export function createTokenVerifier(options: AuthOptions, jwksTuning: JwksTuning
       throw unauthenticated('malformed token');
     }
     const record = claims as Record<string, unknown>;
-    // The subject is the identity of last resort for audit columns, so it must exist.
-    if (typeof record.sub !== 'string' || record.sub === '') throw unauthenticated('token has no subject');
-    // exp is a required claim, so every accepted token has one; it bounds the cache entry.
+    // Audit columns record email, else preferred_username, else sub (SPEC §3): one must be there.
+    if (principalFromClaims(record).actor === '') throw unauthenticated('token names no user');
+    // exp bounds the cache entry; a dev token without exp is verified every time.
     if (typeof record.exp === 'number') verified.set(token, record, record.exp * 1000 + clockToleranceMs);
     return record;
   }

@@ -20,7 +20,12 @@ export const platformConfigSchema = z.object({
   app: z.object({
     name: z.string().min(1),
     version: z.string().default('0.1.0'),
-    environment: z.enum(['dev', 'test', 'staging', 'prod']).default('dev'),
+    // Any lower-case name (dev, test, staging, prod, production, ci, …); it selects
+    // config.<APP_ENV>.yaml, and prod/production turn dev tokens off.
+    environment: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'lower-case letters, digits, _ and -, at most 32')
+      .default('dev'),
   }),
   server: z.object({
     host: z.string().default('0.0.0.0'),
@@ -59,7 +64,8 @@ export const platformConfigSchema = z.object({
     jwks_url: z.string().url().optional(),
     issuer: z.string().optional(),
     audience: z.string().optional(),
-    dev_secret: z.string().min(16).optional(),
+    // Any non-empty secret: it only signs local dev tokens, refused in prod.
+    dev_secret: z.string().min(1).optional(),
   }),
   observability: z
     .object({

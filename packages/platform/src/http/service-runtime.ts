@@ -116,6 +116,9 @@ export async function createServiceRuntime(options: ServiceOptions): Promise<Ser
     return metrics.registry.metrics();
   });
   await rest.register(async (scope) => {
+    // In the routes' scope only: the Connect plugin overrides application/json in its own scope,
+    // which Fastify allows only over the built-in parser.
+    acceptEmptyJsonBodies(scope);
     await options.rest(scope);
   });
   await rest.register(fastifyConnectPlugin, connectOptions);
@@ -153,6 +156,21 @@ export async function createServiceRuntime(options: ServiceOptions): Promise<Ser
       await Promise.all([rest.close(), grpc.close()]);
     },
   };
+}
+
+/**
+ * `Content-Type: application/json` with an empty body is no body, not malformed JSON: clients
+ * commonly send that header on every request, a DELETE included. Anything else is parsed by
+ * Fastify's own JSON parser (prototype-poisoning checks and all).
+ */
+function acceptEmptyJsonBodies(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body.toString(); // a string: parseAs 'string'
+    if (text === '') done(null, undefined);
+    else parseJson(request, text, done);
+  });
 }
 
 /** Request id header, error envelope, 404 envelope and RED metrics on a Fastify instance. */
