@@ -211,6 +211,13 @@ describe('PUT /api/v1/config/:namespace/:key', () => {
     });
     const read = await call<EntryBody>(server(), 'GET', path, { token: tokens.auditor });
     expect(read.body).toEqual(updated.body);
+    // description: null is "not sent": the current description stays.
+    const nulled = await call<EntryBody>(server(), 'PUT', path, {
+      token: tokens.admin,
+      body: { value: 51, version: 2, description: null },
+    });
+    expect(nulled.status).toBe(200);
+    expect(nulled.body).toMatchObject({ version: 3, description: 'first' });
   });
 
   it('answers 409 VERSION_CONFLICT with expected vs current', async () => {

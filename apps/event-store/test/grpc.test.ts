@@ -125,6 +125,17 @@ describe('EventStoreService over gRPC', () => {
     );
     expect(paged.events.map((e) => e.version)).toEqual([2n]);
     expect(paged.hasNext).toBe(false);
+    // event_type (k1s0 addition, SPEC §6 reads): exact match.
+    const placedOnly = await client.readEvents(
+      { streamId: 'order-order-001', eventType: 'OrderPlaced' },
+      auth('sys_auditor'),
+    );
+    expect(placedOnly.events.map((e) => e.version)).toEqual([1n, 2n]);
+    const none = await client.readEvents(
+      { streamId: 'order-order-001', eventType: 'Other' },
+      auth('sys_auditor'),
+    );
+    expect(none).toMatchObject({ events: [], totalCount: 0n });
     expect(await codeOf(client.readEvents({ streamId: 'missing' }, auth('sys_auditor')))).toBe(Code.NotFound);
     expect(
       await codeOf(client.readEvents({ streamId: 'order-order-001', pageSize: 201 }, auth('sys_auditor'))),

@@ -33,7 +33,12 @@ export function putBodySchema(rules: ConfigRules) {
     {
       value: ruled<unknown>((v) => (v === undefined || v === null ? valueProblem(v, rules) : undefined)),
       version: ruled<number>((v) => expectedVersionProblem(v)),
-      description: ruled<string>((v) => descriptionProblem(v, rules)).optional(),
+      // null = absent (keep the current description): many clients serialise an unset field as null.
+      description: z
+        .null()
+        .transform(() => undefined)
+        .or(ruled<string>((v) => descriptionProblem(v, rules)))
+        .optional(),
     },
     { error: 'リクエストボディは JSON オブジェクトで指定してください' },
   );

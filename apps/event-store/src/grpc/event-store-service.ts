@@ -57,6 +57,7 @@ export function eventStoreGrpcRoutes(useCases: EventStoreUseCases, shutdownSigna
           toVersion: req.toVersion === undefined ? undefined : toNumber(req.toVersion),
           page: unlessZero(req.page),
           pageSize: unlessZero(req.pageSize),
+          eventType: req.eventType,
         });
         return {
           streamId: result.streamId,
