@@ -90,4 +90,41 @@ describe('grpc-js interop', () => {
     ).catch((error: GrpcError) => error);
     expect((auditorAppend as GrpcError).code).toBe(grpc.status.PERMISSION_DENIED);
   });
+
+  it('SubscribeAll sends its headers while no event is due, then live events, to a client that waits for them', async () => {
+    const metadata = new grpc.Metadata();
+    metadata.set('authorization', `Bearer ${tokenFor('sys_auditor')}`);
+    const head = await call('ReadAll', { from_sequence: 0, limit: 1000 }, tokenFor('sys_auditor'));
+    const next = (head as { next_sequence: string }).next_sequence;
+    const stream = (
+      stub as unknown as Record<
+        string,
+        (request: object, metadata: grpc.Metadata) => grpc.ClientReadableStream<unknown>
+      >
+    ).SubscribeAll!({ from_sequence: next }, metadata);
+    const received: Array<{ event: { stream_id: string } }> = [];
+    stream.on('data', (message: { event: { stream_id: string } }) => received.push(message));
+    stream.on('error', () => {}); // the cancel below ends it with CANCELLED
+    // Nothing to send yet: the response metadata must still arrive.
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no response metadata within 2 s')), 2000);
+      stream.once('metadata', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    await call(
+      'AppendEvents',
+      {
+        stream_id: 'interop-live',
+        expected_version: -1,
+        events: [{ event_type: 'Live', payload_json: Buffer.from('{}') }],
+      },
+      tokenFor('sys_operator'),
+    );
+    const deadline = Date.now() + 5000;
+    while (received.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    stream.cancel();
+    expect(received.map((m) => m.event.stream_id)).toEqual(['interop-live']);
+  });
 });
