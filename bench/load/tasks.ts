@@ -62,6 +62,8 @@ export type LoadTask =
       key: string;
       streams: number;
       connections: number;
+      /** Unmeasured rounds first (JIT, connection and cache warm-up), like the other workloads' warm-up. */
+      warmupRounds: number;
       rounds: number;
     };
 
