@@ -148,6 +148,40 @@ async function runWorkload(
   return row;
 }
 
+/** One more run of a baseline workload, for its throughput only; undefined if it failed. */
+async function remeasure(ctx: BenchContext, baseline: Workload): Promise<number | undefined> {
+  try {
+    log(`bench: ${baseline.id} again (bracketing)`);
+    return unitsPerSec((await baseline.run(ctx)).result);
+  } catch (error) {
+    log(`  bracketing run of ${baseline.id} failed: ${String(error)}`);
+    return undefined;
+  }
+}
+
+/**
+ * A-B-A: the ratio of a workload to its raw/bare baseline uses the mean of the baseline measured
+ * right before and right after it, so a drift of this shared machine between the two (the bare
+ * route has swung from 8k to 16k req/s across runs) does not tilt the ratio.
+ */
+async function bracketBaseline(
+  ctx: BenchContext,
+  workload: Workload,
+  row: Row,
+  workloads: Workload[],
+  previous: Row | undefined,
+): Promise<void> {
+  const baseline = workloads.find((w) => w.id === workload.baseline);
+  if (workload.isBaseline || !baseline?.isBaseline || !row.result || !row.baseline) return;
+  const before =
+    previous?.id === baseline.id && previous.result
+      ? unitsPerSec(previous.result)
+      : await remeasure(ctx, baseline);
+  const after = await remeasure(ctx, baseline);
+  if (before === undefined || after === undefined) return;
+  row.baseline = { ...row.baseline, perSec: (before + after) / 2, before, after };
+}
+
 /** The wrk-is-not-the-bottleneck check: the bare route must go well beyond the service. */
 function generatorCheck(rows: Row[]): string | undefined {
   const bare = rows.find((r) => r.id === 'baseline-fastify')?.result;
@@ -211,7 +245,12 @@ async function main(): Promise<void> {
         return memo.get(key) as Promise<T>;
       },
     };
-    for (const workload of workloads) rows.push(await runWorkload(ctx, workload, missing, rows));
+    for (const workload of workloads) {
+      const previous = rows.at(-1);
+      const row = await runWorkload(ctx, workload, missing, rows);
+      rows.push(row);
+      await bracketBaseline(ctx, workload, row, workloads, previous);
+    }
   } finally {
     await cleanup();
   }

@@ -25,7 +25,8 @@ export interface Row {
   cpuBusy?: { cpu0: number; cpu1: number; others: number };
   /** CPU of the service process and of all PostgreSQL processes (% of one CPU). */
   cpuSplit?: { service?: number; postgres?: number };
-  baseline?: { title: string; perSec: number };
+  /** perSec: the baseline's throughput; with before/after (A-B-A bracketing), their mean. */
+  baseline?: { title: string; perSec: number; before?: number; after?: number };
   target: Target;
   /** BENCH_PROFILE: markdown table of PostgreSQL's busiest statements during the workload. */
   statements?: string;
@@ -124,7 +125,13 @@ export function renderTable(rows: Row[]): string {
         ? `${row.cpuSplit.service !== undefined ? `${row.cpuSplit.service.toFixed(0)}%` : '—'} / ${(row.cpuSplit.postgres ?? 0).toFixed(0)}%`
         : '—',
       row.baseline?.title ?? '—',
-      row.baseline ? `${formatCount(row.baseline.perSec)} ${row.unit}` : '—',
+      row.baseline
+        ? `${formatCount(row.baseline.perSec)} ${row.unit}${
+            row.baseline.before !== undefined && row.baseline.after !== undefined
+              ? ` (mean of ${formatCount(row.baseline.before)} before, ${formatCount(row.baseline.after)} after)`
+              : ''
+          }`
+        : '—',
       ratio !== undefined ? pct(ratio) : '—',
       targetText(row.target),
       verdict === 'FAIL' ? `**FAIL** (${reasons.join('; ')})` : verdict,
