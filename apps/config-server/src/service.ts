@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { configRules, createConfigUseCases, randomUuids, systemClock } from '@k1s0/config-domain';
-import type { AppParts, Kernel, ServiceDefinition } from '@k1s0/platform';
+import { type AppParts, type Kernel, type ServiceDefinition, trackOutboxBacklog } from '@k1s0/platform';
 import { ConfigService } from '@k1s0/proto';
 import { LruConfigCache } from './cache/lru-config-cache.js';
 import { type ConfigServerConfig, configServerConfigSchema } from './config.js';
@@ -11,6 +11,7 @@ import { startChangeLogRetention } from './persistence/change-log-retention.js';
 import { PostgresChangeLogRepository } from './persistence/postgres-change-log-repository.js';
 import { PostgresConfigRepository } from './persistence/postgres-config-repository.js';
 import { PostgresConfigWriter } from './persistence/postgres-config-writer.js';
+import { configOutbox } from './persistence/schema.js';
 import { createConfigOutboxRelay } from './relay/config-outbox-relay.js';
 import { configRoutes } from './rest/config-routes.js';
 
@@ -75,7 +76,8 @@ function build(kernel: Kernel<ConfigServerConfig>): AppParts {
     async start() {
       await feed.start();
       retention = startChangeLogRetention({ changeLog, retentionDays: section.watch.retention_days, logger });
-      relay?.start();
+      if (relay) relay.start();
+      else trackOutboxBacklog(kernel.metrics.registry, database, configOutbox);
     },
     async stop() {
       retention?.stop();

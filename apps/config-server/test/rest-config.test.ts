@@ -163,6 +163,7 @@ describe('GET /api/v1/config/:namespace', () => {
     ['page_size=101', 'page_size'],
     ['page_size=0', 'page_size'],
     ['page_size=1.5', 'page_size'],
+    ['search=a%00b', 'search'],
   ])('rejects %s with 400 naming %s', async (query, field) => {
     const res = await call(server(), 'GET', `/api/v1/config/system.list.section?${query}`, {
       token: tokens.auditor,
@@ -269,6 +270,11 @@ describe('PUT /api/v1/config/:namespace/:key', () => {
     [{ value: 1, version: -1 }, ['version']],
     [{ value: 1, version: 1.5 }, ['version']],
     [{ value: 1, version: 0, description: 5 }, ['description']],
+    // Valid JSON PostgreSQL cannot store: U+0000 anywhere, unpaired surrogates in jsonb.
+    [{ value: 'a\u0000b', version: 0 }, ['value']],
+    [{ value: { 'k\u0000': 1 }, version: 0 }, ['value']],
+    [{ value: ['ok', 'a\ud800b'], version: 0 }, ['value']],
+    [{ value: 1, version: 0, description: 'a\u0000b' }, ['description']],
     [{}, ['value', 'version']],
     [[1, 2], ['body']],
     ['"text"', ['body']],
@@ -525,5 +531,13 @@ describe('operations', () => {
     const unknown = await call(server(), 'GET', '/api/v1/nothing', { token: tokens.admin });
     expect(unknown.status).toBe(404);
     expect(errorOf(unknown.body).code).toBe('SYS_CONFIG_NOT_FOUND');
+  });
+
+  it('reports the outbox backlog and relay errors in /metrics while Kafka is off (events wait)', async () => {
+    await put(server(), 'system.metrics.section', 'backlog', 1);
+    const backlog = await metricValue(server(), 'outbox_backlog', 'outbox="config_server.outbox"');
+    expect(backlog).toBeGreaterThanOrEqual(1);
+    const text = await (await fetch(`http://127.0.0.1:${server().restPort}/metrics`)).text();
+    expect(text).toContain('# TYPE outbox_relay_errors_total counter');
   });
 });

@@ -13,6 +13,7 @@ import { createNewEventsSignal } from './persistence/new-events-signal.js';
 import { PostgresEventStore } from './persistence/postgres-event-store.js';
 import { PostgresSnapshotStore } from './persistence/postgres-snapshot-store.js';
 import { createEventRelay, type EventRelay } from './relay/event-relay.js';
+import { kafkaCheckpointName, relayCheckpoint } from './relay/relay-checkpoint.js';
 import { createRelayMetrics } from './relay/relay-metrics.js';
 import { eventRoutes } from './rest/event-routes.js';
 import { globalLogRoutes } from './rest/global-log-routes.js';
@@ -74,7 +75,9 @@ export function createEventStoreService(options: EventStoreServiceOptions = {}):
         limits: limitsOf(config),
         subscribePollIntervalMs: config.event_store.subscribe_poll_interval_ms,
       });
-      // The relay runs only when Kafka is configured (SPEC §2: without brokers it is off).
+      // The relay runs only when Kafka is configured (SPEC §2: without brokers it is off); its
+      // metrics exist either way, and with the relay off the lag gauge counts what waits (SPEC §7).
+      const relayMetrics = createRelayMetrics(kernel.metrics.registry);
       let relay: EventRelay | undefined;
       let publisher: Publisher | undefined;
       const readiness: Record<string, ReadinessCheck> = {};
@@ -88,7 +91,7 @@ export function createEventStoreService(options: EventStoreServiceOptions = {}):
           publisher: activePublisher,
           topic: config.kafka.topic_published,
           logger,
-          metrics: createRelayMetrics(kernel.metrics.registry),
+          metrics: relayMetrics,
           batchSize: config.relay.batch_size,
           pollIntervalMs: config.relay.poll_interval_ms,
         });
@@ -110,7 +113,11 @@ export function createEventStoreService(options: EventStoreServiceOptions = {}):
         },
         async start() {
           await newEvents.start();
-          relay?.start();
+          if (relay) relay.start();
+          else {
+            const checkpoint = relayCheckpoint(database, kafkaCheckpointName(config.kafka.topic_published));
+            relayMetrics.trackLag(() => checkpoint.lag());
+          }
         },
         async stop() {
           await relay?.stop(config.relay.flush_timeout_ms);

@@ -170,6 +170,24 @@ describe('POST /api/v1/streams/:stream_id/events', () => {
     expect(res.status).toBe(200);
   });
 
+  it('400 naming the field for text PostgreSQL cannot store (U+0000, unpaired surrogates), writing nothing', async () => {
+    const cases: Array<[object, string]> = [
+      [{ event_type: 'A', payload: { s: 'a\u0000b' } }, 'events[0].payload.s'],
+      [{ event_type: 'A', payload: ['x', 'a\udc00'] }, 'events[0].payload[1]'],
+      [{ event_type: 'A\u0000', payload: {} }, 'events[0].event_type'],
+      [{ event_type: 'A', payload: {}, metadata: { actor_id: 'a\u0000' } }, 'events[0].metadata.actor_id'],
+    ];
+    for (const [event, field] of cases) {
+      const res = await append('nul-1', { expected_version: -2, events: [event] });
+      expect(res.status, field).toBe(400);
+      expect(res.body.error.details.map((d: { field: string }) => d.field)).toEqual([field]);
+    }
+    expect((await h.call('GET', '/api/v1/streams/nul-1/events', { role: 'sys_auditor' })).status).toBe(404);
+    const query = await h.call('GET', '/api/v1/events?event_type=a%00b', { role: 'sys_auditor' });
+    expect(query.status).toBe(400);
+    expect(query.body.error.details[0].field).toBe('event_type');
+  });
+
   it('400 for malformed JSON, with the request id echoed', async () => {
     const res = await fetch(`${h.baseUrl}/api/v1/streams/x/events`, {
       method: 'POST',
@@ -461,7 +479,11 @@ describe('authentication and the role matrix (SPEC §3)', () => {
   it('keeps /healthz, /readyz and /metrics public', async () => {
     expect((await h.call('GET', '/healthz')).body).toEqual({ status: 'ok' });
     expect((await h.call('GET', '/readyz')).status).toBe(200);
-    const metrics = await fetch(`${h.baseUrl}/metrics`);
-    expect(await metrics.text()).toContain('event_store_http_requests_total');
+    const metrics = await (await fetch(`${h.baseUrl}/metrics`)).text();
+    expect(metrics).toContain('event_store_http_requests_total');
+    // Kafka is off here: the relay's metrics are still there, the lag counting what waits.
+    expect(metrics).toContain('# TYPE event_store_relay_errors_total counter');
+    const lag = /^event_store_relay_lag_events (\d+)$/m.exec(metrics);
+    expect(Number(lag?.[1])).toBeGreaterThan(0);
   });
 });

@@ -9,7 +9,7 @@ import {
   unlessAborted,
 } from '@k1s0/platform';
 import { publishedMessage } from './published-message.js';
-import { relayCheckpoint } from './relay-checkpoint.js';
+import { kafkaCheckpointName, relayCheckpoint } from './relay-checkpoint.js';
 import type { RelayMetrics } from './relay-metrics.js';
 
 export interface EventRelayOptions extends RelayTimingOptions {
@@ -21,7 +21,7 @@ export interface EventRelayOptions extends RelayTimingOptions {
   topic: string;
   logger: Logger;
   metrics?: RelayMetrics;
-  /** Names the checkpoint row; default `kafka:<topic>`. */
+  /** Names the checkpoint row; default kafkaCheckpointName(topic). */
   checkpointName?: string;
   /** Replicas with the same key elect one active relay. Default 'event_store.kafka_relay'. */
   leaderLockKey?: string;
@@ -50,7 +50,7 @@ export interface EventRelay {
 export function createEventRelay(options: EventRelayOptions): EventRelay {
   const { database, events, newEvents, publisher, topic, metrics } = options;
   const batchSize = options.batchSize ?? 100;
-  const checkpoint = relayCheckpoint(database, options.checkpointName ?? `kafka:${topic}`);
+  const checkpoint = relayCheckpoint(database, options.checkpointName ?? kafkaCheckpointName(topic));
   // The next sequence to read; loaded from the checkpoint when a leadership term begins.
   let cursor = 1n;
 

@@ -12,6 +12,11 @@ export interface RelayCheckpoint {
   lag(): Promise<number>;
 }
 
+/** The checkpoint row of the Kafka relay of `topic` (what the relay uses unless told otherwise). */
+export function kafkaCheckpointName(topic: string): string {
+  return `kafka:${topic}`;
+}
+
 export function relayCheckpoint(database: Database, name: string): RelayCheckpoint {
   const { db } = database;
   const guarded = async <T>(work: () => Promise<T>): Promise<T> => {

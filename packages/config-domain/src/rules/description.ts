@@ -1,3 +1,4 @@
+import { isStorableText } from '@k1s0/platform/errors';
 import type { ConfigRules } from './config-rules.js';
 import type { Problem } from './validation.js';
 
@@ -6,6 +7,9 @@ export function descriptionProblem(description: unknown, rules: ConfigRules, fie
   if (description === undefined) return undefined;
   if (typeof description !== 'string' || [...description].length > rules.maxDescriptionLength) {
     return { field, message: `description は ${rules.maxDescriptionLength} 文字以下の文字列にしてください` };
+  }
+  if (!isStorableText(description)) {
+    return { field, message: 'description に U+0000 や対になっていないサロゲートは含められません' };
   }
   return undefined;
 }

@@ -1,3 +1,4 @@
+import { unstorableTextPath } from '@k1s0/platform/errors';
 import type { ConfigValue } from '../model/json-value.js';
 import type { ConfigRules } from './config-rules.js';
 import type { Problem } from './validation.js';
@@ -17,6 +18,10 @@ export function valueProblem(value: unknown, rules: ConfigRules, field = 'value'
   if (shape === 'not-json') return { field, message: 'value は JSON の値で指定してください' };
   if (shape === 'too-deep') {
     return { field, message: `value の入れ子は ${rules.maxValueDepth} 階層以下にしてください` };
+  }
+  const unstorable = unstorableTextPath(value);
+  if (unstorable !== undefined) {
+    return { field, message: `value${unstorable} に U+0000 や対になっていないサロゲートは含められません` };
   }
   const bytes = serializedValueBytes(value as ConfigValue);
   if (bytes > rules.maxValueBytes) {

@@ -1,3 +1,4 @@
+import { isStorableText } from '@k1s0/platform/errors';
 import type { ConfigEntry } from '../model/config-entry.js';
 import { type PageInfo, pageInfo } from '../model/pagination.js';
 import type { ConfigRepository } from '../ports/config-repository.js';
@@ -46,6 +47,9 @@ function searchProblem(search: unknown): Problem {
   if (search === undefined) return undefined;
   if (typeof search !== 'string' || search.length > KEY_MAX_LENGTH) {
     return { field: 'search', message: `search は ${KEY_MAX_LENGTH} 文字以下の文字列にしてください` };
+  }
+  if (!isStorableText(search)) {
+    return { field: 'search', message: 'search に U+0000 や対になっていないサロゲートは含められません' };
   }
   return undefined;
 }

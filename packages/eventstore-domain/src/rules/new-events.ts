@@ -1,6 +1,6 @@
 import type { NewEvent, PreparedEvent } from '../model/new-event.js';
 import type { EventMetadata } from '../model/stored-event.js';
-import { checkTypeName } from './type-name.js';
+import { checkStorableJson, checkTypeName } from './type-name.js';
 import { isUuid, normalizeUuid } from './uuid.js';
 import type { Violations } from './violations.js';
 
@@ -57,6 +57,8 @@ function prepareEvent(
   }
   if (event.payload === undefined) {
     violations.add(`${field}.payload`, 'is required');
+  } else {
+    checkStorableJson(violations, `${field}.payload`, event.payload);
   }
   if (event.occurredAt !== undefined && Number.isNaN(event.occurredAt.getTime())) {
     violations.add(`${field}.occurred_at`, 'must be a valid timestamp');
@@ -80,6 +82,7 @@ function checkedMetadata(
     violations.add(field, 'must be a JSON object');
     return {};
   }
+  checkStorableJson(violations, field, metadata);
   for (const key of WELL_KNOWN_METADATA_KEYS) {
     const value = metadata[key];
     if (value !== undefined && value !== null && typeof value !== 'string') {

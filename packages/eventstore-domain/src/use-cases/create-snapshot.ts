@@ -7,7 +7,7 @@ import type { SnapshotStore } from '../ports/snapshot-store.js';
 import { streamNotFound, validationFailed } from '../rules/errors.js';
 import { checkIntegerInRange } from '../rules/ranges.js';
 import { checkStreamId } from '../rules/stream-id.js';
-import { checkTypeName } from '../rules/type-name.js';
+import { checkStorableJson, checkTypeName } from '../rules/type-name.js';
 import { Violations } from '../rules/violations.js';
 
 export interface CreateSnapshotInput {
@@ -36,6 +36,7 @@ export class CreateSnapshot {
     checkIntegerInRange(violations, 'snapshot_version', input.snapshotVersion, 0);
     if (input.aggregateType !== undefined) checkTypeName(violations, 'aggregate_type', input.aggregateType);
     if (input.state === undefined) violations.add('state', 'is required');
+    else checkStorableJson(violations, 'state', input.state);
     violations.throwIfAny();
 
     const stream = await this.deps.events.getStream(input.streamId);

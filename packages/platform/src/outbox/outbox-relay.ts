@@ -50,15 +50,10 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const { database, table, publisher } = options;
   const channel = options.channel ?? outboxChannel(table);
   const batchSize = options.batchSize ?? 100;
-  const { schema, name } = getTableConfig(table);
-  const outboxName = `${schema ?? 'public'}.${name}`;
+  const outboxName = outboxNameOf(table);
   const metrics = options.metrics ? outboxMetrics(options.metrics) : undefined;
   const logger = options.logger.child({ outbox: outboxName });
-
-  const backlog = async () => {
-    const [row] = await database.db.select({ rows: count() }).from(table);
-    return row?.rows ?? 0;
-  };
+  const backlog = outboxBacklogReader(database, table);
 
   const drainOnce = async (signal: AbortSignal): Promise<DrainOutcome> => {
     const rows = await database.db.select().from(table).orderBy(asc(table.id)).limit(batchSize);
@@ -102,4 +97,26 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     backlog,
     isLeader: loop.isLeader,
   };
+}
+
+/** `<schema>.<table>`, the `outbox` label of the relay metrics. */
+function outboxNameOf(table: OutboxTable): string {
+  const { schema, name } = getTableConfig(table);
+  return `${schema ?? 'public'}.${name}`;
+}
+
+function outboxBacklogReader(database: Database, table: OutboxTable): () => Promise<number> {
+  return async () => {
+    const [row] = await database.db.select({ rows: count() }).from(table);
+    return row?.rows ?? 0;
+  };
+}
+
+/**
+ * Reports the `outbox_backlog` gauge (and the relay counters, at 0) for an outbox whose relay is
+ * off — no brokers configured, events accumulate (SPEC §2) — which is when the backlog matters
+ * most (SPEC §7). Returns the unregister function.
+ */
+export function trackOutboxBacklog(registry: Registry, database: Database, table: OutboxTable): () => void {
+  return outboxMetrics(registry).trackBacklog(outboxNameOf(table), outboxBacklogReader(database, table));
 }
