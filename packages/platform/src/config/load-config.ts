@@ -15,6 +15,8 @@ const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string[]; list?: boolean
   { env: 'PORT', path: ['server', 'port'] },
   { env: 'GRPC_PORT', path: ['grpc', 'port'] },
   { env: 'LOG_LEVEL', path: ['observability', 'log', 'level'] },
+  // The OpenTelemetry standard variable: setting it turns OTLP trace export on (SPEC §7).
+  { env: 'OTEL_EXPORTER_OTLP_ENDPOINT', path: ['observability', 'tracing', 'otlp_endpoint'] },
 ];
 
 export class ConfigError extends Error {

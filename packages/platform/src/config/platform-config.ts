@@ -74,8 +74,10 @@ export const platformConfigSchema = z.object({
           level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
         })
         .default({ level: 'info' }),
+      /** OTLP/HTTP collector base URL; unset = spans are not exported. */
+      tracing: z.object({ otlp_endpoint: z.string().url().optional() }).default({}),
     })
-    .default({ log: { level: 'info' } }),
+    .default({ log: { level: 'info' }, tracing: {} }),
 });
 
 export type PlatformConfig = z.infer<typeof platformConfigSchema>;

@@ -17,7 +17,13 @@ import {
   type ServiceOptions,
   type ServiceRuntime,
 } from '../http/index.js';
-import { createLogger, createMetrics, type HttpMetrics, type Logger } from '../observability/index.js';
+import {
+  createLogger,
+  createMetrics,
+  type HttpMetrics,
+  type Logger,
+  startTracingExport,
+} from '../observability/index.js';
 import { findRepoRoot } from './repo-root.js';
 
 /** What the platform hands an app to build itself from. */
@@ -75,6 +81,10 @@ export async function startService<S extends z.ZodType<PlatformConfig>>(
 ): Promise<RunningService<z.infer<S>>> {
   const config = loadConfig({ configDir: definition.configDir, schema: definition.schema, env });
   const logger = createLogger({ name: config.app.name, level: config.observability.log.level });
+  const { otlp_endpoint: otlpEndpoint } = config.observability.tracing;
+  const tracing = otlpEndpoint
+    ? startTracingExport({ serviceName: config.app.name, serviceVersion: config.app.version, otlpEndpoint })
+    : undefined;
   const verifier = createTokenVerifier({
     jwksUrl: config.auth.jwks_url,
     issuer: config.auth.issuer,
@@ -159,6 +169,9 @@ export async function startService<S extends z.ZodType<PlatformConfig>>(
         await parts.stop?.();
         await database.close();
         await embedded?.stop();
+        await tracing
+          ?.shutdown()
+          .catch((error: unknown) => logger.warn({ err: error }, 'span export failed'));
       })();
       return stopping;
     },
