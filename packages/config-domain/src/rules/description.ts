@@ -1,6 +1,6 @@
 import { isStorableText } from '@k1s0/platform/errors';
 import type { ConfigRules } from './config-rules.js';
-import type { Problem } from './validation.js';
+import { type Problem, unstorableTextProblem } from './validation.js';
 
 /** Optional; when given, a string of at most `maxDescriptionLength` code points. */
 export function descriptionProblem(description: unknown, rules: ConfigRules, field = 'description'): Problem {
@@ -9,7 +9,7 @@ export function descriptionProblem(description: unknown, rules: ConfigRules, fie
     return { field, message: `description は ${rules.maxDescriptionLength} 文字以下の文字列にしてください` };
   }
   if (!isStorableText(description)) {
-    return { field, message: 'description に U+0000 や対になっていないサロゲートは含められません' };
+    return unstorableTextProblem(field, 'description');
   }
   return undefined;
 }

@@ -17,3 +17,8 @@ export function isIntegerIn(value: unknown, min: number, max: number): value is 
 
 /** proto int32 bound: versions and page numbers travel as int32 over gRPC. */
 export const INT32_MAX = 2_147_483_647;
+
+/** `label` holds text PostgreSQL cannot store (U+0000, unpaired surrogates): reported on `field`. */
+export function unstorableTextProblem(field: string, label = field): ErrorDetail {
+  return { field, message: `${label} に U+0000 や対になっていないサロゲートは含められません` };
+}

@@ -1,7 +1,7 @@
 import { unstorableTextPath } from '@k1s0/platform/errors';
 import type { ConfigValue } from '../model/json-value.js';
 import type { ConfigRules } from './config-rules.js';
-import type { Problem } from './validation.js';
+import { type Problem, unstorableTextProblem } from './validation.js';
 
 const utf8 = new TextEncoder();
 
@@ -21,7 +21,7 @@ export function valueProblem(value: unknown, rules: ConfigRules, field = 'value'
   }
   const unstorable = unstorableTextPath(value);
   if (unstorable !== undefined) {
-    return { field, message: `value${unstorable} に U+0000 や対になっていないサロゲートは含められません` };
+    return unstorableTextProblem(field, `value${unstorable}`);
   }
   const bytes = serializedValueBytes(value as ConfigValue);
   if (bytes > rules.maxValueBytes) {

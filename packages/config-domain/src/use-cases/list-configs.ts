@@ -6,7 +6,7 @@ import type { ConfigRules } from '../rules/config-rules.js';
 import { KEY_MAX_LENGTH } from '../rules/key.js';
 import { namespaceProblem } from '../rules/namespace.js';
 import { type PageRequest, resolvePage } from '../rules/pagination.js';
-import { assertValid, type Problem } from '../rules/validation.js';
+import { assertValid, type Problem, unstorableTextProblem } from '../rules/validation.js';
 
 export interface ListConfigsDeps {
   readonly repository: ConfigRepository;
@@ -49,7 +49,7 @@ function searchProblem(search: unknown): Problem {
     return { field: 'search', message: `search は ${KEY_MAX_LENGTH} 文字以下の文字列にしてください` };
   }
   if (!isStorableText(search)) {
-    return { field: 'search', message: 'search に U+0000 や対になっていないサロゲートは含められません' };
+    return unstorableTextProblem('search');
   }
   return undefined;
 }

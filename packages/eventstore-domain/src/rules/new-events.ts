@@ -1,6 +1,7 @@
 import type { NewEvent, PreparedEvent } from '../model/new-event.js';
 import type { EventMetadata } from '../model/stored-event.js';
-import { checkStorableJson, checkTypeName } from './type-name.js';
+import { checkStorableJson } from './storable-text.js';
+import { checkTypeName } from './type-name.js';
 import { isUuid, normalizeUuid } from './uuid.js';
 import type { Violations } from './violations.js';
 

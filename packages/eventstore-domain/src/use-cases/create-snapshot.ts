@@ -6,8 +6,9 @@ import type { IdGenerator } from '../ports/id-generator.js';
 import type { SnapshotStore } from '../ports/snapshot-store.js';
 import { streamNotFound, validationFailed } from '../rules/errors.js';
 import { checkIntegerInRange } from '../rules/ranges.js';
+import { checkStorableJson } from '../rules/storable-text.js';
 import { checkStreamId } from '../rules/stream-id.js';
-import { checkStorableJson, checkTypeName } from '../rules/type-name.js';
+import { checkTypeName } from '../rules/type-name.js';
 import { Violations } from '../rules/violations.js';
 
 export interface CreateSnapshotInput {
