@@ -12,7 +12,12 @@ import {
 } from '../src/auth/index.js';
 import { ConfigError } from '../src/config/index.js';
 import { AppError } from '../src/errors/index.js';
-import { generateSigningKey, type JwksServer, signWith, startJwksServer } from './support/jwks-server.js';
+import {
+  generateSigningKey,
+  type JwksServer,
+  signWith,
+  startJwksServer,
+} from '../src/testing/jwks-server.js';
 
 const ISSUER = 'https://keycloak.test/realms/k1s0';
 const AUDIENCE = 'k1s0-system';
