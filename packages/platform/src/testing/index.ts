@@ -3,3 +3,4 @@ export * from './kafka-consumer.js';
 export * from './kafka-mock.js';
 export * from './kafka-service-harness.js';
 export * from './postgres.js';
+export * from './service-process.js';
