@@ -75,7 +75,7 @@ async function main(): Promise<void> {
   const ready = await Promise.all(children.map(({ readyz, child }) => waitReady(readyz, child)));
   if (ready.every(Boolean)) {
     console.error(
-      'k1s0: ready — config-server http://localhost:8080 (gRPC :50051), event-store http://localhost:8099 (gRPC :9090)',
+      'k1s0: ready — config-server http://127.0.0.1:8080 (gRPC :50051), event-store http://127.0.0.1:8099 (gRPC :9090)',
     );
     console.error(
       'k1s0: mint a token with `./k1s0 token --role sys_admin --email you@example.com`; Ctrl-C stops',

@@ -6,7 +6,7 @@ import { LruConfigCache } from './cache/lru-config-cache.js';
 import { type ConfigServerConfig, configServerConfigSchema } from './config.js';
 import { configErrorCodes } from './error-codes.js';
 import { PostgresChangeFeed } from './feed/postgres-change-feed.js';
-import { configRpcRole, configServiceImpl } from './grpc/config-service.js';
+import { configServiceImpl } from './grpc/config-service.js';
 import { startChangeLogRetention } from './persistence/change-log-retention.js';
 import { PostgresChangeLogRepository } from './persistence/postgres-change-log-repository.js';
 import { PostgresConfigRepository } from './persistence/postgres-config-repository.js';
@@ -14,6 +14,7 @@ import { PostgresConfigWriter } from './persistence/postgres-config-writer.js';
 import { configOutbox } from './persistence/schema.js';
 import { createConfigOutboxRelay } from './relay/config-outbox-relay.js';
 import { configRoutes } from './rest/config-routes.js';
+import { configRpcRole } from './roles.js';
 
 export const METRICS_PREFIX = 'config_server';
 

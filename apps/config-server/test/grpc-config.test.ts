@@ -7,7 +7,7 @@ let ctx: Awaited<ReturnType<typeof startWithDatabase>>;
 let client: ConfigClient;
 
 beforeAll(async () => {
-  ctx = await startWithDatabase({ APP_ENV: 'staging' });
+  ctx = await startWithDatabase({ APP_ENV: 'test' });
   client = grpcClient(ctx.server);
 });
 afterAll(async () => ctx?.stop());
@@ -201,7 +201,7 @@ describe('GetServiceConfig', () => {
       'system.payments.db.pool': '10',
     });
     const same = await client.getServiceConfig(
-      { serviceName: 'payments', environment: 'staging' },
+      { serviceName: 'payments', environment: 'test' },
       auth(tokens.none),
     );
     expect(same.configs).toEqual(res.configs);

@@ -13,7 +13,7 @@ afterAll(async () => testDb?.drop());
 it('ends open WatchConfig streams cleanly when the server shuts down', async () => {
   const server = await startConfigServer(testDb.url);
   const watches = [
-    collect(grpcClient(server).watchConfig({}, auth(tokens.none))),
+    collect(grpcClient(server).watchConfig({}, auth(tokens.auditor))),
     collect(grpcClient(server).watchConfig({ namespaces: ['system.a.b'] }, auth(tokens.none))),
   ];
   await waitForSubscribers(server, 2);

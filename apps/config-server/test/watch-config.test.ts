@@ -20,10 +20,15 @@ beforeAll(async () => {
 });
 afterAll(async () => ctx?.stop());
 
-/** Opens a watch and waits until the server has subscribed it to the feed. */
+/**
+ * Opens a watch and waits until the server has subscribed it to the feed. A watch naming its
+ * namespaces needs any valid token, one over all namespaces or from a revision sys_auditor.
+ */
 async function openWatch(request: { namespaces?: string[]; fromRevision?: bigint }) {
   const abort = new AbortController();
-  const stream = collect(client.watchConfig(request, { ...auth(tokens.none), signal: abort.signal }));
+  const roleless = (request.namespaces ?? []).length > 0 && request.fromRevision === undefined;
+  const token = roleless ? tokens.none : tokens.auditor;
+  const stream = collect(client.watchConfig(request, { ...auth(token), signal: abort.signal }));
   await waitForSubscribers(ctx.server, 1);
   return { ...stream, abort };
 }
@@ -117,9 +122,35 @@ describe('WatchConfig', () => {
     expect(ConnectError.from(await bad.done).code).toBe(Code.InvalidArgument);
     const anonymous = collect(client.watchConfig({}));
     expect(ConnectError.from(await anonymous.done).code).toBe(Code.Unauthenticated);
-    const negative = collect(client.watchConfig({ fromRevision: -1n }, auth(tokens.none)));
+    const negative = collect(client.watchConfig({ fromRevision: -1n }, auth(tokens.auditor)));
     expect(ConnectError.from(await negative.done).code).toBe(Code.InvalidArgument);
     await waitForSubscribers(ctx.server, 0);
+  });
+
+  it('needs sys_auditor to watch all namespaces or replay from a revision (SPEC §3)', async () => {
+    await put(ctx.server, 'system.watch.secret', 'k', 'old value');
+    const denied = [
+      client.watchConfig({}, auth(tokens.none)),
+      client.watchConfig({ fromRevision: 0n }, auth(tokens.none)),
+      client.watchConfig({ namespaces: ['system.watch.secret'], fromRevision: 0n }, auth(tokens.none)),
+    ].map(collect);
+    for (const watch of denied) {
+      const error = ConnectError.from(await watch.done);
+      expect(error.code).toBe(Code.PermissionDenied);
+      expect(error.metadata.get('x-error-code')).toBe('SYS_CONFIG_PERMISSION_DENIED');
+      expect(watch.events).toEqual([]);
+    }
+    await waitForSubscribers(ctx.server, 0);
+    // The same replay for an auditor, and a roleless watch naming its namespaces, do stream.
+    const replay = await openWatch({ namespaces: ['system.watch.secret'], fromRevision: 0n });
+    await waitFor(() => replay.events.length === 1);
+    expect(fromJson(replay.events[0]!.newValue)).toBe('old value');
+    await closeWatch(replay);
+    const live = await openWatch({ namespaces: ['system.watch.secret'] });
+    await put(ctx.server, 'system.watch.secret', 'k', 'new value', 1);
+    await waitFor(() => live.events.length === 1);
+    expect(fromJson(live.events[0]!.newValue)).toBe('new value');
+    await closeWatch(live);
   });
 
   it('releases the subscription when the client disconnects', async () => {
@@ -137,7 +168,7 @@ describe('WatchConfig', () => {
       new Date(Date.now() + 60_000),
     );
     expect(removed).toBeGreaterThan(0);
-    const stale = collect(client.watchConfig({ fromRevision: 0n }, auth(tokens.none)));
+    const stale = collect(client.watchConfig({ fromRevision: 0n }, auth(tokens.auditor)));
     const error = ConnectError.from(await stale.done);
     expect(error.code).toBe(Code.FailedPrecondition);
     expect(error.metadata.get('x-error-code')).toBe('SYS_CONFIG_REVISION_COMPACTED');

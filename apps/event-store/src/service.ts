@@ -8,7 +8,7 @@ import {
 } from '@k1s0/platform';
 import { type EventStoreConfig, eventStoreConfigSchema } from './config.js';
 import { eventStoreErrorCodes } from './error-codes.js';
-import { eventStoreGrpcRoutes, eventStoreRoleFor } from './grpc/event-store-service.js';
+import { eventStoreGrpcRoutes } from './grpc/event-store-service.js';
 import { createNewEventsSignal } from './persistence/new-events-signal.js';
 import { PostgresEventStore } from './persistence/postgres-event-store.js';
 import { PostgresSnapshotStore } from './persistence/postgres-snapshot-store.js';
@@ -19,6 +19,7 @@ import { eventRoutes } from './rest/event-routes.js';
 import { globalLogRoutes } from './rest/global-log-routes.js';
 import { snapshotRoutes } from './rest/snapshot-routes.js';
 import { streamRoutes } from './rest/stream-routes.js';
+import { eventStoreRoleFor } from './roles.js';
 import { createUseCases } from './use-cases.js';
 
 const appDir = fileURLToPath(new URL('..', import.meta.url));

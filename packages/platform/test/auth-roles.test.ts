@@ -49,13 +49,25 @@ describe('principalFromClaims', () => {
     expect(principalFromClaims({ sub: 's' }).actor).toBe('s');
   });
 
-  it('merges realm and every client role, ignoring malformed role claims', () => {
-    const principal = principalFromClaims({
+  it("takes realm roles and this client's roles only, ignoring malformed role claims", () => {
+    const claims = {
       sub: 's',
       realm_access: { roles: ['sys_auditor', 42] },
-      resource_access: { a: { roles: ['sys_operator'] }, b: { roles: 'sys_admin' }, c: null },
-    });
-    expect(principal.roles).toEqual(new Set(['sys_auditor', 'sys_operator']));
+      resource_access: {
+        'config-server': { roles: ['sys_operator', null] },
+        'unrelated-app': { roles: ['sys_admin'] },
+        b: { roles: 'sys_admin' },
+        c: null,
+      },
+    };
+    expect(principalFromClaims(claims, 'config-server').roles).toEqual(
+      new Set(['sys_auditor', 'sys_operator']),
+    );
+    // Another client's sys_admin grants nothing; without a client id only realm roles count.
+    expect(principalFromClaims(claims, 'b').roles).toEqual(new Set(['sys_auditor']));
+    expect(principalFromClaims(claims).roles).toEqual(new Set(['sys_auditor']));
+    // Inherited object keys are not clients.
+    expect(principalFromClaims(claims, 'toString').roles).toEqual(new Set(['sys_auditor']));
   });
 });
 

@@ -1,4 +1,6 @@
 import { createHmac } from 'node:crypto';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createSigner } from 'fast-jwt';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
@@ -8,8 +10,14 @@ import {
   signDevToken,
   type TokenVerifier,
 } from '../src/auth/index.js';
+import { ConfigError } from '../src/config/index.js';
 import { AppError } from '../src/errors/index.js';
-import { generateSigningKey, type JwksServer, signWith, startJwksServer } from './support/jwks-server.js';
+import {
+  generateSigningKey,
+  type JwksServer,
+  signWith,
+  startJwksServer,
+} from '../src/testing/jwks-server.js';
 
 const ISSUER = 'https://keycloak.test/realms/k1s0';
 const AUDIENCE = 'k1s0-system';
@@ -26,8 +34,10 @@ function claims(overrides: Record<string, unknown> = {}): Record<string, unknown
     sub: 'user-1',
     email: 'alice@example.com',
     preferred_username: 'alice',
+    typ: 'Bearer',
+    azp: 'web-console',
     realm_access: { roles: ['sys_auditor', 'offline_access'] },
-    resource_access: { 'config-server': { roles: ['sys_operator'] }, account: { roles: ['view-profile'] } },
+    resource_access: { [AUDIENCE]: { roles: ['sys_operator'] }, account: { roles: ['view-profile'] } },
     iss: ISSUER,
     aud: AUDIENCE,
     iat: nowSec(),
@@ -70,12 +80,8 @@ describe('JWKS mode', () => {
     expect(verifier.mode).toBe('jwks');
     expect(principal.subject).toBe('user-1');
     expect(principal.actor).toBe('alice@example.com');
-    expect([...principal.roles].sort()).toEqual([
-      'offline_access',
-      'sys_auditor',
-      'sys_operator',
-      'view-profile',
-    ]);
+    // Realm roles and this service's client roles; `account`'s roles are another client's.
+    expect([...principal.roles].sort()).toEqual(['offline_access', 'sys_auditor', 'sys_operator']);
     expect(principal.claims.preferred_username).toBe('alice');
   });
 
@@ -120,8 +126,60 @@ describe('JWKS mode', () => {
     await expectRejected(verifier, expired, 'token expired');
   });
 
+  it("ignores a sys_admin role granted by another client's resource_access", async () => {
+    const foreign = claims({
+      realm_access: { roles: [] },
+      resource_access: { 'some-other-app': { roles: ['sys_admin'] }, [AUDIENCE]: { roles: ['sys_auditor'] } },
+    });
+    const principal = await verifier.verify(signWith(rsa, foreign));
+    expect(principal.roles).toEqual(new Set(['sys_auditor']));
+    // The client id can be configured apart from the audience (AUTH_CLIENT_ID).
+    const byClientId = createTokenVerifier({
+      jwksUrl: jwks.url,
+      audience: AUDIENCE,
+      clientId: 'some-other-app',
+      appEnv: 'prod',
+    });
+    expect((await byClientId.verify(signWith(rsa, foreign))).roles).toEqual(new Set(['sys_admin']));
+  });
+
+  it('refuses refresh and ID tokens (Keycloak typ), accepting typ Bearer or none', async () => {
+    await expectRejected(verifier, signWith(rsa, claims({ typ: 'Refresh' })), 'token is not an access token');
+    await expectRejected(verifier, signWith(rsa, claims({ typ: 'ID' })), 'token is not an access token');
+    const { typ: _typ, ...untyped } = claims();
+    expect((await verifier.verify(signWith(rsa, untyped))).subject).toBe('user-1');
+  });
+
+  it('checks azp only against a configured allow-list (AUTH_ALLOWED_AZP)', async () => {
+    // Default: any requesting client, as long as the audience is this service.
+    expect((await verifier.verify(signWith(rsa, claims({ azp: 'batch-job' })))).subject).toBe('user-1');
+    const restricted = createTokenVerifier({
+      jwksUrl: jwks.url,
+      audience: AUDIENCE,
+      allowedAzp: ['web-console'],
+      appEnv: 'prod',
+    });
+    expect((await restricted.verify(signWith(rsa, claims()))).subject).toBe('user-1');
+    await expectRejected(
+      restricted,
+      signWith(rsa, claims({ azp: 'batch-job' })),
+      'token was issued to a client that is not allowed',
+    );
+    const { azp: _azp, ...noAzp } = claims();
+    await expectRejected(
+      restricted,
+      signWith(rsa, noAzp),
+      'token was issued to a client that is not allowed',
+    );
+  });
+
   it('honours clockToleranceSec for exp', async () => {
-    const tolerant = createTokenVerifier({ jwksUrl: jwks.url, appEnv: 'prod', clockToleranceSec: 60 });
+    const tolerant = createTokenVerifier({
+      jwksUrl: jwks.url,
+      audience: AUDIENCE,
+      appEnv: 'prod',
+      clockToleranceSec: 60,
+    });
     const principal = await tolerant.verify(signWith(rsa, claims({ exp: nowSec() - 10 })));
     expect(principal.subject).toBe('user-1');
   });
@@ -136,8 +194,8 @@ describe('JWKS mode', () => {
     await expectRejected(verifier, signWith(rsa, claims({ aud: ['account', 'other'] })), 'invalid aud claim');
   });
 
-  it('does not check iss/aud when none is configured', async () => {
-    const lenient = createTokenVerifier({ jwksUrl: jwks.url, appEnv: 'prod' });
+  it('does not check iss/aud when none is configured (dev/test only: outside them aud is required)', async () => {
+    const lenient = createTokenVerifier({ jwksUrl: jwks.url, appEnv: 'test' });
     const principal = await lenient.verify(signWith(rsa, claims({ iss: 'anything', aud: 'anyone' })));
     expect(principal.subject).toBe('user-1');
   });
@@ -187,8 +245,12 @@ describe('JWKS mode', () => {
     expect((await verifier.verify(signWith(rsaWithoutAlg, claims()))).subject).toBe('user-1');
     const pretendingEs = signWith(ec, claims(), { kid: rsaWithoutAlg.kid });
     await expectRejected(verifier, pretendingEs, 'signing key does not match token algorithm');
-    // With `alg` published, the JWKS lookup itself finds no ES256 key under an RSA kid.
-    await expectRejected(verifier, signWith(ec, claims(), { kid: rsa.kid }), 'unknown signing key');
+    // With `alg` published, likewise: no ES256 key under an RSA kid.
+    await expectRejected(
+      verifier,
+      signWith(ec, claims(), { kid: rsa.kid }),
+      'signing key does not match token algorithm',
+    );
   });
 
   it('rejects malformed tokens', async () => {
@@ -198,68 +260,137 @@ describe('JWKS mode', () => {
 
 describe('JWKS key rotation and refetch limits', () => {
   let jwks: JwksServer;
-  let clock = 0;
+  let clock = 1_000_000;
   const now = () => clock;
+  const INTERVAL = 10_000;
+  const prod = { jwksUrl: '', audience: AUDIENCE, appEnv: 'prod' };
 
   beforeAll(async () => {
     jwks = await startJwksServer([rsa]);
+    prod.jwksUrl = jwks.url;
   });
   afterAll(() => jwks.close());
 
-  it('rejects an unknown kid, refetching at most once per cooldown per kid', async () => {
-    const verifier = createTokenVerifier(
-      { jwksUrl: jwks.url, appEnv: 'prod' },
-      { now, unknownKidCooldownMs: 10_000 },
-    );
+  it('refetches for unknown kids at most once per interval, decided before fetching', async () => {
+    jwks.setKeys([rsa]);
+    const verifier = createTokenVerifier(prod, { now, refetchIntervalMs: INTERVAL });
+    await verifier.verify(signWith(rsa, claims()));
+    const afterWarmUp = jwks.hits;
     const stranger = generateSigningKey('RS256', 'not-published');
-    const token = signWith(stranger, claims());
 
-    await expectRejected(verifier, token, 'unknown signing key');
-    const afterFirst = jwks.hits;
-    clock += 5_000;
-    await expectRejected(verifier, token, 'unknown signing key');
-    await expectRejected(verifier, token, 'unknown signing key');
-    expect(jwks.hits).toBe(afterFirst);
-
-    clock += 5_001;
-    await expectRejected(verifier, token, 'unknown signing key');
-    expect(jwks.hits).toBe(afterFirst + 1);
-  });
-
-  it('accepts a rotated-in key by refetching the JWKS for its new kid', async () => {
-    const verifier = createTokenVerifier({ jwksUrl: jwks.url, appEnv: 'prod' }, { now });
-    await verifier.verify(signWith(rsa, claims()));
-    const rotated = generateSigningKey('ES256', 'ec-rotated');
-    const early = signWith(rotated, claims());
-    await expectRejected(verifier, early, 'unknown signing key');
-
-    jwks.setKeys([rsa, rotated]);
-    // Within the cooldown the kid that just missed is still refused without a fetch...
-    const hits = jwks.hits;
-    await expectRejected(verifier, early, 'unknown signing key');
-    expect(jwks.hits).toBe(hits);
-    // ...and once it passes, the new key is fetched and accepted, then served from cache.
-    clock += 10_001;
-    expect((await verifier.verify(early)).subject).toBe('user-1');
-    await verifier.verify(signWith(rotated, claims({ sub: 'user-3' })));
-    expect(jwks.hits).toBe(hits + 1);
-    // The old key keeps working during the rotation.
-    expect((await verifier.verify(signWith(rsa, claims()))).subject).toBe('user-1');
-  });
-
-  it('caps distinct unknown kids per window so random kids cannot flood the IdP', async () => {
-    const verifier = createTokenVerifier(
-      { jwksUrl: jwks.url, appEnv: 'prod' },
-      { now, unknownKidCooldownMs: 10_000, maxUnknownKidsPerWindow: 2 },
-    );
-    await verifier.verify(signWith(rsa, claims()));
-    const before = jwks.hits;
+    // Right after the warm-up fetch no unknown kid may fetch again.
+    await expectRejected(verifier, signWith(stranger, claims()), 'unknown signing key');
+    expect(jwks.hits).toBe(afterWarmUp);
+    clock += INTERVAL;
     for (const kid of ['random-1', 'random-2', 'random-3', 'random-4']) {
       await expectRejected(verifier, signWith(rsa, claims(), { kid }), 'unknown signing key');
     }
-    expect(jwks.hits).toBe(before + 2);
-    // Known keys are unaffected by the cap.
+    expect(jwks.hits).toBe(afterWarmUp + 1);
+    // Known keys are unaffected.
     expect((await verifier.verify(signWith(rsa, claims()))).subject).toBe('user-1');
+  });
+
+  it('lets N concurrent forged kids cause at most one JWKS fetch (single flight)', async () => {
+    jwks.setKeys([rsa]);
+    // A fresh verifier: its first fetch is due, and every forged kid arrives while it is in flight.
+    const verifier = createTokenVerifier(prod, { now, refetchIntervalMs: INTERVAL });
+    const before = jwks.hits;
+    const forged = Array.from({ length: 25 }, (_, i) => signWith(rsa, claims(), { kid: `forged-${i}` }));
+    const outcomes = await Promise.allSettled(forged.map((token) => verifier.verify(token)));
+    expect(outcomes.every((o) => o.status === 'rejected')).toBe(true);
+    expect(jwks.hits - before).toBe(1);
+
+    clock += INTERVAL;
+    const more = Array.from({ length: 25 }, (_, i) => signWith(rsa, claims(), { kid: `forged-b${i}` }));
+    await Promise.allSettled(more.map((token) => verifier.verify(token)));
+    expect(jwks.hits - before).toBe(2);
+  });
+
+  it('still accepts a really rotated key after a burst of forged kids', async () => {
+    jwks.setKeys([rsa]);
+    const verifier = createTokenVerifier(prod, { now, refetchIntervalMs: INTERVAL });
+    await verifier.verify(signWith(rsa, claims()));
+    const rotated = generateSigningKey('ES256', 'ec-rotated');
+    jwks.setKeys([rsa, rotated]);
+
+    // Forged kids arrive first and spend the refetch; it brings the rotated key along.
+    clock += INTERVAL;
+    for (let i = 0; i < 30; i += 1) {
+      await expectRejected(verifier, signWith(rsa, claims(), { kid: `flood-${i}` }), 'unknown signing key');
+    }
+    expect((await verifier.verify(signWith(rotated, claims({ sub: 'rotated' })))).subject).toBe('rotated');
+
+    // A key rotated in after that fetch: refused until the interval has passed, however many
+    // forged kids keep coming meanwhile, then picked up by the next refetch whoever triggers it.
+    const next = generateSigningKey('RS256', 'rsa-next');
+    jwks.setKeys([rsa, rotated, next]);
+    const early = signWith(next, claims({ sub: 'next' }));
+    for (let second = 1; second < INTERVAL / 1000; second += 1) {
+      clock += 1_000;
+      await expectRejected(
+        verifier,
+        signWith(rsa, claims(), { kid: `flood-b${second}` }),
+        'unknown signing key',
+      );
+      await expectRejected(verifier, early, 'unknown signing key');
+    }
+    clock += 1_000;
+    await expectRejected(verifier, signWith(rsa, claims(), { kid: 'flood-last' }), 'unknown signing key');
+    expect((await verifier.verify(early)).subject).toBe('next');
+    // The old keys keep working during the rotation.
+    expect((await verifier.verify(signWith(rsa, claims()))).subject).toBe('user-1');
+    expect((await verifier.verify(signWith(rotated, claims()))).subject).toBe('user-1');
+  });
+
+  it('refreshes the key set after its TTL, keeping the last good set while the IdP fails', async () => {
+    jwks.setKeys([rsa]);
+    const verifier = createTokenVerifier(prod, { now, refetchIntervalMs: INTERVAL, cacheTtlMs: 60_000 });
+    await verifier.verify(signWith(rsa, claims({ sub: 'a' })));
+    const before = jwks.hits;
+    jwks.setFailing(true);
+    try {
+      clock += 60_000;
+      expect((await verifier.verify(signWith(rsa, claims({ sub: 'b' })))).subject).toBe('b');
+      expect(jwks.hits).toBe(before + 1);
+      // The failed refresh is not retried on every request.
+      await verifier.verify(signWith(rsa, claims({ sub: 'c' })));
+      expect(jwks.hits).toBe(before + 1);
+    } finally {
+      jwks.setFailing(false);
+    }
+    // A key withdrawn from the JWKS stops verifying once the set is refreshed.
+    const replacement = generateSigningKey('RS256', 'rsa-replacement');
+    jwks.setKeys([replacement]);
+    clock += 60_000;
+    await expectRejected(verifier, signWith(rsa, claims({ sub: 'd' })), 'unknown signing key');
+    expect((await verifier.verify(signWith(replacement, claims()))).subject).toBe('user-1');
+  });
+
+  it('aborts a JWKS request that hangs after fetchTimeoutMs', async () => {
+    // An IdP that accepts the request and never answers.
+    const pending: IncomingMessage[] = [];
+    const closed: Promise<void>[] = [];
+    const hanging = createServer((req) => {
+      pending.push(req);
+      closed.push(new Promise((resolve) => req.socket.once('close', () => resolve())));
+    });
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = hanging.address() as AddressInfo;
+      const verifier = createTokenVerifier(
+        { ...prod, jwksUrl: `http://127.0.0.1:${port}/certs` },
+        { fetchTimeoutMs: 300 },
+      );
+      const started = Date.now();
+      await expectRejected(verifier, signWith(rsa, claims()), 'signing keys unavailable');
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(pending).toHaveLength(1);
+      // The client really gave up: its connection is closed, not left open.
+      await closed[0];
+    } finally {
+      hanging.closeAllConnections();
+      await new Promise((resolve) => hanging.close(resolve));
+    }
   });
 });
 
@@ -290,13 +421,12 @@ describe('dev mode (HS256)', () => {
     await expectRejected(verifier, signDevToken(devTokenClaims({}), secret, -10), 'token expired');
   });
 
-  it('accepts a hand-minted dev token without exp or sub (jwt.sign without expiresIn)', async () => {
+  it('requires exp on dev tokens too; accepts a hand-minted one with exp and no sub', async () => {
     const verifier = createTokenVerifier({ devSecret: secret, appEnv: 'dev' });
-    const token = createSigner({ key: secret, algorithm: 'HS256' })({
-      email: 'tester@example.com',
-      realm_access: { roles: ['sys_operator'] },
-    });
-    const principal = await verifier.verify(token);
+    const sign = createSigner({ key: secret, algorithm: 'HS256' });
+    const claimsOf = { email: 'tester@example.com', realm_access: { roles: ['sys_operator'] } };
+    await expectRejected(verifier, sign(claimsOf), 'token lacks exp claim');
+    const principal = await verifier.verify(sign({ ...claimsOf, exp: nowSec() + 60 }));
     expect(principal.actor).toBe('tester@example.com');
     expect(principal.roles).toEqual(new Set(['sys_operator']));
   });
@@ -319,11 +449,53 @@ describe('dev mode (HS256)', () => {
     expect((await verifier.verify(ok)).subject).toBe('dev-user');
   });
 
-  it('refuses to start with a dev secret in prod, or with nothing configured', () => {
-    expect(() => createTokenVerifier({ devSecret: DEV_DEFAULT_SECRET, appEnv: 'prod' })).toThrow(
-      /AUTH_DEV_SECRET .*refused when APP_ENV=prod/,
-    );
+  it('refuses a dev secret, a missing JWKS or a missing audience outside dev/test, naming the setting', () => {
+    const configErrorOf = (attempt: () => unknown): ConfigError => {
+      try {
+        attempt();
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        return error as ConfigError;
+      }
+      throw new Error('expected a ConfigError');
+    };
+    for (const appEnv of ['staging', 'prod', 'production', 'ci']) {
+      const withSecret = configErrorOf(() =>
+        createTokenVerifier({
+          jwksUrl: 'https://idp.test/certs',
+          audience: AUDIENCE,
+          devSecret: DEV_DEFAULT_SECRET,
+          appEnv,
+        }),
+      );
+      expect(withSecret.fields).toEqual(['auth.dev_secret']);
+      expect(withSecret.message).toContain('AUTH_DEV_SECRET');
+      expect(withSecret.message).toContain(`APP_ENV=${appEnv}`);
+
+      const noAudience = configErrorOf(() =>
+        createTokenVerifier({ jwksUrl: 'https://idp.test/certs', appEnv }),
+      );
+      expect(noAudience.fields).toEqual(['auth.audience']);
+      expect(noAudience.message).toContain('AUTH_AUDIENCE');
+
+      const devOnly = configErrorOf(() => createTokenVerifier({ devSecret: secret, appEnv }));
+      expect(devOnly.fields).toEqual(['auth.dev_secret', 'auth.jwks_url', 'auth.audience']);
+    }
     expect(() => createTokenVerifier({ appEnv: 'dev' })).toThrow(/no token verification configured/);
+  });
+
+  it('refuses HS256 development tokens outside dev/test even when signed with the secret', async () => {
+    const jwks = await startJwksServer([rsa]);
+    try {
+      const staging = createTokenVerifier({ jwksUrl: jwks.url, audience: AUDIENCE, appEnv: 'staging' });
+      const devToken = signDevToken(
+        devTokenClaims({ roles: ['sys_admin'], aud: AUDIENCE }),
+        DEV_DEFAULT_SECRET,
+      );
+      await expectRejected(staging, devToken, 'token algorithm not allowed');
+    } finally {
+      await jwks.close();
+    }
   });
 
   it('prefers the JWKS when both are configured, so HS256 is never accepted beside it', async () => {

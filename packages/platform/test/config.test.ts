@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DEV_DEFAULT_SECRET } from '../src/auth/index.js';
 import { ConfigError, loadConfig, platformConfigSchema } from '../src/config/index.js';
 
 function configDir(files: Record<string, string>): string {
@@ -15,7 +16,6 @@ app: { name: svc, environment: dev }
 server: { port: 8080, shutdown_timeout: 10s }
 grpc: { port: 50051 }
 database: { max_connections: 5 }
-auth: { dev_secret: "0123456789abcdef0123" }
 `;
 
 describe('loadConfig', () => {
@@ -36,6 +36,52 @@ describe('loadConfig', () => {
     expect(config.grpc.port).toBe(6000);
     expect(config.kafka.brokers).toEqual(['a:9092', 'b:9092']);
     expect(config.observability.log.level).toBe('warn');
+    // Outside dev/test nothing auth-related is set by default, and the services bind every interface.
+    expect(config.auth).toEqual({});
+    expect(config.server.host).toBe('0.0.0.0');
+  });
+
+  it('defaults to loopback and the public dev secret in dev and test only', () => {
+    const dir = configDir({ 'config.yaml': BASE });
+    for (const appEnv of ['dev', 'test']) {
+      const config = loadConfig({ configDir: dir, schema: platformConfigSchema, env: { APP_ENV: appEnv } });
+      expect(config.server.host).toBe('127.0.0.1');
+      expect(config.auth.dev_secret).toBe(DEV_DEFAULT_SECRET);
+    }
+    // No APP_ENV and none in config.yaml: dev.
+    const unnamed = configDir({ 'config.yaml': BASE.replace('environment: dev', 'version: 1.0.0') });
+    const config = loadConfig({ configDir: unnamed, schema: platformConfigSchema, env: {} });
+    expect(config.app.environment).toBe('dev');
+    expect(config.server.host).toBe('127.0.0.1');
+    // Explicit settings win in dev as anywhere.
+    const explicit = loadConfig({
+      configDir: dir,
+      schema: platformConfigSchema,
+      env: { AUTH_DEV_SECRET: 'mine', AUTH_CLIENT_ID: 'svc', AUTH_ALLOWED_AZP: 'web, cli' },
+    });
+    expect(explicit.auth).toMatchObject({
+      dev_secret: 'mine',
+      client_id: 'svc',
+      allowed_azp: ['web', 'cli'],
+    });
+    const configured = configDir({
+      'config.yaml': BASE.replace('server: { port: 8080', 'server: { host: 0.0.0.0, port: 8080'),
+    });
+    expect(loadConfig({ configDir: configured, schema: platformConfigSchema, env: {} }).server.host).toBe(
+      '0.0.0.0',
+    );
+  });
+
+  it('names the file when it is not valid YAML', () => {
+    const dir = configDir({ 'config.yaml': BASE, 'config.test.yaml': 'server: { port: [8080\n' });
+    let thrown: unknown;
+    try {
+      loadConfig({ configDir: dir, schema: platformConfigSchema, env: { APP_ENV: 'test' } });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as ConfigError).message).toContain('config.test.yaml');
   });
 
   it('names the bad field when a value is invalid', () => {

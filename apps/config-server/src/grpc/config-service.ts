@@ -1,13 +1,8 @@
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import type { ConfigChange, ConfigUseCases } from '@k1s0/config-domain';
-import {
-  Gauge,
-  principalFromContext,
-  type Registry,
-  type RpcRoleRequirement,
-  requestIdFor,
-} from '@k1s0/platform';
+import { Gauge, principalFromContext, type Registry, requestIdFor, requireRole } from '@k1s0/platform';
 import type { ConfigService } from '@k1s0/proto';
+import { watchConfigRole } from '../roles.js';
 import { runUseCase } from '../use-case-runner.js';
 import {
   changeEventMessage,
@@ -18,24 +13,6 @@ import {
   unlessEmpty,
   unlessZero,
 } from './messages.js';
-
-/** SPEC §3 role matrix for the RPCs; anything unknown demands the strongest role. */
-export function configRpcRole(_service: string, method: string): RpcRoleRequirement {
-  switch (method) {
-    case 'GetConfig':
-    case 'ListConfigs':
-      return 'sys_auditor';
-    case 'UpdateConfig':
-      return 'sys_operator';
-    case 'DeleteConfig':
-      return 'sys_admin';
-    case 'GetServiceConfig':
-    case 'WatchConfig':
-      return 'authenticated';
-    default:
-      return 'sys_admin';
-  }
-}
 
 export interface ConfigServiceOptions {
   useCases: ConfigUseCases;
@@ -126,6 +103,8 @@ export function configServiceImpl(options: ConfigServiceOptions): ServiceImpl<ty
     },
 
     async *watchConfig(req, ctx) {
+      // The interceptor admitted any valid token; what this watch reads may need more (SPEC §3).
+      requireRole(principalFromContext(ctx), watchConfigRole(req));
       const signal = AbortSignal.any([ctx.signal, shutdownSignal]);
       openStreams?.inc();
       try {

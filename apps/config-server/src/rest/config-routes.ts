@@ -2,6 +2,7 @@ import type { ConfigRules, ConfigUseCases } from '@k1s0/config-domain';
 import { parseInput, principalOf } from '@k1s0/platform';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { configErrorCodes } from '../error-codes.js';
+import { configRoles } from '../roles.js';
 import { runUseCase } from '../use-case-runner.js';
 import { changeJson, entryJson, paginationJson, serviceEntryJson } from './presenters.js';
 import {
@@ -32,7 +33,7 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
 
   app.get(
     '/api/v1/config/services/:service_name',
-    { onRequest: app.requireAuth('authenticated') },
+    { onRequest: app.requireAuth(configRoles.getServiceConfig) },
     async (request) => {
       const params = parseInput(serviceParamsSchema, request.params, configErrorCodes, 'service_name');
       const result = await run(request, 'GetServiceConfig', () =>
@@ -42,23 +43,27 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
     },
   );
 
-  app.get('/api/v1/config/:namespace', { onRequest: app.requireAuth('sys_auditor') }, async (request) => {
-    const params = parseInput(namespaceParamsSchema, request.params, configErrorCodes, 'namespace');
-    const query = parseInput(listQuerySchema, request.query, configErrorCodes, 'query');
-    const result = await run(request, 'ListConfigs', () =>
-      useCases.listConfigs.execute({
-        namespace: params.namespace,
-        page: query.page,
-        pageSize: query.page_size,
-        search: query.search,
-      }),
-    );
-    return { entries: result.entries.map(entryJson), pagination: paginationJson(result.pagination) };
-  });
+  app.get(
+    '/api/v1/config/:namespace',
+    { onRequest: app.requireAuth(configRoles.listConfigs) },
+    async (request) => {
+      const params = parseInput(namespaceParamsSchema, request.params, configErrorCodes, 'namespace');
+      const query = parseInput(listQuerySchema, request.query, configErrorCodes, 'query');
+      const result = await run(request, 'ListConfigs', () =>
+        useCases.listConfigs.execute({
+          namespace: params.namespace,
+          page: query.page,
+          pageSize: query.page_size,
+          search: query.search,
+        }),
+      );
+      return { entries: result.entries.map(entryJson), pagination: paginationJson(result.pagination) };
+    },
+  );
 
   app.get(
     '/api/v1/config/:namespace/:key',
-    { onRequest: app.requireAuth('sys_auditor') },
+    { onRequest: app.requireAuth(configRoles.getConfig) },
     async (request) => {
       const params = parseInput(entryParamsSchema, request.params, configErrorCodes, 'key');
       const entry = await run(request, 'GetConfig', () => useCases.getConfig.execute(params));
@@ -68,7 +73,7 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
 
   app.put(
     '/api/v1/config/:namespace/:key',
-    { onRequest: app.requireAuth('sys_operator') },
+    { onRequest: app.requireAuth(configRoles.updateConfig) },
     async (request, reply) => {
       const params = parseInput(entryParamsSchema, request.params, configErrorCodes, 'key');
       const body = parseInput(putBody, request.body, configErrorCodes, 'body');
@@ -89,7 +94,7 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
 
   app.delete(
     '/api/v1/config/:namespace/:key',
-    { onRequest: app.requireAuth('sys_admin') },
+    { onRequest: app.requireAuth(configRoles.deleteConfig) },
     async (request, reply) => {
       const params = parseInput(entryParamsSchema, request.params, configErrorCodes, 'key');
       const actor = principalOf(request).actor;
@@ -100,7 +105,7 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
 
   app.get(
     '/api/v1/config/:namespace/:key/history',
-    { onRequest: app.requireAuth('sys_auditor') },
+    { onRequest: app.requireAuth(configRoles.getConfigHistory) },
     async (request) => {
       const params = parseInput(entryParamsSchema, request.params, configErrorCodes, 'key');
       const query = parseInput(pageQuerySchema, request.query, configErrorCodes, 'query');
@@ -113,7 +118,7 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
 
   app.post(
     '/api/v1/config/:namespace/:key/rollback',
-    { onRequest: app.requireAuth('sys_operator') },
+    { onRequest: app.requireAuth(configRoles.rollbackConfig) },
     async (request) => {
       const params = parseInput(entryParamsSchema, request.params, configErrorCodes, 'key');
       const body = parseInput(rollbackBodySchema, request.body, configErrorCodes, 'body');

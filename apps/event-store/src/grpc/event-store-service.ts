@@ -1,6 +1,6 @@
 import type { ConnectRouter, HandlerContext } from '@connectrpc/connect';
 import { Violations } from '@k1s0/eventstore-domain';
-import { principalFromContext, type RoleRequirement } from '@k1s0/platform';
+import { principalFromContext } from '@k1s0/platform';
 import { EventStoreService } from '@k1s0/proto';
 import type { EventStoreUseCases } from '../use-cases.js';
 import {
@@ -11,23 +11,6 @@ import {
   toNumber,
   unlessZero,
 } from './proto-mapping.js';
-
-/** SPEC §3 role matrix per RPC; anything not listed (a future RPC) needs sys_admin until decided. */
-const ROLE_BY_METHOD: Record<string, RoleRequirement> = {
-  ReadEvents: 'sys_auditor',
-  ReadEventBySequence: 'sys_auditor',
-  ReadAll: 'sys_auditor',
-  SubscribeAll: 'sys_auditor',
-  GetLatestSnapshot: 'sys_auditor',
-  AppendEvents: 'sys_operator',
-  CreateSnapshot: 'sys_operator',
-  DeleteStream: 'sys_admin',
-};
-
-export function eventStoreRoleFor(serviceTypeName: string, methodName: string): RoleRequirement {
-  if (serviceTypeName !== EventStoreService.typeName) return 'sys_admin';
-  return ROLE_BY_METHOD[methodName] ?? 'sys_admin';
-}
 
 /** EventStoreService over Connect/gRPC: protocol translation only; the rules live in the use cases. */
 export function eventStoreGrpcRoutes(useCases: EventStoreUseCases, shutdownSignal: AbortSignal) {

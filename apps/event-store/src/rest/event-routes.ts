@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { eventStoreRoles } from '../roles.js';
 import type { EventStoreUseCases } from '../use-cases.js';
 import { eventJson } from '../wire-format.js';
 import { appendBody, eventParams, parseRequest, readEventsQuery, streamParams } from './request-schemas.js';
@@ -8,7 +9,7 @@ export function eventRoutes(useCases: EventStoreUseCases) {
   return async (app: FastifyInstance): Promise<void> => {
     app.post(
       '/api/v1/streams/:stream_id/events',
-      { onRequest: app.requireAuth('sys_operator') },
+      { onRequest: app.requireAuth(eventStoreRoles.appendEvents) },
       async (request, reply) => {
         const { stream_id } = parseRequest(streamParams, request.params, 'stream_id');
         const body = parseRequest(appendBody, request.body, 'body');
@@ -35,7 +36,7 @@ export function eventRoutes(useCases: EventStoreUseCases) {
 
     app.get(
       '/api/v1/streams/:stream_id/events',
-      { onRequest: app.requireAuth('sys_auditor') },
+      { onRequest: app.requireAuth(eventStoreRoles.readEvents) },
       async (request) => {
         const { stream_id } = parseRequest(streamParams, request.params, 'stream_id');
         const query = parseRequest(readEventsQuery, request.query, 'query');
@@ -63,7 +64,7 @@ export function eventRoutes(useCases: EventStoreUseCases) {
 
     app.get(
       '/api/v1/streams/:stream_id/events/:sequence',
-      { onRequest: app.requireAuth('sys_auditor') },
+      { onRequest: app.requireAuth(eventStoreRoles.readEventBySequence) },
       async (request) => {
         const params = parseRequest(eventParams, request.params, 'sequence');
         const event = await useCases.readEventBySequence({

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { eventStoreRoles } from '../roles.js';
 import type { EventStoreUseCases } from '../use-cases.js';
 import { eventJson, sequenceNumber } from '../wire-format.js';
 import { parseRequest, readAllQuery } from './request-schemas.js';
@@ -10,7 +11,7 @@ import { parseRequest, readAllQuery } from './request-schemas.js';
  */
 export function globalLogRoutes(useCases: EventStoreUseCases) {
   return async (app: FastifyInstance): Promise<void> => {
-    app.get('/api/v1/events', { onRequest: app.requireAuth('sys_auditor') }, async (request) => {
+    app.get('/api/v1/events', { onRequest: app.requireAuth(eventStoreRoles.readAll) }, async (request) => {
       const query = parseRequest(readAllQuery, request.query, 'query');
       const batch = await useCases.readAll({
         fromSequence: query.from_sequence,

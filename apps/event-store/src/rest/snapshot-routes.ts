@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { eventStoreRoles } from '../roles.js';
 import type { EventStoreUseCases } from '../use-cases.js';
 import { createdSnapshotJson, snapshotJson } from '../wire-format.js';
 import { createSnapshotBody, parseRequest, streamParams } from './request-schemas.js';
@@ -8,7 +9,7 @@ export function snapshotRoutes(useCases: EventStoreUseCases) {
   return async (app: FastifyInstance): Promise<void> => {
     app.post(
       '/api/v1/streams/:stream_id/snapshots',
-      { onRequest: app.requireAuth('sys_operator') },
+      { onRequest: app.requireAuth(eventStoreRoles.createSnapshot) },
       async (request, reply) => {
         const { stream_id } = parseRequest(streamParams, request.params, 'stream_id');
         const body = parseRequest(createSnapshotBody, request.body, 'body');
@@ -24,7 +25,7 @@ export function snapshotRoutes(useCases: EventStoreUseCases) {
 
     app.get(
       '/api/v1/streams/:stream_id/snapshots/latest',
-      { onRequest: app.requireAuth('sys_auditor') },
+      { onRequest: app.requireAuth(eventStoreRoles.getLatestSnapshot) },
       async (request) => {
         const { stream_id } = parseRequest(streamParams, request.params, 'stream_id');
         return snapshotJson(await useCases.getLatestSnapshot({ streamId: stream_id }));

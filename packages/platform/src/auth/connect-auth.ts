@@ -1,9 +1,11 @@
+import type { DescService } from '@bufbuild/protobuf';
 import {
   Code,
   ConnectError,
   createContextKey,
   type HandlerContext,
   type Interceptor,
+  type ServiceImpl,
 } from '@connectrpc/connect';
 import { isAppError } from '../errors/index.js';
 import { bearerToken } from './bearer.js';
@@ -19,6 +21,27 @@ export const principalKey = createContextKey<Principal | undefined>(undefined, {
 /** What each RPC demands; 'public' skips authentication (e.g. health checks). */
 export type RpcRoleRequirement = RoleRequirement | 'public';
 export type RolesByMethod = (serviceTypeName: string, methodName: string) => RpcRoleRequirement;
+
+/**
+ * An app's one role table (SPEC §3): the role of each operation, keyed by the RPC's method name
+ * as in ServiceImpl (`getConfig`), plus REST-only operations. REST routes and rolesByMethodFrom
+ * read the same table, so the two protocols cannot drift apart.
+ */
+export type RoleTable<S extends DescService, RestOnly extends string = never> = Readonly<
+  Record<keyof ServiceImpl<S> | RestOnly, RoleRequirement>
+>;
+
+/** The interceptor's RolesByMethod for `service` from its table; anything else needs sys_admin. */
+export function rolesByMethodFrom<S extends DescService>(
+  service: S,
+  table: RoleTable<S, string>,
+): RolesByMethod {
+  const byMethodName = new Map<string, RoleRequirement>(
+    service.methods.map((method) => [method.name, table[method.localName as keyof ServiceImpl<S>]]),
+  );
+  return (serviceTypeName, methodName) =>
+    (serviceTypeName === service.typeName && byMethodName.get(methodName)) || 'sys_admin';
+}
 
 function toConnectError(error: unknown): unknown {
   if (!isAppError(error)) return error;

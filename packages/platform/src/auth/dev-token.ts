@@ -1,6 +1,9 @@
 import { createSigner } from 'fast-jwt';
 
-/** The HS256 secret the dev config files use; refused in prod by createTokenVerifier. */
+/**
+ * The public HS256 secret of development tokens: loadConfig's default when APP_ENV is dev or test.
+ * In any other environment no dev secret is accepted (createTokenVerifier).
+ */
 export const DEV_DEFAULT_SECRET = 'k1s0-dev-secret-change-me';
 
 export interface DevIdentity {
@@ -16,6 +19,8 @@ export interface DevIdentity {
 export function devTokenClaims(identity: DevIdentity): Record<string, unknown> {
   const sub = identity.sub ?? identity.email ?? 'dev-user';
   return {
+    // What Keycloak puts in access tokens; the verifier refuses refresh/ID tokens by this claim.
+    typ: 'Bearer',
     sub,
     ...(identity.email ? { email: identity.email } : {}),
     preferred_username: identity.preferredUsername ?? identity.email?.split('@')[0] ?? sub,

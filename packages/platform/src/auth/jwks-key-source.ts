@@ -1,7 +1,6 @@
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
-import buildGetJwks from 'get-jwks';
+import { z } from 'zod';
 import { unauthenticated } from './auth-errors.js';
-import { UnknownKidLimiter } from './unknown-kid-limiter.js';
 
 /** Asymmetric algorithms Keycloak signs with; pinned so HS/none tokens never reach key lookup. */
 export const JWKS_ALGORITHMS = ['RS256', 'ES256'] as const;
@@ -9,11 +8,16 @@ type JwksAlgorithm = (typeof JWKS_ALGORITHMS)[number];
 
 export interface JwksKeySourceOptions {
   jwksUrl: string;
-  /** How long a fetched key is trusted before it is fetched again. Default 10 min. */
+  /** How long a fetched key set is used before it is fetched again. Default 10 min. */
   cacheTtlMs?: number;
-  /** See UnknownKidLimiter. Defaults: 10 s, 10 unknown kids per window. */
-  unknownKidCooldownMs?: number;
-  maxUnknownKidsPerWindow?: number;
+  /**
+   * Least time between two JWKS fetches that an unknown `kid` (or a failed fetch) may trigger.
+   * A key the IdP rotated in is picked up at the latest this long after the previous fetch,
+   * however many forged kids arrive meanwhile. Default 10 s.
+   */
+  refetchIntervalMs?: number;
+  /** Bound of one JWKS request, body included (AbortSignal.timeout). Default 5 s. */
+  fetchTimeoutMs?: number;
   now?: () => number;
 }
 
@@ -22,68 +26,127 @@ export interface TokenHeader {
   kid?: unknown;
 }
 
+/** A key of the set, ready for verification: the algorithm it may verify and its PEM. */
+interface UsableKey {
+  alg: JwksAlgorithm;
+  pem: string;
+}
+
+interface KeySet {
+  byKid: ReadonlyMap<string, readonly UsableKey[]>;
+  fetchedAt: number;
+}
+
+// Only the members we read; the rest of each JWK is handed to createPublicKey as it came.
+const jwksSchema = z.object({
+  keys: z.array(
+    z.looseObject({
+      kid: z.string().optional(),
+      kty: z.string(),
+      use: z.string().optional(),
+      alg: z.string().optional(),
+      crv: z.string().optional(),
+    }),
+  ),
+});
+
 function isPinned(alg: unknown): alg is JwksAlgorithm {
   return (JWKS_ALGORITHMS as readonly unknown[]).includes(alg);
 }
 
-// A JWK only verifies the algorithm family it was made for (RFC 7518 §3.1).
-function fitsAlgorithm(jwk: JsonWebKey, alg: JwksAlgorithm): boolean {
-  if (jwk.use !== undefined && jwk.use !== 'sig') return false;
-  return alg === 'RS256' ? jwk.kty === 'RSA' : jwk.kty === 'EC' && jwk.crv === 'P-256';
+/** The pinned algorithm a JWK verifies, if any: by its type, and its `alg` when published (RFC 7518 §3.1). */
+function algorithmOf(jwk: z.infer<typeof jwksSchema>['keys'][number]): JwksAlgorithm | undefined {
+  if (jwk.use !== undefined && jwk.use !== 'sig') return undefined;
+  const byType = jwk.kty === 'RSA' ? 'RS256' : jwk.kty === 'EC' && jwk.crv === 'P-256' ? 'ES256' : undefined;
+  if (byType === undefined || (jwk.alg !== undefined && jwk.alg !== byType)) return undefined;
+  return byType;
 }
 
-/** get-jwks addresses a JWKS as domain + path; split the configured URL accordingly. */
-function splitJwksUrl(jwksUrl: string): { domain: string; jwksPath: string } {
-  const url = new URL(jwksUrl);
-  const jwksPath = `${url.pathname}${url.search}`.replace(/^\/+/, '');
-  if (jwksPath === '') throw new Error(`auth: jwksUrl must include the JWKS path, got ${jwksUrl}`);
-  return { domain: `${url.origin}/`, jwksPath };
+function toKeySet(body: unknown, fetchedAt: number): KeySet {
+  const parsed = jwksSchema.safeParse(body);
+  if (!parsed.success) throw new Error('JWKS response is not a key set');
+  const byKid = new Map<string, UsableKey[]>();
+  for (const jwk of parsed.data.keys) {
+    const alg = algorithmOf(jwk);
+    if (jwk.kid === undefined || alg === undefined) continue;
+    let pem: string;
+    try {
+      pem = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' })
+        .export({ type: 'spki', format: 'pem' })
+        .toString();
+    } catch {
+      continue; // a malformed key cannot verify anything; the others still can
+    }
+    byKid.set(jwk.kid, [...(byKid.get(jwk.kid) ?? []), { alg, pem }]);
+  }
+  return { byKid, fetchedAt };
 }
 
 /**
- * Resolves a token header to the PEM public key that must have signed it, from a cached JWKS.
- * An unseen kid triggers a refetch (key rotation), rate-limited by UnknownKidLimiter.
+ * Resolves a token header to the PEM public key that must have signed it, from the identity
+ * provider's JWKS (SPEC §3), keeping the whole key set of the last fetch.
+ *
+ * Fetches are single-flight (concurrent callers share the one in flight) and an unknown kid
+ * starts one only when `refetchIntervalMs` has passed since the previous fetch started — decided
+ * before fetching, so a flood of forged kids costs the IdP at most one request per interval.
+ * A kid of the last fetched set is always served without a fetch, so forged kids can never lock
+ * out a real key, and a rotated-in key arrives with the next fetch that any unknown kid triggers.
+ * A failed refresh keeps the last good set (the IdP being down must not reject valid tokens).
  */
 export function createJwksKeySource(options: JwksKeySourceOptions): (header: TokenHeader) => Promise<string> {
-  const { domain, jwksPath } = splitJwksUrl(options.jwksUrl);
+  const url = new URL(options.jwksUrl);
   const now = options.now ?? Date.now;
-  const jwks = buildGetJwks({ jwksPath, ttl: options.cacheTtlMs ?? 600_000, max: 100 });
-  const limiter = new UnknownKidLimiter({
-    cooldownMs: options.unknownKidCooldownMs ?? 10_000,
-    maxMissesPerWindow: options.maxUnknownKidsPerWindow ?? 10,
-    now,
-  });
-  // Kids that once resolved are genuine; their refetches (cache expiry) are never rate-limited.
-  const knownKeys = new Set<string>();
-  const pemOf = new WeakMap<object, string>();
+  const cacheTtlMs = options.cacheTtlMs ?? 600_000;
+  const refetchIntervalMs = options.refetchIntervalMs ?? 10_000;
+  const fetchTimeoutMs = options.fetchTimeoutMs ?? 5_000;
+  let keySet: KeySet | undefined;
+  let lastFetchStartedAt = Number.NEGATIVE_INFINITY;
+  let inFlight: Promise<void> | undefined;
+
+  async function fetchKeySet(): Promise<void> {
+    const response = await fetch(url, {
+      signal: AbortSignal.timeout(fetchTimeoutMs),
+      headers: { accept: 'application/json' },
+    });
+    if (!response.ok) throw new Error(`JWKS request answered ${response.status}`);
+    keySet = toKeySet(await response.json(), now());
+  }
+
+  /** Joins the fetch in flight, else starts one if `allowed`; resolves once no fetch is pending. */
+  async function refresh(allowed: boolean): Promise<unknown> {
+    if (inFlight === undefined) {
+      if (!allowed) return undefined;
+      lastFetchStartedAt = now();
+      inFlight = fetchKeySet().finally(() => {
+        inFlight = undefined;
+      });
+    }
+    return inFlight.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+  }
+
+  const mayRefetch = () => now() - lastFetchStartedAt >= refetchIntervalMs;
 
   return async (header) => {
     const { alg, kid } = header;
     if (!isPinned(alg)) throw unauthenticated('token algorithm not allowed');
     if (typeof kid !== 'string' || kid === '') throw unauthenticated('token has no key id');
-    const cacheKey = jwks.generateCacheKey(alg, kid, domain);
-    if (!knownKeys.has(cacheKey) && jwks.cache.get(cacheKey) === undefined && !limiter.mayLookUp(kid)) {
-      throw unauthenticated('unknown signing key');
-    }
 
-    let jwk: JsonWebKey;
-    try {
-      jwk = await jwks.getJwk({ domain, alg, kid });
-    } catch (error) {
-      if ((error as { code?: unknown }).code === 'JWK_NOT_FOUND') {
-        limiter.recordMiss(kid);
-        throw unauthenticated('unknown signing key', error);
-      }
-      throw unauthenticated('signing keys unavailable', error);
-    }
-    if (!fitsAlgorithm(jwk, alg)) throw unauthenticated('signing key does not match token algorithm');
-    knownKeys.add(cacheKey);
+    let failure: unknown;
+    // Expired (or never fetched): refresh, but keep using the old set if that fails.
+    if (keySet === undefined || now() - keySet.fetchedAt >= cacheTtlMs) failure = await refresh(mayRefetch());
+    if (keySet === undefined) throw unauthenticated('signing keys unavailable', failure);
 
-    let pem = pemOf.get(jwk);
-    if (pem === undefined) {
-      pem = createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
-      pemOf.set(jwk, pem);
+    let candidates = keySet.byKid.get(kid);
+    if (candidates === undefined) {
+      failure = await refresh(mayRefetch());
+      candidates = keySet.byKid.get(kid);
+      if (candidates === undefined) throw unauthenticated('unknown signing key', failure);
     }
-    return pem;
+    const key = candidates.find((candidate) => candidate.alg === alg);
+    if (key === undefined) throw unauthenticated('signing key does not match token algorithm');
+    return key.pem;
   };
 }

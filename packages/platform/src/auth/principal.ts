@@ -3,7 +3,7 @@ export interface Principal {
   subject: string;
   /** Who is recorded as created_by / updated_by / changed_by: email, else preferred_username, else sub. */
   actor: string;
-  /** realm_access.roles ∪ every resource_access.<client>.roles. */
+  /** realm_access.roles ∪ resource_access.<this service's client>.roles; other clients' roles are ignored. */
   roles: Set<string>;
   claims: Record<string, unknown>;
 }
@@ -21,14 +21,20 @@ function rolesOf(access: unknown): string[] {
   return access.roles.filter((role): role is string => typeof role === 'string');
 }
 
-/** Maps verified Keycloak-shaped claims to a principal; the verifier has ensured `actor` is not empty. */
-export function principalFromClaims(claims: Record<string, unknown>): Principal {
+/**
+ * Maps verified Keycloak-shaped claims to a principal; the verifier has ensured `actor` is not
+ * empty. Roles come from the realm and from `resource_access[clientId]` only: a role another
+ * client defines (any client may call one of its roles `sys_admin`) grants nothing here.
+ */
+export function principalFromClaims(claims: Record<string, unknown>, clientId?: string): Principal {
   const subject = nonEmptyString(claims.sub) ?? '';
   const roles = new Set(rolesOf(claims.realm_access));
-  if (isRecord(claims.resource_access)) {
-    for (const client of Object.values(claims.resource_access)) {
-      for (const role of rolesOf(client)) roles.add(role);
-    }
+  if (
+    clientId !== undefined &&
+    isRecord(claims.resource_access) &&
+    Object.hasOwn(claims.resource_access, clientId)
+  ) {
+    for (const role of rolesOf(claims.resource_access[clientId])) roles.add(role);
   }
   return {
     subject,

@@ -1,4 +1,5 @@
 import { type Algorithm, createDecoder, createVerifier, TOKEN_ERROR_CODES } from 'fast-jwt';
+import { type ConfigIssue, configError, isDevEnvironment } from '../config/index.js';
 import { isAppError } from '../errors/index.js';
 import { unauthenticated } from './auth-errors.js';
 import { createJwksKeySource, type JwksKeySourceOptions, type TokenHeader } from './jwks-key-source.js';
@@ -7,11 +8,16 @@ import { VerifiedTokenCache } from './verified-token-cache.js';
 
 export interface AuthOptions {
   /** Production: verify RS256/ES256 against this JWKS. */
-  jwksUrl?: string;
-  issuer?: string;
-  audience?: string;
-  /** Development only: HS256 shared secret, used when no jwksUrl is configured. */
-  devSecret?: string;
+  jwksUrl?: string | undefined;
+  issuer?: string | undefined;
+  /** Required (and checked) unless appEnv is dev/test. */
+  audience?: string | undefined;
+  /** The Keycloak client whose `resource_access` roles count; default: `audience`. */
+  clientId?: string | undefined;
+  /** When set, `azp` (the client that requested the token) must be one of these. */
+  allowedAzp?: readonly string[] | undefined;
+  /** Development only (appEnv dev/test): HS256 shared secret, used when no jwksUrl is configured. */
+  devSecret?: string | undefined;
   appEnv: string;
   clockToleranceSec?: number;
 }
@@ -24,8 +30,6 @@ export interface TokenVerifier {
 
 /** Tuning and clock hooks for the JWKS key source; tests use them, services keep the defaults. */
 export type JwksTuning = Omit<JwksKeySourceOptions, 'jwksUrl'>;
-
-const PRODUCTION_ENVS = new Set(['prod', 'production']);
 
 /**
  * Verified tokens are reused for at most this long (and never past their exp). Short, so a key
@@ -71,24 +75,67 @@ function toAuthError(error: unknown): Error {
   return unauthenticated((typeof code === 'string' && REASONS[code]) || 'invalid token', error);
 }
 
-function resolveMode(options: AuthOptions): { jwksUrl: string } | { devSecret: string } {
-  if (options.jwksUrl) return { jwksUrl: options.jwksUrl };
-  if (options.devSecret) {
-    if (PRODUCTION_ENVS.has(options.appEnv)) {
-      throw new Error(
-        `auth: AUTH_DEV_SECRET (HS256 dev tokens) is refused when APP_ENV=${options.appEnv}; configure AUTH_JWKS_URL`,
-      );
+/**
+ * What SPEC §3 forbids at start-up, as config issues naming the setting: outside dev/test a JWKS
+ * and an audience are required and a development secret is refused, whatever else is set.
+ */
+export function authConfigIssues(options: AuthOptions): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const where = `APP_ENV=${options.appEnv}`;
+  if (isDevEnvironment(options.appEnv)) {
+    if (!options.jwksUrl && !options.devSecret) {
+      issues.push({
+        field: 'auth.jwks_url',
+        message: 'no token verification configured; set AUTH_JWKS_URL or AUTH_DEV_SECRET',
+      });
     }
-    return { devSecret: options.devSecret };
+    return issues;
   }
-  throw new Error(
-    'auth: no token verification configured; set AUTH_JWKS_URL (or AUTH_DEV_SECRET outside prod)',
-  );
+  if (options.devSecret) {
+    issues.push({
+      field: 'auth.dev_secret',
+      message: `AUTH_DEV_SECRET is set but development tokens are only accepted when APP_ENV is dev or test (${where}); remove it`,
+    });
+  }
+  if (!options.jwksUrl) {
+    issues.push({ field: 'auth.jwks_url', message: `AUTH_JWKS_URL is required when ${where}` });
+  }
+  if (!options.audience) {
+    issues.push({
+      field: 'auth.audience',
+      message: `AUTH_AUDIENCE is required unless APP_ENV is dev or test (${where})`,
+    });
+  }
+  return issues;
+}
+
+function resolveMode(options: AuthOptions): { jwksUrl: string } | { devSecret: string } {
+  const issues = authConfigIssues(options);
+  if (issues.length > 0) throw configError(issues);
+  if (options.jwksUrl) return { jwksUrl: options.jwksUrl };
+  if (options.devSecret) return { devSecret: options.devSecret };
+  throw configError([{ field: 'auth.jwks_url', message: 'no token verification configured' }]);
 }
 
 /**
- * The one token verifier shared by REST and gRPC. Throws at construction on a configuration that
- * must not start (dev secret in prod, or nothing configured).
+ * Keycloak marks what a token is for in `typ`: access tokens say "Bearer"; refresh ("Refresh"),
+ * ID ("ID"), offline and logout tokens are signed by the same keys and must not open the API.
+ * Tokens of other issuers may omit it.
+ */
+const ACCESS_TOKEN_TYP = 'Bearer';
+
+function checkTokenUse(claims: Record<string, unknown>, allowedAzp: readonly string[] | undefined): void {
+  if (claims.typ !== undefined && claims.typ !== ACCESS_TOKEN_TYP) {
+    throw unauthenticated('token is not an access token');
+  }
+  if (allowedAzp !== undefined && !(typeof claims.azp === 'string' && allowedAzp.includes(claims.azp))) {
+    throw unauthenticated('token was issued to a client that is not allowed');
+  }
+}
+
+/**
+ * The one token verifier shared by REST and gRPC. Throws a ConfigError at construction on a
+ * configuration that must not start (see authConfigIssues).
  */
 export function createTokenVerifier(options: AuthOptions, jwksTuning: JwksTuning = {}): TokenVerifier {
   const mode = resolveMode(options);
@@ -96,14 +143,9 @@ export function createTokenVerifier(options: AuthOptions, jwksTuning: JwksTuning
     ...(options.issuer ? { allowedIss: options.issuer } : {}),
     ...(options.audience ? { allowedAud: options.audience } : {}),
     clockTolerance: (options.clockToleranceSec ?? 0) * 1000,
-    // fast-jwt skips checks of absent claims: a configured iss/aud must be present, and exp
-    // whenever tokens come from an identity provider (Keycloak always sets it). Hand-minted dev
-    // tokens may omit it, as jwt.sign without expiresIn does; they are refused in prod anyway.
-    requiredClaims: [
-      ...('jwksUrl' in mode ? ['exp'] : []),
-      ...(options.issuer ? ['iss'] : []),
-      ...(options.audience ? ['aud'] : []),
-    ],
+    // fast-jwt skips checks of absent claims: a configured iss/aud must be present, and exp on
+    // every token (SPEC §3), dev tokens too: a token without one would be valid forever.
+    requiredClaims: ['exp', ...(options.issuer ? ['iss'] : []), ...(options.audience ? ['aud'] : [])],
   };
 
   let verifyClaims: (token: string) => Promise<unknown>;
@@ -142,6 +184,9 @@ export function createTokenVerifier(options: AuthOptions, jwksTuning: JwksTuning
     ttlMs: VERIFIED_TOKEN_TTL_MS,
   });
   const clockToleranceMs = claimChecks.clockTolerance;
+  // Roles of this service's own Keycloak client only (SPEC §3); without one, realm roles only.
+  const clientId = options.clientId ?? options.audience;
+  const principalOf = (claims: Record<string, unknown>) => principalFromClaims(claims, clientId);
   const inFlight = new Map<string, Promise<Record<string, unknown>>>();
 
   /** Full verification; an accepted token's claims are remembered until min(exp, TTL). */
@@ -156,10 +201,11 @@ export function createTokenVerifier(options: AuthOptions, jwksTuning: JwksTuning
       throw unauthenticated('malformed token');
     }
     const record = claims as Record<string, unknown>;
+    checkTokenUse(record, options.allowedAzp);
     // Audit columns record email, else preferred_username, else sub (SPEC §3): one must be there.
-    if (principalFromClaims(record).actor === '') throw unauthenticated('token names no user');
-    // exp bounds the cache entry; a dev token without exp is verified every time.
-    if (typeof record.exp === 'number') verified.set(token, record, record.exp * 1000 + clockToleranceMs);
+    if (principalOf(record).actor === '') throw unauthenticated('token names no user');
+    // exp (required, a number: fast-jwt checked it) bounds the cache entry.
+    verified.set(token, record, Number(record.exp) * 1000 + clockToleranceMs);
     return record;
   }
 
@@ -167,14 +213,14 @@ export function createTokenVerifier(options: AuthOptions, jwksTuning: JwksTuning
     mode: 'jwksUrl' in mode ? 'jwks' : 'dev',
     async verify(token) {
       const known = verified.get(token);
-      if (known !== undefined) return principalFromClaims(known);
+      if (known !== undefined) return principalOf(known);
       // Many requests carrying one new token at once (a client opening streams) share one check.
       let pending = inFlight.get(token);
       if (pending === undefined) {
         pending = verifyOnce(token).finally(() => inFlight.delete(token));
         inFlight.set(token, pending);
       }
-      return principalFromClaims(await pending);
+      return principalOf(await pending);
     },
   };
 }

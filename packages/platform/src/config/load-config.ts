@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { DEV_DEFAULT_SECRET } from '../auth/dev-token.js';
+import { DEFAULT_APP_ENV, isDevEnvironment } from './platform-config.js';
 
 /** Environment variables that override the YAML files (SPEC §2), mapped to their config path. */
 const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string[]; list?: boolean }> = [
@@ -11,6 +13,8 @@ const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string[]; list?: boolean
   { env: 'AUTH_JWKS_URL', path: ['auth', 'jwks_url'] },
   { env: 'AUTH_ISSUER', path: ['auth', 'issuer'] },
   { env: 'AUTH_AUDIENCE', path: ['auth', 'audience'] },
+  { env: 'AUTH_CLIENT_ID', path: ['auth', 'client_id'] },
+  { env: 'AUTH_ALLOWED_AZP', path: ['auth', 'allowed_azp'], list: true },
   { env: 'AUTH_DEV_SECRET', path: ['auth', 'dev_secret'] },
   { env: 'PORT', path: ['server', 'port'] },
   { env: 'GRPC_PORT', path: ['grpc', 'port'] },
@@ -27,6 +31,21 @@ export class ConfigError extends Error {
     super(message);
     this.name = 'ConfigError';
   }
+}
+
+/** One bad setting: its config path (e.g. `auth.audience`) and what is wrong with it. */
+export interface ConfigIssue {
+  field: string;
+  message: string;
+}
+
+/** The one shape of a configuration error: every issue on its own line, each naming its field. */
+export function configError(issues: readonly ConfigIssue[]): ConfigError {
+  const lines = issues.map((issue) => `  ${issue.field || '(root)'}: ${issue.message}`);
+  return new ConfigError(
+    `invalid configuration:\n${lines.join('\n')}`,
+    issues.map((issue) => issue.field),
+  );
 }
 
 type Tree = Record<string, unknown>;
@@ -56,10 +75,25 @@ function setPath(tree: Tree, path: string[], value: unknown): void {
 
 function readYaml(file: string): Tree {
   if (!existsSync(file)) return {};
-  const parsed: unknown = parseYaml(readFileSync(file, 'utf8'));
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`invalid configuration: ${file}: ${(error as Error).message}`, [file]);
+  }
   if (parsed == null) return {};
   if (!isTree(parsed)) throw new ConfigError(`invalid configuration: ${file} is not a mapping`, [file]);
   return parsed;
+}
+
+/**
+ * Defaults that depend on APP_ENV, layered under config.yaml. Only dev and test listen on
+ * loopback and get the public development secret; anywhere else nothing auth-related is set
+ * unless the operator sets it, so a dev secret there is always an explicit (refused) choice.
+ */
+function environmentDefaults(appEnv: string): Tree {
+  if (!isDevEnvironment(appEnv)) return {};
+  return { server: { host: '127.0.0.1' }, auth: { dev_secret: DEV_DEFAULT_SECRET } };
 }
 
 export interface LoadConfigOptions<S extends z.ZodType> {
@@ -76,10 +110,12 @@ export interface LoadConfigOptions<S extends z.ZodType> {
 export function loadConfig<S extends z.ZodType>(options: LoadConfigOptions<S>): z.infer<S> {
   const env = options.env ?? process.env;
   let tree = readYaml(join(options.configDir, 'config.yaml'));
-  const appEnv = env.APP_ENV ?? (isTree(tree.app) ? tree.app.environment : undefined);
-  if (typeof appEnv === 'string' && appEnv !== '') {
-    tree = deepMerge(tree, readYaml(join(options.configDir, `config.${appEnv}.yaml`)));
-  }
+  const named = env.APP_ENV || (isTree(tree.app) ? tree.app.environment : undefined);
+  const appEnv = typeof named === 'string' && named !== '' ? named : DEFAULT_APP_ENV;
+  tree = deepMerge(
+    environmentDefaults(appEnv),
+    deepMerge(tree, readYaml(join(options.configDir, `config.${appEnv}.yaml`))),
+  );
   for (const { env: name, path, list } of ENV_OVERRIDES) {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
@@ -96,11 +132,9 @@ export function loadConfig<S extends z.ZodType>(options: LoadConfigOptions<S>): 
   }
   const result = options.schema.safeParse(tree);
   if (!result.success) {
-    const fields = result.error.issues.map((issue) => issue.path.join('.'));
-    const lines = result.error.issues.map(
-      (issue) => `  ${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    throw configError(
+      result.error.issues.map((issue) => ({ field: issue.path.join('.'), message: issue.message })),
     );
-    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`, fields);
   }
   return result.data;
 }

@@ -15,20 +15,33 @@ export const durationMs = z.union([
 
 const port = z.coerce.number().int().min(0).max(65535);
 
+/**
+ * The environments where development conveniences are on: HS256 development tokens, the public
+ * default dev secret, no required AUTH_AUDIENCE and a loopback listen address (SPEC §3).
+ */
+export const DEV_ENVIRONMENTS: readonly string[] = ['dev', 'test'];
+/** APP_ENV when neither the variable nor config.yaml names one. */
+export const DEFAULT_APP_ENV = 'dev';
+
+export function isDevEnvironment(appEnv: string): boolean {
+  return DEV_ENVIRONMENTS.includes(appEnv);
+}
+
 /** The part of every service's configuration that the platform itself reads (SPEC §2). */
 export const platformConfigSchema = z.object({
   app: z.object({
     name: z.string().min(1),
     version: z.string().default('0.1.0'),
     // Any lower-case name (dev, test, staging, prod, production, ci, …); it selects
-    // config.<APP_ENV>.yaml, and prod/production turn dev tokens off.
+    // config.<APP_ENV>.yaml, and anything but dev/test refuses development tokens.
     environment: z
       .string()
       .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'lower-case letters, digits, _ and -, at most 32')
-      .default('dev'),
+      .default(DEFAULT_APP_ENV),
   }),
   server: z.object({
-    host: z.string().default('0.0.0.0'),
+    // loadConfig makes 127.0.0.1 the default in dev/test; elsewhere (pods) every interface.
+    host: z.string().min(1).default('0.0.0.0'),
     port,
     shutdown_timeout: durationMs.default(10_000),
     body_limit_bytes: z.coerce
@@ -60,13 +73,22 @@ export const platformConfigSchema = z.object({
       client_id: z.string().optional(),
     })
     .default({ brokers: [] }),
-  auth: z.object({
-    jwks_url: z.string().url().optional(),
-    issuer: z.string().optional(),
-    audience: z.string().optional(),
-    // Any non-empty secret: it only signs local dev tokens, refused in prod.
-    dev_secret: z.string().min(1).optional(),
-  }),
+  // createTokenVerifier checks the combination (SPEC §3): outside dev/test AUTH_JWKS_URL and
+  // AUTH_AUDIENCE are required and a dev secret is a start-up error.
+  auth: z
+    .object({
+      jwks_url: z.string().url().optional(),
+      issuer: z.string().min(1).optional(),
+      audience: z.string().min(1).optional(),
+      /** Keycloak client whose resource_access roles count; default: the audience. */
+      client_id: z.string().min(1).optional(),
+      /** When set, a token's azp (requesting client) must be one of these. */
+      allowed_azp: z.array(z.string().min(1)).optional(),
+      // Any non-empty secret: it only signs local dev tokens. loadConfig supplies the public
+      // default in dev/test; anywhere else setting it is a start-up error.
+      dev_secret: z.string().min(1).optional(),
+    })
+    .default({}),
   observability: z
     .object({
       log: z

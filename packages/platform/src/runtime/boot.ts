@@ -74,7 +74,11 @@ export interface RunningService<C extends PlatformConfig> {
   stop(): Promise<void>;
 }
 
-/** Loads config, connects (or starts the embedded PostgreSQL), migrates, wires and listens. */
+/**
+ * Loads config, connects (or starts the embedded PostgreSQL), migrates, wires and listens.
+ * Configuration errors (ConfigError, including the auth rules of SPEC §3) are thrown before
+ * anything is started.
+ */
 export async function startService<S extends z.ZodType<PlatformConfig>>(
   definition: ServiceDefinition<S>,
   env: NodeJS.ProcessEnv = process.env,
@@ -89,6 +93,8 @@ export async function startService<S extends z.ZodType<PlatformConfig>>(
     jwksUrl: config.auth.jwks_url,
     issuer: config.auth.issuer,
     audience: config.auth.audience,
+    clientId: config.auth.client_id,
+    allowedAzp: config.auth.allowed_azp,
     devSecret: config.auth.dev_secret,
     appEnv: config.app.environment,
   });

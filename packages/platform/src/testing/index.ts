@@ -1,4 +1,6 @@
+export * from './jwks-server.js';
 export * from './kafka-consumer.js';
 export * from './kafka-mock.js';
 export * from './kafka-service-harness.js';
 export * from './postgres.js';
+export * from './service-process.js';

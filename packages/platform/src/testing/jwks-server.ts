@@ -42,6 +42,8 @@ export interface JwksServer {
   readonly url: string;
   readonly hits: number;
   setKeys(keys: readonly TestSigningKey[]): void;
+  /** While true, the endpoint answers 503 (an IdP outage). */
+  setFailing(failing: boolean): void;
   close(): Promise<void>;
 }
 
@@ -50,12 +52,17 @@ export const JWKS_PATH = '/realms/k1s0/protocol/openid-connect/certs';
 export async function startJwksServer(initialKeys: readonly TestSigningKey[]): Promise<JwksServer> {
   let keys = initialKeys;
   let hits = 0;
+  let failing = false;
   const server = createServer((req, res) => {
     if (req.url !== JWKS_PATH) {
       res.writeHead(404).end();
       return;
     }
     hits += 1;
+    if (failing) {
+      res.writeHead(503).end();
+      return;
+    }
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ keys: keys.map((key) => key.jwk) }));
   });
@@ -68,6 +75,9 @@ export async function startJwksServer(initialKeys: readonly TestSigningKey[]): P
     },
     setKeys(next) {
       keys = next;
+    },
+    setFailing(next) {
+      failing = next;
     },
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -1,0 +1,40 @@
+import { type RoleRequirement, type RoleTable, rolesByMethodFrom } from '@k1s0/platform';
+import { ConfigService } from '@k1s0/proto';
+
+/**
+ * SPEC §3: the role each config operation needs — the one table the REST routes and the RPCs
+ * (by method name) both read.
+ */
+export const configRoles: RoleTable<
+  typeof ConfigService,
+  'getConfigHistory' | 'rollbackConfig' | 'watchAllOrReplay'
+> = {
+  getServiceConfig: 'authenticated',
+  getConfig: 'sys_auditor',
+  listConfigs: 'sys_auditor',
+  getConfigHistory: 'sys_auditor',
+  updateConfig: 'sys_operator',
+  rollbackConfig: 'sys_operator',
+  deleteConfig: 'sys_admin',
+  // WatchConfig naming its namespaces (live changes); watchConfigRole decides per request.
+  watchConfig: 'authenticated',
+  // WatchConfig over all namespaces (empty filter) or replaying history from from_revision.
+  watchAllOrReplay: 'sys_auditor',
+};
+
+export const configRpcRole = rolesByMethodFrom(ConfigService, configRoles);
+
+/**
+ * SPEC §3: a watch naming its namespaces sees live changes of what the caller asked for by name, so
+ * any valid token may open it (services watch their own config); one over all namespaces, or one
+ * replaying past changes (old and new values) from `from_revision`, is an audit read.
+ */
+export function watchConfigRole(request: {
+  namespaces?: readonly string[] | undefined;
+  fromRevision?: bigint | undefined;
+}): RoleRequirement {
+  const allNamespaces = (request.namespaces ?? []).length === 0;
+  return allNamespaces || request.fromRevision !== undefined
+    ? configRoles.watchAllOrReplay
+    : configRoles.watchConfig;
+}

@@ -1,0 +1,19 @@
+import { type RoleTable, rolesByMethodFrom } from '@k1s0/platform';
+import { EventStoreService } from '@k1s0/proto';
+
+/**
+ * SPEC §3: the role each event-store operation needs — the one table the REST routes and the
+ * RPCs (by method name) both read.
+ */
+export const eventStoreRoles: RoleTable<typeof EventStoreService> = {
+  readEvents: 'sys_auditor',
+  readEventBySequence: 'sys_auditor',
+  readAll: 'sys_auditor',
+  subscribeAll: 'sys_auditor',
+  getLatestSnapshot: 'sys_auditor',
+  appendEvents: 'sys_operator',
+  createSnapshot: 'sys_operator',
+  deleteStream: 'sys_admin',
+};
+
+export const eventStoreRoleFor = rolesByMethodFrom(EventStoreService, eventStoreRoles);
