@@ -8,15 +8,14 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { PlatformConfig } from '../config/index.js';
+import { registerGrpcDiscovery } from '../discovery/index.js';
 import { AppError } from '../errors/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { HttpMetrics } from '../observability/metrics.js';
 import { errorInterceptor } from './connect-errors.js';
 import { classifyError, type ErrorCodes, envelope, statusOf } from './error-envelope.js';
+import { type ReadinessCheck, readinessReport } from './readiness.js';
 import { requestIdFor } from './request-id.js';
-
-/** A readiness check throws (or rejects) when its dependency is not usable. */
-export type ReadinessCheck = () => Promise<void>;
 
 export interface ServiceOptions {
   config: PlatformConfig;
@@ -45,28 +44,9 @@ export interface ServiceRuntime {
   close(): Promise<void>;
 }
 
-const READINESS_TIMEOUT_MS = 2000;
-
 /** Per-request log lines are off (metrics carry that); errors are logged by the error handler. */
 function quietRequests(): LogController {
   return new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' });
-}
-
-async function runCheck(check: ReadinessCheck): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      check(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error('timeout')), READINESS_TIMEOUT_MS);
-      }),
-    ]);
-    return 'ok';
-  } catch (error) {
-    return `error: ${error instanceof Error ? error.message : String(error)}`;
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Connect responses below this size are sent uncompressed (Connect's default is 1 KiB). */
@@ -76,7 +56,11 @@ export async function createServiceRuntime(options: ServiceOptions): Promise<Ser
   const { config, codes, logger, metrics } = options;
   const shutdown = new AbortController();
   const connectOptions = {
-    routes: options.connect.routes,
+    // Health and reflection after the app's services, so they describe them (src/discovery).
+    routes: (router: ConnectRouter) => {
+      options.connect.routes(router);
+      registerGrpcDiscovery(router, { readiness: options.readiness, shutdownSignal: shutdown.signal });
+    },
     interceptors: [errorInterceptor(codes, logger), ...options.connect.interceptors],
     shutdownSignal: shutdown.signal,
     readMaxBytes: config.grpc.max_recv_msg_size,
@@ -101,14 +85,7 @@ export async function createServiceRuntime(options: ServiceOptions): Promise<Ser
 
   rest.get('/healthz', async () => ({ status: 'ok' }));
   rest.get('/readyz', async (_request, reply) => {
-    const checks: Record<string, string> = {};
-    await Promise.all(
-      Object.entries(options.readiness).map(async ([name, check]) => {
-        checks[name] = await runCheck(check);
-      }),
-    );
-    if (shutdown.signal.aborted) checks.shutdown = 'error: shutting down';
-    const ready = Object.values(checks).every((v) => v === 'ok');
+    const { ready, checks } = await readinessReport(options.readiness, shutdown.signal);
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
   });
   rest.get('/metrics', async (_request, reply) => {

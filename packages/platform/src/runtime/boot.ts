@@ -9,6 +9,7 @@ import {
 } from '../auth/index.js';
 import { ConfigError, loadConfig, type PlatformConfig } from '../config/index.js';
 import { createDatabase, type Database, runMigrations } from '../db/index.js';
+import { isDiscoveryService } from '../discovery/index.js';
 import { type EmbeddedPostgres, ensureEmbeddedPostgres } from '../embedded/index.js';
 import {
   createServiceRuntime,
@@ -148,7 +149,11 @@ export async function startService<S extends z.ZodType<PlatformConfig>>(
     },
     connect: {
       routes: parts.connect.routes,
-      interceptors: [authInterceptor(verifier, parts.connect.roleFor)],
+      interceptors: [
+        authInterceptor(verifier, (service, method) =>
+          isDiscoveryService(service) ? 'public' : parts.connect.roleFor(service, method),
+        ),
+      ],
     },
   });
   runtime.shutdownSignal.addEventListener('abort', () => shutdown.abort(runtime.shutdownSignal.reason));

@@ -1,3 +1,4 @@
+export * from './grpc-discovery-client.js';
 export * from './kafka-consumer.js';
 export * from './kafka-mock.js';
 export * from './kafka-service-harness.js';

@@ -1,0 +1,3 @@
+export * from './grpc-discovery.js';
+export * from './grpc-health.js';
+export * from './grpc-reflection.js';
