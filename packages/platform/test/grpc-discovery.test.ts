@@ -35,6 +35,7 @@ beforeAll(async () => {
       },
     },
     rest: () => {},
+    openapi: { title: 'test', version: '0.0.0', description: 'test' },
     // A real generated service; its methods are never called here.
     connect: { routes: (router) => router.service(ConfigService, {}), interceptors: [] },
   });

@@ -8,7 +8,12 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { PlatformConfig } from '../config/index.js';
-import { registerGrpcDiscovery } from '../discovery/index.js';
+import {
+  type OpenApiOptions,
+  operationsRouteSchemas,
+  registerGrpcDiscovery,
+  registerOpenApi,
+} from '../discovery/index.js';
 import { AppError } from '../errors/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { HttpMetrics } from '../observability/metrics.js';
@@ -23,6 +28,8 @@ export interface ServiceOptions {
   logger: Logger;
   metrics: HttpMetrics;
   readiness: Record<string, ReadinessCheck>;
+  /** Title etc. of the REST API's OpenAPI document (`GET /openapi.json`). */
+  openapi: Omit<OpenApiOptions, 'codes'>;
   /** Registers the REST routes; runs inside the REST server's root context. */
   rest: (app: FastifyInstance) => Promise<void> | void;
   /** Connect/gRPC services, served on both ports. */
@@ -82,13 +89,14 @@ export async function createServiceRuntime(options: ServiceOptions): Promise<Ser
     return503OnClosing: true,
   });
   instrument(rest, options);
+  await registerOpenApi(rest, { ...options.openapi, codes });
 
-  rest.get('/healthz', async () => ({ status: 'ok' }));
-  rest.get('/readyz', async (_request, reply) => {
+  rest.get('/healthz', { schema: operationsRouteSchemas.healthz }, async () => ({ status: 'ok' }));
+  rest.get('/readyz', { schema: operationsRouteSchemas.readyz }, async (_request, reply) => {
     const { ready, checks } = await readinessReport(options.readiness, shutdown.signal);
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
   });
-  rest.get('/metrics', async (_request, reply) => {
+  rest.get('/metrics', { schema: operationsRouteSchemas.metrics }, async (_request, reply) => {
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
   });

@@ -59,6 +59,8 @@ export interface ServiceDefinition<S extends z.ZodType<PlatformConfig>> {
   configDir: string;
   schema: S;
   codes: ErrorCodes;
+  /** Title and description of the REST API's OpenAPI document. */
+  openapi: { title: string; description: string };
   /** Prefix of the service's metric names, e.g. `config_server`. */
   metricsPrefix: string;
   migrations: { folder: string; schema: string; table: string };
@@ -143,6 +145,7 @@ export async function startService<S extends z.ZodType<PlatformConfig>>(
     logger,
     metrics,
     readiness: { database: () => database.ping(), ...parts.readiness },
+    openapi: { ...definition.openapi, version: config.app.version },
     rest: async (app) => {
       await app.register(authPlugin, { verifier });
       await parts.rest(app);

@@ -2,4 +2,5 @@ export * from './grpc-discovery-client.js';
 export * from './kafka-consumer.js';
 export * from './kafka-mock.js';
 export * from './kafka-service-harness.js';
+export * from './openapi-coverage.js';
 export * from './postgres.js';
