@@ -92,6 +92,11 @@ export const configServerDefinition: ServiceDefinition<typeof configServerConfig
   configDir: fileURLToPath(new URL('../config', import.meta.url)),
   schema: configServerConfigSchema,
   codes: configErrorCodes,
+  openapi: {
+    title: 'k1s0 system config server',
+    description:
+      'Configuration entries with versions, history and rollback (SPEC §5). Errors use the ErrorEnvelope.',
+  },
   metricsPrefix: METRICS_PREFIX,
   migrations: {
     folder: fileURLToPath(new URL('../drizzle', import.meta.url)),

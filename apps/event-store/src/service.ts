@@ -55,6 +55,11 @@ export function createEventStoreService(options: EventStoreServiceOptions = {}):
     configDir: `${appDir}config`,
     schema: eventStoreConfigSchema,
     codes: eventStoreErrorCodes,
+    openapi: {
+      title: 'k1s0 system event store',
+      description:
+        'Append-only event streams, snapshots and the global log (SPEC §6). Errors use the ErrorEnvelope.',
+    },
     metricsPrefix: 'event_store',
     migrations: { folder: `${appDir}drizzle`, schema: 'event_store', table: '__drizzle_migrations' },
     build(kernel) {

@@ -1,4 +1,6 @@
 import type { Snapshot, StoredEvent } from '@k1s0/eventstore-domain';
+import type { z } from 'zod';
+import type { createdSnapshotSchema, eventSchema, snapshotSchema } from './rest/response-schemas.js';
 
 /** Timestamps as spec 002 writes them: UTC with milliseconds and an explicit offset, `2026-02-23T10:00:00.000+00:00`. */
 export function formatTimestamp(date: Date): string {
@@ -15,7 +17,7 @@ export function sequenceNumber(sequence: bigint): number {
 }
 
 /** The event object of spec 002's REST bodies (plus `event_id`, an extension). */
-export function eventJson(event: StoredEvent) {
+export function eventJson(event: StoredEvent): z.input<typeof eventSchema> {
   return {
     stream_id: event.streamId,
     sequence: sequenceNumber(event.sequence),
@@ -30,7 +32,7 @@ export function eventJson(event: StoredEvent) {
 }
 
 /** POST …/snapshots 201 body (spec 002). */
-export function createdSnapshotJson(snapshot: Snapshot) {
+export function createdSnapshotJson(snapshot: Snapshot): z.input<typeof createdSnapshotSchema> {
   return {
     id: snapshot.id,
     stream_id: snapshot.streamId,
@@ -41,7 +43,7 @@ export function createdSnapshotJson(snapshot: Snapshot) {
 }
 
 /** GET …/snapshots/latest body (spec 002). */
-export function snapshotJson(snapshot: Snapshot) {
+export function snapshotJson(snapshot: Snapshot): z.input<typeof snapshotSchema> {
   return {
     id: snapshot.id,
     stream_id: snapshot.streamId,

@@ -1,6 +1,7 @@
 export * from './auth/index.js';
 export * from './config/index.js';
 export * from './db/index.js';
+export * from './discovery/index.js';
 export * from './embedded/index.js';
 export * from './errors/index.js';
 export * from './http/index.js';

@@ -56,6 +56,7 @@ beforeAll(async () => {
       });
     },
     connect: { routes: () => {}, interceptors: [] },
+    openapi: { title: 'test', version: '0.0.0', description: 'test' },
   });
   const { restPort } = await runtime.listen();
   base = `http://127.0.0.1:${restPort}`;

@@ -1,7 +1,14 @@
 import type { ConfigRules, ConfigUseCases } from '@k1s0/config-domain';
-import { parseInput, principalOf } from '@k1s0/platform';
+import {
+  AUTHENTICATED_ERRORS,
+  bearerSecurity,
+  errorResponses,
+  principalOf,
+  ROLE_ERRORS,
+  type ZodTypeProvider,
+} from '@k1s0/platform';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { configErrorCodes } from '../error-codes.js';
+import { z } from 'zod';
 import { configRoles } from '../roles.js';
 import { runUseCase } from '../use-case-runner.js';
 import { changeJson, entryJson, paginationJson, serviceEntryJson } from './presenters.js';
@@ -14,6 +21,7 @@ import {
   rollbackBodySchema,
   serviceParamsSchema,
 } from './request-schemas.js';
+import { entrySchema, historyResponse, listResponse, serviceConfigResponse } from './response-schemas.js';
 
 export interface ConfigRoutesOptions {
   useCases: ConfigUseCases;
@@ -25,17 +33,36 @@ export interface ConfigRoutesOptions {
  * HTTP ⇄ use case. Authentication runs `onRequest`, before the body is read, so an unauthenticated
  * caller gets 401 whatever it sent.
  */
+/** OpenAPI operation metadata shared by every route here. */
+const doc = (operationId: string, summary: string) => ({
+  tags: ['config'],
+  operationId,
+  summary,
+  security: bearerSecurity,
+});
+
 export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOptions): Promise<void> {
   const { useCases, rules } = options;
   const putBody = putBodySchema(rules);
+  const api = app.withTypeProvider<ZodTypeProvider>();
   const run = <T>(request: FastifyRequest, name: string, fn: () => Promise<T>) =>
     runUseCase(name, request.id, fn);
 
-  app.get(
+  api.get(
     '/api/v1/config/services/:service_name',
-    { onRequest: app.requireAuth(configRoles.getServiceConfig) },
+    {
+      onRequest: app.requireAuth(configRoles.getServiceConfig),
+      schema: {
+        ...doc('getServiceConfig', 'Every entry of a service (namespace second segment = name)'),
+        params: serviceParamsSchema,
+        response: {
+          200: serviceConfigResponse,
+          ...errorResponses([...AUTHENTICATED_ERRORS, 404], { 404: 'SYS_CONFIG_SERVICE_NOT_FOUND' }),
+        },
+      },
+    },
     async (request) => {
-      const params = parseInput(serviceParamsSchema, request.params, configErrorCodes, 'service_name');
+      const params = request.params;
       const result = await run(request, 'GetServiceConfig', () =>
         useCases.getServiceConfig.execute({ serviceName: params.service_name }),
       );
@@ -43,12 +70,19 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
     },
   );
 
-  app.get(
+  api.get(
     '/api/v1/config/:namespace',
-    { onRequest: app.requireAuth(configRoles.listConfigs) },
+    {
+      onRequest: app.requireAuth(configRoles.listConfigs),
+      schema: {
+        ...doc('listConfigs', 'Entries of a namespace, sorted by key, paginated'),
+        params: namespaceParamsSchema,
+        querystring: listQuerySchema,
+        response: { 200: listResponse, ...errorResponses(ROLE_ERRORS) },
+      },
+    },
     async (request) => {
-      const params = parseInput(namespaceParamsSchema, request.params, configErrorCodes, 'namespace');
-      const query = parseInput(listQuerySchema, request.query, configErrorCodes, 'query');
+      const { params, query } = request;
       const result = await run(request, 'ListConfigs', () =>
         useCases.listConfigs.execute({
           namespace: params.namespace,
@@ -61,22 +95,46 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
     },
   );
 
-  app.get(
+  api.get(
     '/api/v1/config/:namespace/:key',
-    { onRequest: app.requireAuth(configRoles.getConfig) },
+    {
+      onRequest: app.requireAuth(configRoles.getConfig),
+      schema: {
+        ...doc('getConfig', 'One entry'),
+        params: entryParamsSchema,
+        response: {
+          200: entrySchema,
+          ...errorResponses([...ROLE_ERRORS, 404], { 404: 'SYS_CONFIG_KEY_NOT_FOUND' }),
+        },
+      },
+    },
     async (request) => {
-      const params = parseInput(entryParamsSchema, request.params, configErrorCodes, 'key');
+      const params = request.params;
       const entry = await run(request, 'GetConfig', () => useCases.getConfig.execute(params));
       return entryJson(entry);
     },
   );
 
-  app.put(
+  api.put(
     '/api/v1/config/:namespace/:key',
-    { onRequest: app.requireAuth(configRoles.updateConfig) },
+    {
+      onRequest: app.requireAuth(configRoles.updateConfig),
+      schema: {
+        ...doc('updateConfig', 'Create (version 0) or update (current version) an entry'),
+        params: entryParamsSchema,
+        body: putBody,
+        response: {
+          200: entrySchema.meta({ description: 'Updated: version + 1' }),
+          201: entrySchema.meta({ description: 'Created with version 1' }),
+          ...errorResponses([...ROLE_ERRORS, 404, 409, 413], {
+            404: 'SYS_CONFIG_KEY_NOT_FOUND: absent and version is not 0',
+            409: 'SYS_CONFIG_VERSION_CONFLICT: version is not the current one (details: expected vs current)',
+          }),
+        },
+      },
+    },
     async (request, reply) => {
-      const params = parseInput(entryParamsSchema, request.params, configErrorCodes, 'key');
-      const body = parseInput(putBody, request.body, configErrorCodes, 'body');
+      const { params, body } = request;
       const actor = principalOf(request).actor;
       const result = await run(request, 'UpdateConfig', () =>
         useCases.updateConfig.execute({
@@ -92,23 +150,48 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
     },
   );
 
-  app.delete(
+  api.delete(
     '/api/v1/config/:namespace/:key',
-    { onRequest: app.requireAuth(configRoles.deleteConfig) },
+    {
+      onRequest: app.requireAuth(configRoles.deleteConfig),
+      schema: {
+        ...doc('deleteConfig', 'Delete an entry (its history stays readable)'),
+        params: entryParamsSchema,
+        response: {
+          204: z.undefined().meta({ description: 'Deleted' }),
+          ...errorResponses([...ROLE_ERRORS, 404, 409], {
+            404: 'SYS_CONFIG_KEY_NOT_FOUND',
+            409: 'SYS_CONFIG_VERSION_CONFLICT: concurrent writers kept changing the entry',
+          }),
+        },
+      },
+    },
     async (request, reply) => {
-      const params = parseInput(entryParamsSchema, request.params, configErrorCodes, 'key');
+      const params = request.params;
       const actor = principalOf(request).actor;
       await run(request, 'DeleteConfig', () => useCases.deleteConfig.execute({ ...params, actor }));
       return reply.code(204).send();
     },
   );
 
-  app.get(
+  api.get(
     '/api/v1/config/:namespace/:key/history',
-    { onRequest: app.requireAuth(configRoles.getConfigHistory) },
+    {
+      onRequest: app.requireAuth(configRoles.getConfigHistory),
+      schema: {
+        ...doc('getConfigHistory', 'Change log of a key, newest first, paginated; readable after a delete'),
+        params: entryParamsSchema,
+        querystring: pageQuerySchema,
+        response: {
+          200: historyResponse,
+          ...errorResponses([...ROLE_ERRORS, 404], {
+            404: 'SYS_CONFIG_KEY_NOT_FOUND: the key never existed',
+          }),
+        },
+      },
+    },
     async (request) => {
-      const params = parseInput(entryParamsSchema, request.params, configErrorCodes, 'key');
-      const query = parseInput(pageQuerySchema, request.query, configErrorCodes, 'query');
+      const { params, query } = request;
       const result = await run(request, 'GetConfigHistory', () =>
         useCases.getConfigHistory.execute({ ...params, page: query.page, pageSize: query.page_size }),
       );
@@ -116,12 +199,25 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
     },
   );
 
-  app.post(
+  api.post(
     '/api/v1/config/:namespace/:key/rollback',
-    { onRequest: app.requireAuth(configRoles.rollbackConfig) },
+    {
+      onRequest: app.requireAuth(configRoles.rollbackConfig),
+      schema: {
+        ...doc('rollbackConfig', 'Write the value of an earlier version as a new version'),
+        params: entryParamsSchema,
+        body: rollbackBodySchema,
+        response: {
+          200: entrySchema,
+          ...errorResponses([...ROLE_ERRORS, 404, 409, 413], {
+            404: 'SYS_CONFIG_KEY_NOT_FOUND or the version does not exist',
+            409: 'SYS_CONFIG_VERSION_CONFLICT: version is not the current one',
+          }),
+        },
+      },
+    },
     async (request) => {
-      const params = parseInput(entryParamsSchema, request.params, configErrorCodes, 'key');
-      const body = parseInput(rollbackBodySchema, request.body, configErrorCodes, 'body');
+      const { params, body } = request;
       const actor = principalOf(request).actor;
       const result = await run(request, 'RollbackConfig', () =>
         useCases.rollbackConfig.execute({

@@ -1,10 +1,12 @@
-import type { ConfigChange, ConfigEntry, ConfigValue, PageInfo } from '@k1s0/config-domain';
+import type { ConfigChange, ConfigEntry, PageInfo } from '@k1s0/config-domain';
+import type { z } from 'zod';
+import type { changeSchema, entrySchema, paginationSchema, serviceEntrySchema } from './response-schemas.js';
 
 /** RFC 3339 UTC with milliseconds, e.g. `2026-02-15T14:30:00.000Z`. */
 const timestamp = (date: Date) => date.toISOString();
 
 /** Entry JSON of SPEC §5 / design 000. */
-export function entryJson(entry: ConfigEntry) {
+export function entryJson(entry: ConfigEntry): z.input<typeof entrySchema> {
   return {
     id: entry.id,
     namespace: entry.namespace,
@@ -19,7 +21,7 @@ export function entryJson(entry: ConfigEntry) {
   };
 }
 
-export function paginationJson(page: PageInfo) {
+export function paginationJson(page: PageInfo): z.input<typeof paginationSchema> {
   return {
     total_count: page.totalCount,
     page: page.page,
@@ -29,7 +31,7 @@ export function paginationJson(page: PageInfo) {
 }
 
 /** One change-log row; values absent on that side of the change are `null`. */
-export function changeJson(change: ConfigChange) {
+export function changeJson(change: ConfigChange): z.input<typeof changeSchema> {
   return {
     revision: Number(change.revision),
     id: change.id,
@@ -47,6 +49,6 @@ export function changeJson(change: ConfigChange) {
 }
 
 /** Service bulk item of design 000: `{namespace, key, value}`. */
-export function serviceEntryJson(entry: ConfigEntry): { namespace: string; key: string; value: ConfigValue } {
+export function serviceEntryJson(entry: ConfigEntry): z.input<typeof serviceEntrySchema> {
   return { namespace: entry.namespace, key: entry.key, value: entry.value };
 }

@@ -12,11 +12,14 @@ import { z } from 'zod';
  * A field checked by the domain's own rule, so the edge reports every bad field of a body at once
  * with the same messages the use case would use (the use case checks again; that is cheap).
  */
-function ruled<T>(problem: (input: unknown) => Problem) {
-  return z.custom<T>().superRefine((input, ctx) => {
-    const found = problem(input);
-    if (found !== undefined) ctx.addIssue({ code: 'custom', message: found.message });
-  });
+function ruled<T>(problem: (input: unknown) => Problem, documented: Record<string, unknown>) {
+  return z
+    .custom<T>()
+    .superRefine((input, ctx) => {
+      const found = problem(input);
+      if (found !== undefined) ctx.addIssue({ code: 'custom', message: found.message });
+    })
+    .meta(documented); // the JSON Schema /openapi.json shows for the rule
 }
 
 /** Query integer: absent stays undefined (the use case applies the default and the range). */
@@ -28,16 +31,24 @@ function queryInt(field: string) {
     .optional();
 }
 
+const expectedVersionDoc = {
+  type: 'integer',
+  minimum: 0,
+  description: 'The current version (optimistic check); 0 creates the key',
+};
+
 export function putBodySchema(rules: ConfigRules) {
   return z.object(
     {
-      value: ruled<unknown>((v) => (v === undefined || v === null ? valueProblem(v, rules) : undefined)),
-      version: ruled<number>((v) => expectedVersionProblem(v)),
+      value: ruled<unknown>((v) => (v === undefined || v === null ? valueProblem(v, rules) : undefined), {
+        description: `Any JSON value except null, at most ${rules.maxValueBytes} bytes serialized`,
+      }),
+      version: ruled<number>((v) => expectedVersionProblem(v), expectedVersionDoc),
       // null = absent (keep the current description): many clients serialise an unset field as null.
       description: z
         .null()
         .transform(() => undefined)
-        .or(ruled<string>((v) => descriptionProblem(v, rules)))
+        .or(ruled<string>((v) => descriptionProblem(v, rules), { type: 'string' }))
         .optional(),
     },
     { error: 'リクエストボディは JSON オブジェクトで指定してください' },
@@ -46,8 +57,12 @@ export function putBodySchema(rules: ConfigRules) {
 
 export const rollbackBodySchema = z.object(
   {
-    to_version: ruled<number>((v) => existingVersionProblem(v)),
-    version: ruled<number>((v) => expectedVersionProblem(v)),
+    to_version: ruled<number>((v) => existingVersionProblem(v), {
+      type: 'integer',
+      minimum: 1,
+      description: 'The version whose value is written again',
+    }),
+    version: ruled<number>((v) => expectedVersionProblem(v), expectedVersionDoc),
   },
   { error: 'リクエストボディは JSON オブジェクトで指定してください' },
 );

@@ -1,18 +1,35 @@
+import { errorResponses, ROLE_ERRORS, type ZodTypeProvider } from '@k1s0/platform';
 import type { FastifyInstance } from 'fastify';
 import { eventStoreRoles } from '../roles.js';
 import type { EventStoreUseCases } from '../use-cases.js';
 import { eventJson } from '../wire-format.js';
-import { appendBody, eventParams, parseRequest, readEventsQuery, streamParams } from './request-schemas.js';
+import { appendBody, eventParams, readEventsQuery, streamParams } from './request-schemas.js';
+import { appendResponse, eventSchema, readEventsResponse } from './response-schemas.js';
+import { routeDoc } from './route-doc.js';
 
 /** `/api/v1/streams/:stream_id/events` (spec 002): append, read a page, read one by sequence. */
 export function eventRoutes(useCases: EventStoreUseCases) {
   return async (app: FastifyInstance): Promise<void> => {
-    app.post(
+    const api = app.withTypeProvider<ZodTypeProvider>();
+    api.post(
       '/api/v1/streams/:stream_id/events',
-      { onRequest: app.requireAuth(eventStoreRoles.appendEvents) },
+      {
+        onRequest: app.requireAuth(eventStoreRoles.appendEvents),
+        schema: {
+          ...routeDoc('appendEvents', 'Append 1–100 events atomically (idempotent with event_id)'),
+          params: streamParams,
+          body: appendBody,
+          response: {
+            201: appendResponse.meta({ description: 'Appended (or the original answer to an exact retry)' }),
+            ...errorResponses([...ROLE_ERRORS, 409, 413], {
+              409: 'SYS_EVSTORE_VERSION_CONFLICT, SYS_EVSTORE_STREAM_ALREADY_EXISTS or a reused event_id',
+            }),
+          },
+        },
+      },
       async (request, reply) => {
-        const { stream_id } = parseRequest(streamParams, request.params, 'stream_id');
-        const body = parseRequest(appendBody, request.body, 'body');
+        const { params, body } = request;
+        const { stream_id } = params;
         const result = await useCases.appendEvents({
           streamId: stream_id,
           expectedVersion: body.expected_version,
@@ -34,12 +51,23 @@ export function eventRoutes(useCases: EventStoreUseCases) {
       },
     );
 
-    app.get(
+    api.get(
       '/api/v1/streams/:stream_id/events',
-      { onRequest: app.requireAuth(eventStoreRoles.readEvents) },
+      {
+        onRequest: app.requireAuth(eventStoreRoles.readEvents),
+        schema: {
+          ...routeDoc('readEvents', 'A page of a stream, ascending by version'),
+          params: streamParams,
+          querystring: readEventsQuery,
+          response: {
+            200: readEventsResponse,
+            ...errorResponses([...ROLE_ERRORS, 404], { 404: 'SYS_EVSTORE_STREAM_NOT_FOUND' }),
+          },
+        },
+      },
       async (request) => {
-        const { stream_id } = parseRequest(streamParams, request.params, 'stream_id');
-        const query = parseRequest(readEventsQuery, request.query, 'query');
+        const { params, query } = request;
+        const { stream_id } = params;
         const result = await useCases.readEvents({
           streamId: stream_id,
           fromVersion: query.from_version,
@@ -62,11 +90,23 @@ export function eventRoutes(useCases: EventStoreUseCases) {
       },
     );
 
-    app.get(
+    api.get(
       '/api/v1/streams/:stream_id/events/:sequence',
-      { onRequest: app.requireAuth(eventStoreRoles.readEventBySequence) },
+      {
+        onRequest: app.requireAuth(eventStoreRoles.readEventBySequence),
+        schema: {
+          ...routeDoc('readEventBySequence', 'One event of the stream by its global sequence'),
+          params: eventParams,
+          response: {
+            200: eventSchema,
+            ...errorResponses([...ROLE_ERRORS, 404], {
+              404: 'SYS_EVSTORE_EVENT_NOT_FOUND: absent or in another stream',
+            }),
+          },
+        },
+      },
       async (request) => {
-        const params = parseRequest(eventParams, request.params, 'sequence');
+        const params = request.params;
         const event = await useCases.readEventBySequence({
           streamId: params.stream_id,
           sequence: params.sequence,

@@ -1,8 +1,11 @@
+import { errorResponses, ROLE_ERRORS, type ZodTypeProvider } from '@k1s0/platform';
 import type { FastifyInstance } from 'fastify';
 import { eventStoreRoles } from '../roles.js';
 import type { EventStoreUseCases } from '../use-cases.js';
 import { eventJson, sequenceNumber } from '../wire-format.js';
-import { parseRequest, readAllQuery } from './request-schemas.js';
+import { readAllQuery } from './request-schemas.js';
+import { readAllResponse } from './response-schemas.js';
+import { routeDoc } from './route-doc.js';
 
 /**
  * `GET /api/v1/events?from_sequence=&limit=&event_type=` — event replay over the global log
@@ -11,15 +14,26 @@ import { parseRequest, readAllQuery } from './request-schemas.js';
  */
 export function globalLogRoutes(useCases: EventStoreUseCases) {
   return async (app: FastifyInstance): Promise<void> => {
-    app.get('/api/v1/events', { onRequest: app.requireAuth(eventStoreRoles.readAll) }, async (request) => {
-      const query = parseRequest(readAllQuery, request.query, 'query');
-      const batch = await useCases.readAll({
-        fromSequence: query.from_sequence,
-        limit: query.limit,
-        eventTypes: query.event_type,
-        eventTypesField: 'event_type',
-      });
-      return { events: batch.events.map(eventJson), next_sequence: sequenceNumber(batch.nextSequence) };
-    });
+    app.withTypeProvider<ZodTypeProvider>().get(
+      '/api/v1/events',
+      {
+        onRequest: app.requireAuth(eventStoreRoles.readAll),
+        schema: {
+          ...routeDoc('readAll', 'Event replay: the global log in order from a sequence'),
+          querystring: readAllQuery,
+          response: { 200: readAllResponse, ...errorResponses(ROLE_ERRORS) },
+        },
+      },
+      async (request) => {
+        const query = request.query;
+        const batch = await useCases.readAll({
+          fromSequence: query.from_sequence,
+          limit: query.limit,
+          eventTypes: query.event_type,
+          eventTypesField: 'event_type',
+        });
+        return { events: batch.events.map(eventJson), next_sequence: sequenceNumber(batch.nextSequence) };
+      },
+    );
   };
 }

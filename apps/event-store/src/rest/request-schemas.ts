@@ -1,22 +1,20 @@
 import type { EventMetadata, JsonValue } from '@k1s0/eventstore-domain';
-import { parseInput } from '@k1s0/platform';
 import { z } from 'zod';
-import { eventStoreErrorCodes } from '../error-codes.js';
 
 /**
- * Edge validation of REST input: JSON types and integer syntax only. Ranges and business rules
- * (expected_version sentinels, page bounds, UUIDs, stream ids) are the domain's, so REST and gRPC
- * report them identically.
+ * Edge validation of REST input, run by Fastify from the route schemas (and documented in
+ * /openapi.json from the same schemas): JSON types and integer syntax only. Ranges and business
+ * rules (expected_version sentinels, page bounds, UUIDs, stream ids) are the domain's, so REST and
+ * gRPC report them identically.
  */
-export function parseRequest<S extends z.ZodType>(
-  schema: S,
-  input: unknown,
-  fallbackField: string,
-): z.infer<S> {
-  return parseInput(schema, input, eventStoreErrorCodes, fallbackField);
-}
-
-const json = z.json() as unknown as z.ZodType<JsonValue>;
+const anyJson = z.json();
+/**
+ * Any JSON value (required). Checked by z.json(), but opaque to the JSON Schema conversion: the
+ * recursive z.json() would come out as references to schemas the document does not contain.
+ */
+const json = z
+  .custom<JsonValue>((value) => anyJson.safeParse(value).success)
+  .meta({ description: 'Any JSON value' });
 
 /** A query/path integer: decimal digits with an optional minus sign. */
 const integerText = z.string().regex(/^-?\d+$/, 'must be an integer');

@@ -1,5 +1,6 @@
 export * from './connect-errors.js';
 export * from './error-envelope.js';
+export * from './readiness.js';
 export * from './request-id.js';
 export * from './service-runtime.js';
 export * from './validation.js';

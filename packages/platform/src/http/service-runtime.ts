@@ -8,15 +8,19 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { PlatformConfig } from '../config/index.js';
+import {
+  type OpenApiOptions,
+  operationsRouteSchemas,
+  registerGrpcDiscovery,
+  registerOpenApi,
+} from '../discovery/index.js';
 import { AppError } from '../errors/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { HttpMetrics } from '../observability/metrics.js';
 import { errorInterceptor } from './connect-errors.js';
 import { classifyError, type ErrorCodes, envelope, statusOf } from './error-envelope.js';
+import { type ReadinessCheck, readinessReport } from './readiness.js';
 import { requestIdFor } from './request-id.js';
-
-/** A readiness check throws (or rejects) when its dependency is not usable. */
-export type ReadinessCheck = () => Promise<void>;
 
 export interface ServiceOptions {
   config: PlatformConfig;
@@ -24,6 +28,8 @@ export interface ServiceOptions {
   logger: Logger;
   metrics: HttpMetrics;
   readiness: Record<string, ReadinessCheck>;
+  /** Title etc. of the REST API's OpenAPI document (`GET /openapi.json`). */
+  openapi: Omit<OpenApiOptions, 'codes'>;
   /** Registers the REST routes; runs inside the REST server's root context. */
   rest: (app: FastifyInstance) => Promise<void> | void;
   /** Connect/gRPC services, served on both ports. */
@@ -45,28 +51,9 @@ export interface ServiceRuntime {
   close(): Promise<void>;
 }
 
-const READINESS_TIMEOUT_MS = 2000;
-
 /** Per-request log lines are off (metrics carry that); errors are logged by the error handler. */
 function quietRequests(): LogController {
   return new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' });
-}
-
-async function runCheck(check: ReadinessCheck): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      check(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error('timeout')), READINESS_TIMEOUT_MS);
-      }),
-    ]);
-    return 'ok';
-  } catch (error) {
-    return `error: ${error instanceof Error ? error.message : String(error)}`;
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Connect responses below this size are sent uncompressed (Connect's default is 1 KiB). */
@@ -76,7 +63,11 @@ export async function createServiceRuntime(options: ServiceOptions): Promise<Ser
   const { config, codes, logger, metrics } = options;
   const shutdown = new AbortController();
   const connectOptions = {
-    routes: options.connect.routes,
+    // Health and reflection after the app's services, so they describe them (src/discovery).
+    routes: (router: ConnectRouter) => {
+      options.connect.routes(router);
+      registerGrpcDiscovery(router, { readiness: options.readiness, shutdownSignal: shutdown.signal });
+    },
     interceptors: [errorInterceptor(codes, logger), ...options.connect.interceptors],
     shutdownSignal: shutdown.signal,
     readMaxBytes: config.grpc.max_recv_msg_size,
@@ -98,20 +89,14 @@ export async function createServiceRuntime(options: ServiceOptions): Promise<Ser
     return503OnClosing: true,
   });
   instrument(rest, options);
+  await registerOpenApi(rest, { ...options.openapi, codes });
 
-  rest.get('/healthz', async () => ({ status: 'ok' }));
-  rest.get('/readyz', async (_request, reply) => {
-    const checks: Record<string, string> = {};
-    await Promise.all(
-      Object.entries(options.readiness).map(async ([name, check]) => {
-        checks[name] = await runCheck(check);
-      }),
-    );
-    if (shutdown.signal.aborted) checks.shutdown = 'error: shutting down';
-    const ready = Object.values(checks).every((v) => v === 'ok');
+  rest.get('/healthz', { schema: operationsRouteSchemas.healthz }, async () => ({ status: 'ok' }));
+  rest.get('/readyz', { schema: operationsRouteSchemas.readyz }, async (_request, reply) => {
+    const { ready, checks } = await readinessReport(options.readiness, shutdown.signal);
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
   });
-  rest.get('/metrics', async (_request, reply) => {
+  rest.get('/metrics', { schema: operationsRouteSchemas.metrics }, async (_request, reply) => {
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
   });

@@ -21,10 +21,19 @@ export function parseInput<S extends z.ZodType>(
 ): z.infer<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  throw new AppError('validation', {
+  throw validationError(result.error, codes, fallbackField);
+}
+
+/** The service's validation error for a zod failure, one detail per issue. */
+export function validationError(
+  error: z.ZodError,
+  codes: Pick<ErrorCodes, 'validation' | 'validationMessage'>,
+  fallbackField = 'body',
+): AppError {
+  return new AppError('validation', {
     code: codes.validation,
     message: codes.validationMessage,
-    details: result.error.issues.map((issue) => ({
+    details: error.issues.map((issue) => ({
       field: fieldName(issue.path, fallbackField),
       message: issue.message,
     })),

@@ -9,6 +9,7 @@ import {
 } from '../auth/index.js';
 import { ConfigError, loadConfig, type PlatformConfig } from '../config/index.js';
 import { createDatabase, type Database, runMigrations } from '../db/index.js';
+import { isDiscoveryService } from '../discovery/index.js';
 import { type EmbeddedPostgres, ensureEmbeddedPostgres } from '../embedded/index.js';
 import {
   createServiceRuntime,
@@ -58,6 +59,8 @@ export interface ServiceDefinition<S extends z.ZodType<PlatformConfig>> {
   configDir: string;
   schema: S;
   codes: ErrorCodes;
+  /** Title and description of the REST API's OpenAPI document. */
+  openapi: { title: string; description: string };
   /** Prefix of the service's metric names, e.g. `config_server`. */
   metricsPrefix: string;
   migrations: { folder: string; schema: string; table: string };
@@ -148,13 +151,18 @@ export async function startService<S extends z.ZodType<PlatformConfig>>(
     logger,
     metrics,
     readiness: { database: () => database.ping(), ...parts.readiness },
+    openapi: { ...definition.openapi, version: config.app.version },
     rest: async (app) => {
       await app.register(authPlugin, { verifier });
       await parts.rest(app);
     },
     connect: {
       routes: parts.connect.routes,
-      interceptors: [authInterceptor(verifier, parts.connect.roleFor)],
+      interceptors: [
+        authInterceptor(verifier, (service, method) =>
+          isDiscoveryService(service) ? 'public' : parts.connect.roleFor(service, method),
+        ),
+      ],
     },
   });
   runtime.shutdownSignal.addEventListener('abort', () => shutdown.abort(runtime.shutdownSignal.reason));
