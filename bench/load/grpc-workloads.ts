@@ -65,11 +65,16 @@ export async function grpcCatchUp(task: Task<'grpc-catch-up'>): Promise<LoadResu
     let read = 0;
     let last = 0n;
     try {
-      for await (const message of client!.subscribeAll({ fromSequence: 0n }, { signal: abort.signal })) {
-        const sequence = message.event?.sequence ?? 0n;
-        if (sequence <= last) throw new Error(`SubscribeAll went backwards: ${sequence} after ${last}`);
-        last = sequence;
-        if (++read >= task.total) break;
+      const request = { fromSequence: 0n, batch: task.batch };
+      for await (const message of client!.subscribeAll(request, { signal: abort.signal })) {
+        const events = message.event ? [message.event] : message.events;
+        if (events.length === 0) throw new Error('SubscribeAll sent a message without events');
+        for (const { sequence } of events) {
+          if (sequence <= last) throw new Error(`SubscribeAll went backwards: ${sequence} after ${last}`);
+          last = sequence;
+        }
+        read += events.length;
+        if (read >= task.total) break;
       }
     } catch (error) {
       if (!abort.signal.aborted) throw error;

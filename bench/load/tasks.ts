@@ -42,7 +42,14 @@ export type LoadTask =
       concurrency: number;
       connections: number;
     } & Timing)
-  | ({ kind: 'grpc-catch-up'; grpcUrl: string; token: string; total: number } & Timing)
+  | ({
+      kind: 'grpc-catch-up';
+      grpcUrl: string;
+      token: string;
+      total: number;
+      /** SubscribeAllRequest.batch: several events per message. */
+      batch: boolean;
+    } & Timing)
   | {
       kind: 'grpc-seed-streams';
       grpcUrl: string;
