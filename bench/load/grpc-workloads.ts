@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Code, ConnectError } from '@connectrpc/connect';
 import { ConfigService, EventStoreService } from '@k1s0/proto';
 import type { LoadResult } from '../lib/load-result.js';
 import { runClosedLoop } from './closed-loop.js';
@@ -50,6 +51,38 @@ export async function grpcReadStream(task: Task<'grpc-read-stream'>): Promise<Lo
         );
       }
       return response.events.length;
+    },
+  });
+}
+
+/**
+ * `writers` appenders of one event on ONE stream, each with the version it last saw (after a
+ * conflict: the newest version any writer of this process has seen, the same rule as the Emmett
+ * peer); throughput counts successful appends only.
+ */
+export async function grpcHotStream(task: Task<'grpc-hot-stream'>): Promise<LoadResult> {
+  const clients = grpcClients(EventStoreService, task.grpcUrl, task.token, task.connections);
+  let newest = 0n;
+  const seen = new Array<bigint | undefined>(task.writers).fill(undefined);
+  return runClosedLoop({
+    concurrency: task.writers,
+    warmupMs: task.warmupMs,
+    durationMs: task.durationMs,
+    op: async (worker) => {
+      try {
+        const response = await clients[worker % clients.length]!.appendEvents({
+          streamId: task.streamId,
+          expectedVersion: seen[worker] ?? newest,
+          events: [{ eventType: 'OrderPlaced', payloadJson: payloadBytes }],
+        });
+        seen[worker] = response.currentVersion;
+        if (response.currentVersion > newest) newest = response.currentVersion;
+        return 1;
+      } catch (error) {
+        if (ConnectError.from(error).code !== Code.Aborted) throw error;
+        seen[worker] = newest;
+        return 0;
+      }
     },
   });
 }

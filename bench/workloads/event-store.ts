@@ -1,8 +1,10 @@
+import { SERVER_CPU } from '../lib/cpu.js';
 import type { LoadResult } from '../lib/load-result.js';
 import { runNodeLoad } from '../lib/node-load.js';
+import type { LoadTask } from '../load/tasks.js';
 import { measureHttp } from './http-load.js';
 import { rawInsertRun, timedNodeLoad } from './node-load-workload.js';
-import { type BenchContext, serviceOf, type Workload } from './workload.js';
+import { type BenchContext, serviceOf, timing, type Workload } from './workload.js';
 
 const SEED_PREFIX = 'bench-seed';
 const EVENTS_PER_SEEDED_STREAM = 1000;
@@ -51,14 +53,43 @@ function catchUpRun(batch: boolean): Workload['run'] {
 const APPEND_CONNECTIONS = 64;
 const APPEND_THREADS = 4;
 
-function appendWorkload(eventsPerRequest: number, baseline: string, minRatio: number): Workload {
+/**
+ * A peer product's run (Emmett, in-process with its own pool) pinned to the SERVICE CPU, where
+ * k1s0's service runs: library and service get the same core. Not a baseline: no bracketing.
+ */
+function emmettPeer(
+  id: string,
+  title: string,
+  unit: string,
+  task: (ctx: BenchContext) => Untimed<Extract<LoadTask, { kind: 'emmett-append' | 'emmett-read-stream' }>>,
+): Workload {
+  return {
+    id,
+    title,
+    unit,
+    isBaseline: true,
+    target: { reportOnly: 'peer' },
+    run: async (ctx) => ({ result: await runNodeLoad({ ...task(ctx), ...timing(ctx) }, SERVER_CPU) }),
+  };
+}
+
+const EMMETT_WRITERS = 16;
+type Untimed<T> = T extends unknown ? Omit<T, 'warmupMs' | 'durationMs'> : never;
+
+function appendWorkload(
+  eventsPerRequest: number,
+  baseline: string,
+  minRatio: number,
+  peer?: { id: string; minRatio: number },
+): Workload {
   return {
     id: `event-append-${eventsPerRequest}`,
     title: `event append, ${eventsPerRequest} event${eventsPerRequest > 1 ? 's' : ''}/request, REST, ${APPEND_CONNECTIONS} streams, expected_version -2 (${APPEND_CONNECTIONS} conns)`,
     unit: 'events/s',
     service: 'events',
     baseline,
-    target: { minRatio },
+    ...(peer ? { peer: peer.id } : {}),
+    target: peer ? { minRatio, minPeerRatio: peer.minRatio } : { minRatio },
     async run(ctx) {
       const { restUrl } = serviceOf(ctx, 'events');
       const prefix = `bench-append${eventsPerRequest}-${++runNo}`;
@@ -95,8 +126,49 @@ export const eventWorkloads: Workload[] = [
       return { result: await seed(ctx) };
     },
   },
-  // Targets of issue 13: batching must beat one commit per request; 60% of the 10-row ceiling.
-  appendWorkload(1, 'baseline-insert-1', 1.0),
+  emmettPeer(
+    'peer-emmett-append-1',
+    'peer: Emmett appendToStream, 1 event, 16 streams (16 writers, in-process on the service CPU)',
+    'events/s',
+    (ctx) => ({
+      kind: 'emmett-append',
+      url: ctx.pg.url,
+      writers: EMMETT_WRITERS,
+      hot: false,
+      streamPrefix: `emmett-append-${++runNo}`,
+    }),
+  ),
+  // Targets of issue 13: batching must beat one commit per request (and 5× Emmett); 60% of the 10-row ceiling.
+  appendWorkload(1, 'baseline-insert-1', 1.0, { id: 'peer-emmett-append-1', minRatio: 5 }),
+  emmettPeer(
+    'peer-emmett-hot',
+    'peer: Emmett appendToStream, 16 writers on ONE stream with the version they last saw (successful appends)',
+    'appends/s',
+    (ctx) => ({
+      kind: 'emmett-append',
+      url: ctx.pg.url,
+      writers: EMMETT_WRITERS,
+      hot: true,
+      streamPrefix: `emmett-hot-${++runNo}`,
+    }),
+  ),
+  {
+    id: 'event-append-hot',
+    title:
+      'event append, 16 gRPC writers on ONE stream with the version they last saw (successful appends; 4 conns)',
+    unit: 'appends/s',
+    service: 'events',
+    peer: 'peer-emmett-hot',
+    target: { minPeerRatio: 3 },
+    run: timedNodeLoad((ctx) => ({
+      kind: 'grpc-hot-stream',
+      grpcUrl: serviceOf(ctx, 'events').grpcUrl,
+      token: ctx.token,
+      streamId: `bench-hot-${++runNo}`,
+      writers: 16,
+      connections: 4,
+    })),
+  },
   {
     id: 'baseline-insert-10',
     title: 'raw durable 10-row INSERT per transaction, postgres.js (16 writers)',
@@ -117,13 +189,27 @@ export const eventWorkloads: Workload[] = [
       seed,
     ),
   },
+  emmettPeer(
+    'peer-emmett-read-stream',
+    'peer: Emmett readStream of a 1,000-event stream (16 readers, in-process on the service CPU)',
+    'events/s',
+    (ctx) => ({
+      kind: 'emmett-read-stream',
+      url: ctx.pg.url,
+      events: EVENTS_PER_SEEDED_STREAM,
+      concurrency: 16,
+      streamPrefix: `emmett-read-${++runNo}`,
+    }),
+  ),
   {
     id: 'event-read-stream',
     title: 'read a 1,000-event stream, gRPC ReadEvents 200/page (16 in flight, 4 conns)',
     unit: 'events/s',
     service: 'events',
     baseline: 'baseline-read-stream',
-    target: { minRatio: 0.4 },
+    peer: 'peer-emmett-read-stream',
+    // Issue 13: ≥ 50% of the raw SELECT and ≥ 2× Emmett readStream.
+    target: { minRatio: 0.5, minPeerRatio: 2 },
     run: timedNodeLoad(
       (ctx) => ({
         kind: 'grpc-read-stream',
