@@ -1,4 +1,7 @@
+import { create, toBinary } from '@bufbuild/protobuf';
+import { EventStoreService, eventStoreV1 } from '@k1s0/proto';
 import { SERVER_CPU } from '../lib/cpu.js';
+import { runH2load } from '../lib/h2load.js';
 import type { LoadResult } from '../lib/load-result.js';
 import { runNodeLoad } from '../lib/node-load.js';
 import type { LoadTask } from '../load/tasks.js';
@@ -203,13 +206,64 @@ export const eventWorkloads: Workload[] = [
   ),
   {
     id: 'event-read-stream',
-    title: 'read a 1,000-event stream, gRPC ReadEvents 200/page (16 in flight, 4 conns)',
+    title: 'read a 1,000-event stream, gRPC ReadEvents of a 200-event page, h2load (16 in flight, 4 conns)',
     unit: 'events/s',
     service: 'events',
     baseline: 'baseline-read-stream',
     peer: 'peer-emmett-read-stream',
     // Issue 13: ≥ 50% of the raw SELECT and ≥ 2× Emmett readStream.
     target: { minRatio: 0.5, minPeerRatio: 2 },
+    async run(ctx) {
+      await seed(ctx);
+      const { grpcUrl } = serviceOf(ctx, 'events');
+      const message = toBinary(
+        eventStoreV1.ReadEventsRequestSchema,
+        create(eventStoreV1.ReadEventsRequestSchema, {
+          streamId: READ_STREAM,
+          fromVersion: 1n,
+          page: 1,
+          pageSize: PAGE_SIZE,
+        }),
+      );
+      const load = await runH2load(
+        {
+          url: `${grpcUrl}/${EventStoreService.typeName}/ReadEvents`,
+          message,
+          headers: { authorization: `Bearer ${ctx.token}` },
+          clients: 4,
+          streams: 4,
+          warmupSec: ctx.settings.warmupSec,
+          durationSec: ctx.settings.durationSec,
+          workDir: ctx.workDir,
+        },
+        ctx.log,
+      );
+      // h2load does not read grpc-status: a page of 200 events is well over 20 kB, an error a few bytes.
+      if (load.dataBytesPerRequest < PAGE_SIZE * 100) {
+        throw new Error(
+          `ReadEvents answered ${load.dataBytesPerRequest.toFixed(0)} bytes per call: not a page`,
+        );
+      }
+      const elapsedSec = ctx.settings.durationSec;
+      const ops = Math.round(load.requestsPerSec * elapsedSec);
+      return {
+        result: {
+          ops,
+          units: ops * PAGE_SIZE,
+          elapsedSec,
+          errors: load.failed + load.errored,
+          ...(load.meanMs !== undefined ? { note: `h2load mean latency ${load.meanMs.toFixed(1)} ms` } : {}),
+        },
+      };
+    },
+  },
+  {
+    id: 'event-read-stream-node',
+    title: 'diagnostic: the same ReadEvents load from a Node Connect client (pages 1–5; decodes every event)',
+    unit: 'events/s',
+    service: 'events',
+    baseline: 'baseline-read-stream',
+    target: { reportOnly: 'client-bound diagnostic' },
     run: timedNodeLoad(
       (ctx) => ({
         kind: 'grpc-read-stream',
