@@ -45,7 +45,10 @@ function selectWorkloads(all: Workload[], only: Set<string>): Workload[] {
   // Baselines of baselines too (config-get-paced → config-get → baseline-fastify).
   for (let size = 0; size !== wanted.size; ) {
     size = wanted.size;
-    for (const w of all) if (wanted.has(w.id) && w.baseline) wanted.add(w.baseline);
+    for (const w of all) {
+      if (wanted.has(w.id) && w.baseline) wanted.add(w.baseline);
+      if (wanted.has(w.id) && w.peer) wanted.add(w.peer);
+    }
   }
   return all.filter((w) => wanted.has(w.id));
 }
@@ -116,6 +119,8 @@ async function runWorkload(
   };
   const baseline = workload.baseline ? rows.find((r) => r.id === workload.baseline) : undefined;
   if (baseline?.result) row.baseline = { title: baseline.title, perSec: unitsPerSec(baseline.result) };
+  const peer = workload.peer ? rows.find((r) => r.id === workload.peer) : undefined;
+  if (peer?.result) row.peer = { title: peer.title, perSec: unitsPerSec(peer.result) };
   const service = workload.service ? ctx.services[workload.service] : undefined;
   if (workload.service && !service) {
     row.failure = missing.get(workload.service) ?? 'service not running';

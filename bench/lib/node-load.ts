@@ -4,9 +4,12 @@ import { LOAD_CPU, pinned } from './cpu.js';
 import type { LoadResult } from './load-result.js';
 import { repoRoot } from './repo-root.js';
 
-/** Runs one task in a fresh Node process pinned to the load CPU and returns its result. */
-export function runNodeLoad(task: LoadTask): Promise<LoadResult> {
-  const [command, args] = pinned(LOAD_CPU, process.execPath, ['--import', 'tsx', 'bench/load/main.ts']);
+/**
+ * Runs one task in a fresh Node process pinned to `cpu` (the load CPU; in-process peers such as
+ * Emmett run on the service CPU instead) and returns its result.
+ */
+export function runNodeLoad(task: LoadTask, cpu: number = LOAD_CPU): Promise<LoadResult> {
+  const [command, args] = pinned(cpu, process.execPath, ['--import', 'tsx', 'bench/load/main.ts']);
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: repoRoot,

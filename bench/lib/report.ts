@@ -8,6 +8,8 @@ export interface Target {
   minPerSec?: number;
   /** Every expected delivery happened (errors = missed deliveries must be 0). */
   noErrors?: boolean;
+  /** Minimum multiple of the peer's throughput (5 = five times the peer). */
+  minPeerRatio?: number;
   /** Shown instead of a verdict when there is nothing to pass or fail. */
   reportOnly?: string;
 }
@@ -27,6 +29,8 @@ export interface Row {
   cpuSplit?: { service?: number; postgres?: number };
   /** perSec: the baseline's throughput; with before/after (A-B-A bracketing), their mean. */
   baseline?: { title: string; perSec: number; before?: number; after?: number };
+  /** The peer product's throughput on the same workload, measured earlier in this run. */
+  peer?: { title: string; perSec: number };
   target: Target;
   /** BENCH_PROFILE: markdown table of PostgreSQL's busiest statements during the workload. */
   statements?: string;
@@ -37,6 +41,7 @@ export type Verdict = 'PASS' | 'FAIL' | '—';
 export function targetText(target: Target): string {
   const parts: string[] = [];
   if (target.minRatio !== undefined) parts.push(`≥ ${Math.round(target.minRatio * 100)}% of baseline`);
+  if (target.minPeerRatio !== undefined) parts.push(`≥ ${target.minPeerRatio}× peer`);
   if (target.minPerSec !== undefined) parts.push(`≥ ${formatCount(target.minPerSec)}/s`);
   if (target.maxP99Ms !== undefined) parts.push(`p99 < ${target.maxP99Ms} ms`);
   if (target.noErrors) parts.push('all delivered');
@@ -49,11 +54,17 @@ export function ratioOf(row: Row): number | undefined {
   return unitsPerSec(row.result) / row.baseline.perSec;
 }
 
+export function peerRatioOf(row: Row): number | undefined {
+  if (!row.result || !row.peer || row.peer.perSec <= 0) return undefined;
+  return unitsPerSec(row.result) / row.peer.perSec;
+}
+
 /** PASS when every bound of the target holds; FAIL otherwise (also when it could not run). */
 export function verdictOf(row: Row): { verdict: Verdict; reasons: string[] } {
   const { target, result } = row;
   const bounded =
     target.minRatio !== undefined ||
+    target.minPeerRatio !== undefined ||
     target.maxP99Ms !== undefined ||
     target.minPerSec !== undefined ||
     target.noErrors === true;
@@ -64,6 +75,11 @@ export function verdictOf(row: Row): { verdict: Verdict; reasons: string[] } {
     const ratio = ratioOf(row);
     if (ratio === undefined) reasons.push('no baseline measured');
     else if (ratio < target.minRatio) reasons.push(`${pct(ratio)} of baseline < ${pct(target.minRatio)}`);
+  }
+  if (target.minPeerRatio !== undefined) {
+    const ratio = peerRatioOf(row);
+    if (ratio === undefined) reasons.push('no peer measured');
+    else if (ratio < target.minPeerRatio) reasons.push(`${ratio.toFixed(2)}× peer < ${target.minPeerRatio}×`);
   }
   if (target.minPerSec !== undefined && unitsPerSec(result) < target.minPerSec) {
     reasons.push(`${formatCount(unitsPerSec(result))}/s < ${formatCount(target.minPerSec)}/s`);
@@ -100,6 +116,8 @@ const HEADER = [
   'baseline',
   'baseline throughput',
   'ratio',
+  'peer (same run)',
+  'vs peer',
   'target',
   'result',
 ];
@@ -111,6 +129,7 @@ export function renderTable(rows: Row[]): string {
     const r = row.result;
     const { verdict, reasons } = verdictOf(row);
     const ratio = ratioOf(row);
+    const peerRatio = peerRatioOf(row);
     const cells = [
       row.isBaseline ? `*${row.title}*` : row.title,
       r ? `${formatCount(unitsPerSec(r))} ${row.unit}` : `not run: ${row.failure ?? '?'}`,
@@ -133,6 +152,8 @@ export function renderTable(rows: Row[]): string {
           }`
         : '—',
       ratio !== undefined ? pct(ratio) : '—',
+      row.peer ? `${row.peer.title}: ${formatCount(row.peer.perSec)} ${row.unit}` : '—',
+      peerRatio !== undefined ? `${peerRatio.toFixed(2)}×` : '—',
       targetText(row.target),
       verdict === 'FAIL' ? `**FAIL** (${reasons.join('; ')})` : verdict,
     ];

@@ -8,29 +8,41 @@ import { benchDir } from './repo-root.js';
 
 const run = promisify(execFile);
 
-/**
- * wrk (C, epoll, LuaJIT) is the HTTP load generator: one core of it drives far more requests than
- * one core of a Node generator, so on a 2-core machine the server, not the generator, saturates.
- * Installed from Debian when missing (we run as root in the bench environment).
- */
-export async function ensureWrk(log: (line: string) => void): Promise<string> {
-  const found = await run('sh', ['-c', 'command -v wrk']).then(
-    (r) => r.stdout.trim(),
-    () => '',
-  );
+/** A Debian-packaged load tool, installed with apt-get when missing (the bench runs as root). */
+export async function ensureDebianTool(
+  binary: string,
+  pkg: string,
+  log: (line: string) => void,
+): Promise<string> {
+  const locate = () =>
+    run('sh', ['-c', `command -v ${binary}`]).then(
+      (r) => r.stdout.trim(),
+      () => '',
+    );
+  const found = await locate();
   if (found) return found;
   if (process.getuid?.() !== 0)
-    throw new Error('bench: wrk is not installed; run `sudo apt-get install -y wrk`');
-  log('bench: installing wrk with apt-get …');
+    throw new Error(`bench: ${binary} is not installed; run \`sudo apt-get install -y ${pkg}\``);
+  log(`bench: installing ${pkg} with apt-get …`);
   const install = () =>
-    run('apt-get', ['install', '-y', '-q', 'wrk'], {
+    run('apt-get', ['install', '-y', '-q', pkg], {
       env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
     });
   await install().catch(async () => {
     await run('apt-get', ['update', '-q']);
     await install();
   });
-  return (await run('sh', ['-c', 'command -v wrk'])).stdout.trim();
+  const installed = await locate();
+  if (!installed) throw new Error(`bench: ${pkg} installed but ${binary} not found`);
+  return installed;
+}
+
+/**
+ * wrk (C, epoll, LuaJIT) is the HTTP load generator: one core of it drives far more requests than
+ * one core of a Node generator, so on a 2-core machine the server, not the generator, saturates.
+ */
+export function ensureWrk(log: (line: string) => void): Promise<string> {
+  return ensureDebianTool('wrk', 'wrk', log);
 }
 
 export interface WrkRun {

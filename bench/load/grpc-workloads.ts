@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Code, ConnectError } from '@connectrpc/connect';
 import { ConfigService, EventStoreService } from '@k1s0/proto';
 import type { LoadResult } from '../lib/load-result.js';
 import { runClosedLoop } from './closed-loop.js';
@@ -54,6 +55,38 @@ export async function grpcReadStream(task: Task<'grpc-read-stream'>): Promise<Lo
   });
 }
 
+/**
+ * `writers` appenders of one event on ONE stream, each with the version it last saw (after a
+ * conflict: the newest version any writer of this process has seen, the same rule as the Emmett
+ * peer); throughput counts successful appends only.
+ */
+export async function grpcHotStream(task: Task<'grpc-hot-stream'>): Promise<LoadResult> {
+  const clients = grpcClients(EventStoreService, task.grpcUrl, task.token, task.connections);
+  let newest = 0n;
+  const seen = new Array<bigint | undefined>(task.writers).fill(undefined);
+  return runClosedLoop({
+    concurrency: task.writers,
+    warmupMs: task.warmupMs,
+    durationMs: task.durationMs,
+    op: async (worker) => {
+      try {
+        const response = await clients[worker % clients.length]!.appendEvents({
+          streamId: task.streamId,
+          expectedVersion: seen[worker] ?? newest,
+          events: [{ eventType: 'OrderPlaced', payloadJson: payloadBytes }],
+        });
+        seen[worker] = response.currentVersion;
+        if (response.currentVersion > newest) newest = response.currentVersion;
+        return 1;
+      } catch (error) {
+        if (ConnectError.from(error).code !== Code.Aborted) throw error;
+        seen[worker] = newest;
+        return 0;
+      }
+    },
+  });
+}
+
 /** SubscribeAll from the beginning until `total` events arrived, repeated (see catchUpPasses). */
 export async function grpcCatchUp(task: Task<'grpc-catch-up'>): Promise<LoadResult> {
   const [client] = grpcClients(EventStoreService, task.grpcUrl, task.token, 1);
@@ -65,11 +98,16 @@ export async function grpcCatchUp(task: Task<'grpc-catch-up'>): Promise<LoadResu
     let read = 0;
     let last = 0n;
     try {
-      for await (const message of client!.subscribeAll({ fromSequence: 0n }, { signal: abort.signal })) {
-        const sequence = message.event?.sequence ?? 0n;
-        if (sequence <= last) throw new Error(`SubscribeAll went backwards: ${sequence} after ${last}`);
-        last = sequence;
-        if (++read >= task.total) break;
+      const request = { fromSequence: 0n, batch: task.batch };
+      for await (const message of client!.subscribeAll(request, { signal: abort.signal })) {
+        const events = message.event ? [message.event] : message.events;
+        if (events.length === 0) throw new Error('SubscribeAll sent a message without events');
+        for (const { sequence } of events) {
+          if (sequence <= last) throw new Error(`SubscribeAll went backwards: ${sequence} after ${last}`);
+          last = sequence;
+        }
+        read += events.length;
+        if (read >= task.total) break;
       }
     } catch (error) {
       if (!abort.signal.aborted) throw error;

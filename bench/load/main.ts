@@ -3,7 +3,14 @@
  * as a `LOAD_JSON …` line. Started by bench/lib/node-load.ts pinned to the load CPU.
  */
 import type { LoadResult } from '../lib/load-result.js';
-import { grpcCatchUp, grpcGetConfig, grpcReadStream, grpcSeedStreams } from './grpc-workloads.js';
+import { emmettAppend, emmettReadStream } from './emmett.js';
+import {
+  grpcCatchUp,
+  grpcGetConfig,
+  grpcHotStream,
+  grpcReadStream,
+  grpcSeedStreams,
+} from './grpc-workloads.js';
 import { rawCatchUp, rawInsert, rawReadStream } from './raw-postgres.js';
 import { type LoadTask, RESULT_PREFIX, TASK_ENV } from './tasks.js';
 import { watchFanOut } from './watch-fan-out.js';
@@ -26,6 +33,12 @@ function run(task: LoadTask): Promise<LoadResult> {
       return grpcSeedStreams(task);
     case 'watch-fan-out':
       return watchFanOut(task);
+    case 'grpc-hot-stream':
+      return grpcHotStream(task);
+    case 'emmett-append':
+      return emmettAppend(task);
+    case 'emmett-read-stream':
+      return emmettReadStream(task);
   }
 }
 

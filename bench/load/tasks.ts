@@ -24,6 +24,23 @@ export type LoadTask =
     } & Timing)
   | ({ kind: 'raw-catch-up'; url: string; total: number; batch: number } & Timing)
   | ({
+      kind: 'grpc-hot-stream';
+      grpcUrl: string;
+      token: string;
+      streamId: string;
+      writers: number;
+      connections: number;
+    } & Timing)
+  /** Peer: Emmett in-process (bench/load/emmett.ts). */
+  | ({ kind: 'emmett-append'; url: string; writers: number; hot: boolean; streamPrefix: string } & Timing)
+  | ({
+      kind: 'emmett-read-stream';
+      url: string;
+      events: number;
+      concurrency: number;
+      streamPrefix: string;
+    } & Timing)
+  | ({
       kind: 'grpc-get-config';
       grpcUrl: string;
       token: string;
@@ -42,7 +59,14 @@ export type LoadTask =
       concurrency: number;
       connections: number;
     } & Timing)
-  | ({ kind: 'grpc-catch-up'; grpcUrl: string; token: string; total: number } & Timing)
+  | ({
+      kind: 'grpc-catch-up';
+      grpcUrl: string;
+      token: string;
+      total: number;
+      /** SubscribeAllRequest.batch: several events per message. */
+      batch: boolean;
+    } & Timing)
   | {
       kind: 'grpc-seed-streams';
       grpcUrl: string;

@@ -38,6 +38,8 @@ export interface Workload {
   isBaseline?: boolean;
   /** Id of the workload whose throughput this one is compared with. */
   baseline?: string;
+  /** Id of the peer-product workload (run earlier) this one is compared with (`target.minPeerRatio`). */
+  peer?: string;
   /** The service under load: its peak RSS is reported, and the workload is skipped without it. */
   service?: keyof BenchContext['services'];
   /** `baselinePerSec`: the throughput of `baseline` measured earlier in this run, if it ran. */

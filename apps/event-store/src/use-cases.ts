@@ -39,6 +39,8 @@ export interface EventStoreUseCases {
   readAll(input: ReadAllInput): Promise<GlobalLogBatch>;
   /** Validates at once (throws); the stream itself is long-lived and not wrapped in a span. */
   subscribeAll(input: SubscribeAllInput): AsyncIterable<StoredEvent>;
+  /** subscribeAll in the batches it is read in (SubscribeAll with `batch`). */
+  subscribeAllBatches(input: SubscribeAllInput): AsyncIterable<readonly StoredEvent[]>;
 }
 
 export interface UseCaseDeps {
@@ -79,5 +81,6 @@ export function createUseCases(deps: UseCaseDeps): EventStoreUseCases {
     deleteStream: (input) => traced('event_store.DeleteStream', () => deleteStream.execute(input)),
     readAll: (input) => traced('event_store.ReadAll', () => readAll.execute(input)),
     subscribeAll: (input) => subscribeAll.execute(input),
+    subscribeAllBatches: (input) => subscribeAll.executeBatches(input),
   };
 }

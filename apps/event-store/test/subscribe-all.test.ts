@@ -18,23 +18,35 @@ afterAll(async () => {
   await h.stop();
 });
 
-/** A running SubscribeAll consumer collecting events until aborted. */
-function subscribe(target: EventStoreClient, request: { fromSequence?: bigint; eventTypes?: string[] } = {}) {
+/** A running SubscribeAll consumer collecting events until aborted (and the shapes of the messages). */
+function subscribe(
+  target: EventStoreClient,
+  request: { fromSequence?: bigint; eventTypes?: string[]; batch?: boolean } = {},
+) {
   const controller = new AbortController();
   const received: eventStoreV1.StoredEvent[] = [];
+  const shapes = { single: 0, batched: 0, largestBatch: 0 };
   const done = (async () => {
     for await (const message of target.subscribeAll(request, {
       ...auth('sys_auditor'),
       signal: controller.signal,
     })) {
-      if (message.event) received.push(message.event);
+      if (message.event) {
+        shapes.single++;
+        received.push(message.event);
+      }
+      if (message.events.length > 0) {
+        shapes.batched++;
+        shapes.largestBatch = Math.max(shapes.largestBatch, message.events.length);
+        received.push(...message.events);
+      }
     }
   })().then(
     () => 'ended' as const,
     (error: unknown) =>
       ConnectError.from(error).code === Code.Canceled ? ('cancelled' as const) : Promise.reject(error),
   );
-  return { received, done, cancel: () => controller.abort() };
+  return { received, shapes, done, cancel: () => controller.abort() };
 }
 
 function appendGrpc(streamId: string, count = 1, expectedVersion = -2n) {
@@ -123,9 +135,10 @@ describe('SubscribeAll', () => {
     await sub.done;
   });
 
-  it('16 concurrent writers for 5 s: every committed event arrives exactly once, in increasing sequence', async () => {
+  it('16 concurrent writers for 5 s: every committed event arrives exactly once, in increasing sequence (one per message and batched)', async () => {
     const start = (await committedSequences()).at(-1)! + 1n;
     const sub = subscribe(client, { fromSequence: start });
+    const batched = subscribe(client, { fromSequence: start, batch: true });
     const deadline = Date.now() + 5000;
     let appends = 0;
     let conflicts = 0;
@@ -148,15 +161,39 @@ describe('SubscribeAll', () => {
     await Promise.all(writers);
     const committed = (await committedSequences()).filter((s) => s >= start);
     await waitFor('every committed event', () => sub.received.length >= committed.length, 15_000);
+    await waitFor(
+      'every committed event, batched',
+      () => batched.received.length >= committed.length,
+      15_000,
+    );
     await delay(300);
     const received = sub.received.map((e) => e.sequence);
     expect(received).toEqual(committed);
+    expect(batched.received.map((e) => e.sequence)).toEqual(committed);
+    // Old clients (no `batch`) get one event per message in `event`; batching clients only `events`.
+    expect(sub.shapes).toMatchObject({ single: committed.length, batched: 0 });
+    expect(batched.shapes.single).toBe(0);
     expect(conflicts).toBe(0);
     console.info(
       `[load] 16 writers, 5 s: ${appends} appends, ${committed.length} events (${Math.round(committed.length / 5)}/s), all received once in order`,
     );
     sub.cancel();
+    batched.cancel();
     await sub.done;
+    await batched.done;
+  });
+
+  it('batch: a catch-up of many events comes in few messages, every event once and in order', async () => {
+    const start = (await committedSequences()).at(-1)! + 1n;
+    for (let i = 0; i < 6; i++) await appendGrpc(`sub-batch-${i}`, 100);
+    const committed = (await committedSequences()).filter((s) => s >= start);
+    const batched = subscribe(client, { fromSequence: start, batch: true });
+    await waitFor('catch-up', () => batched.received.length >= committed.length);
+    expect(batched.received.map((e) => e.sequence)).toEqual(committed);
+    expect(batched.shapes.single).toBe(0);
+    expect(batched.shapes.batched).toBeLessThan(committed.length / 10);
+    batched.cancel();
+    await batched.done;
   });
 
   it('ends open streams when the server stops', async () => {

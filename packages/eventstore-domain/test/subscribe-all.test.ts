@@ -85,6 +85,26 @@ describe('SubscribeAll', () => {
     controller.abort();
   });
 
+  it('executeBatches: the same log in its read batches, each non-empty and in order, then live', async () => {
+    await appendTo('a', 'A1', 'A2', 'A3', 'A4', 'A5');
+    const controller = new AbortController();
+    const iterator = new SubscribeAll({ ...kit, pollIntervalMs: NO_POLL, batchSize: 2 })
+      .executeBatches({ signal: controller.signal })
+      [Symbol.asyncIterator]();
+    const batches: bigint[][] = [];
+    for (let i = 0; i < 3; i++) {
+      const step = await iterator.next();
+      if (step.done) throw new Error('ended early');
+      batches.push(step.value.map((event) => event.sequence));
+    }
+    expect(batches).toEqual([[1n, 2n], [3n, 4n], [5n]]);
+    const waiting = iterator.next();
+    await appendTo('b', 'B1', 'B2');
+    const live = await waiting;
+    expect(live.done ? [] : live.value.map((event) => event.sequence)).toEqual([6n, 7n]);
+    controller.abort();
+  });
+
   it('starts at an inclusive from_sequence and filters by event types', async () => {
     await appendTo('a', 'Keep', 'Drop', 'Keep', 'Keep');
     const controller = new AbortController();

@@ -12,6 +12,9 @@ import {
   unlessZero,
 } from './proto-mapping.js';
 
+/** Payload bytes (plus ~200 per event for its other fields) above which a batched SubscribeAll message is cut. */
+const MAX_BATCH_MESSAGE_BYTES = 1024 * 1024;
+
 /** EventStoreService over Connect/gRPC: protocol translation only; the rules live in the use cases. */
 export function eventStoreGrpcRoutes(useCases: EventStoreUseCases, shutdownSignal: AbortSignal) {
   return (router: ConnectRouter): void => {
@@ -95,13 +98,29 @@ export function eventStoreGrpcRoutes(useCases: EventStoreUseCases, shutdownSigna
       async *subscribeAll(req, ctx: HandlerContext) {
         // Ends normally when the client goes away or the server shuts down; the listener is removed.
         const signal = AbortSignal.any([ctx.signal, shutdownSignal]);
-        const events = useCases.subscribeAll({
-          fromSequence: req.fromSequence,
-          eventTypes: req.eventTypes,
-          signal,
-        });
-        for await (const event of events) {
-          yield { event: storedEventToProto(event) };
+        const input = { fromSequence: req.fromSequence, eventTypes: req.eventTypes, signal };
+        if (!req.batch) {
+          for await (const event of useCases.subscribeAll(input)) {
+            yield { event: storedEventToProto(event) };
+          }
+          return;
+        }
+        // One message per read batch (Connect's per-message cost paid once per batch), cut where
+        // the payloads pass MAX_BATCH_MESSAGE_BYTES so no message nears a client's 4 MiB limit.
+        for await (const batch of useCases.subscribeAllBatches(input)) {
+          let events: ReturnType<typeof storedEventToProto>[] = [];
+          let bytes = 0;
+          for (const event of batch) {
+            const proto = storedEventToProto(event);
+            if (events.length > 0 && bytes + proto.payloadJson.length > MAX_BATCH_MESSAGE_BYTES) {
+              yield { events };
+              events = [];
+              bytes = 0;
+            }
+            events.push(proto);
+            bytes += proto.payloadJson.length + 200;
+          }
+          yield { events };
         }
       },
     });

@@ -14,6 +14,9 @@ import {
 } from '@k1s0/eventstore-domain';
 import {
   type Database,
+  GroupCommit,
+  type GroupOutcome,
+  isDatabaseUnavailable,
   isUniqueViolation,
   type Tx,
   unavailableOrOriginal,
@@ -22,7 +25,17 @@ import {
 } from '@k1s0/platform';
 import { eq, sql } from 'drizzle-orm';
 import { LRUMapWithDelete } from 'mnemonist';
-import type postgres from 'postgres';
+import {
+  allocateFragment,
+  appendBatchInTransaction,
+  type BatchAttempt,
+  insertEventsFragment,
+  type PreparedAppend,
+  prepareAppend,
+  seenVersion,
+  singleRequestColumns,
+  streamLockKey,
+} from './append-batch.js';
 import {
   RAW_STORED_EVENT_COLUMNS,
   type RawStoredEventRow,
@@ -31,14 +44,10 @@ import {
   toStoredEvent,
 } from './event-rows.js';
 import { APPENDED_CHANNEL } from './new-events-signal.js';
-import { eventsLog } from './ordered-log.js';
 import { eventStreams, events, snapshots, streamDeletions } from './schema.js';
 
 /** A unique violation can only come from a writer that raced past the stream lock; a few retries settle it. */
 const MAX_APPEND_ATTEMPTS = 5;
-
-/** Key of the per-stream transaction lock: serialises appends (and deletes) of one stream, even before its row exists. */
-const streamLockKey = (streamId: string) => `event_store:stream:${streamId}`;
 
 async function lockStream(tx: Tx, streamId: string): Promise<void> {
   await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${streamLockKey(streamId)}, 0))`);
@@ -72,58 +81,48 @@ function toEventStream(row: typeof eventStreams.$inferSelect): EventStream {
   };
 }
 
-type Sql = postgres.Sql | postgres.TransactionSql;
-
-/**
- * The ordered-log allocator (platform db/ordered-log.ts) as the `alloc` CTE: every write of the
- * append statements reads its rows first, so it runs before them, as the transaction's first
- * write (it raises otherwise). `i` numbers the positions 1…count in order.
- */
-function allocateFragment(q: Sql, count: number) {
-  return q`select tx_id, seq, row_number() over (order by seq) as i
-    from ${q(eventsLog.schema)}.${q(eventsLog.functionName)}(${count}::int)`;
-}
-
-/** The `inserted` CTE: the request's events at versions firstVersion…, joined to `alloc` and `stream`. */
-function insertEventsFragment(q: Sql, request: AppendRequest, firstVersion: number) {
-  return q`insert into event_store.events
-      (sequence, tx_id, stream_id, event_id, version, event_type, payload, metadata, occurred_at)
-    select alloc.seq, alloc.tx_id, stream.id, e.event_id, ${firstVersion}::bigint + e.i - 1,
-      e.event_type, e.payload::jsonb, e.metadata::jsonb, e.occurred_at::timestamptz
-    from unnest(
-      ${request.events.map((event) => event.eventId)}::uuid[],
-      ${request.events.map((event) => event.eventType)}::text[],
-      ${request.events.map((event) => JSON.stringify(event.payload))}::text[],
-      ${request.events.map((event) => JSON.stringify(event.metadata))}::text[],
-      ${request.events.map((event) => event.occurredAt.toISOString())}::text[]
-    ) with ordinality as e(event_id, event_type, payload, metadata, occurred_at, i)
-    join alloc using (i)
-    cross join stream
-    returning ${q.unsafe(RAW_STORED_EVENT_COLUMNS)}`;
-}
-
-/** The stream version an append outcome proves (undefined: it proves none). */
-function seenVersion(outcome: AppendOutcome): number | undefined {
-  switch (outcome.kind) {
-    case 'appended':
-      return outcome.currentVersion;
-    case 'version_conflict':
-    case 'stream_exists':
-      return outcome.actualVersion;
-    default:
-      return undefined;
-  }
-}
-
 /** Streams whose version this instance remembers for the one-statement append (a guess, bounded). */
 const KNOWN_STREAMS = 10_000;
+
+/**
+ * Bounds of one group-commit batch (see GroupCommit): enough requests to make one flush serve a
+ * whole wave of concurrent writers, few enough bytes that one transaction stays short.
+ */
+export interface AppendBatchLimits {
+  maxRequests: number;
+  maxBytes: number;
+  /** Batches committing at the same time. */
+  maxInFlight: number;
+}
+
+export const DEFAULT_APPEND_BATCH_LIMITS: AppendBatchLimits = {
+  maxRequests: 256,
+  maxBytes: 4 * 1024 * 1024,
+  maxInFlight: 1,
+};
 
 /** The EventStore port on PostgreSQL (schema `event_store`), following the port's doc comments step by step. */
 export class PostgresEventStore implements EventStore {
   /** Last version this instance saw per stream; only ever a guess that the append statement verifies. */
   private readonly knownVersions = new LRUMapWithDelete<string, number>(KNOWN_STREAMS);
+  private readonly appends: GroupCommit<PreparedAppend, AppendOutcome>;
 
-  constructor(private readonly database: Database) {}
+  constructor(
+    private readonly database: Database,
+    batchLimits: AppendBatchLimits = DEFAULT_APPEND_BATCH_LIMITS,
+  ) {
+    this.appends = new GroupCommit((batch) => this.commitAppends(batch), {
+      maxCount: batchLimits.maxRequests,
+      maxBytes: batchLimits.maxBytes,
+      maxInFlight: batchLimits.maxInFlight,
+      sizeOf: (prepared) => prepared.bytes,
+    });
+  }
+
+  /** Appends waiting for the batch in flight to commit. */
+  get queuedAppends(): number {
+    return this.appends.waiting;
+  }
 
   async getStream(streamId: string): Promise<EventStream | null> {
     const [row] = await this.run(() =>
@@ -132,30 +131,85 @@ export class PostgresEventStore implements EventStore {
     return row ? toEventStream(row) : null;
   }
 
-  async append(request: AppendRequest): Promise<AppendOutcome> {
-    const outcome = (await this.appendAtKnownVersion(request)) ?? (await this.appendLocked(request));
+  /**
+   * Group commit (platform GroupCommit): appends that arrive while a batch commits are committed
+   * together in the next one; each keeps its own outcome (appendBatchInTransaction).
+   */
+  append(request: AppendRequest): Promise<AppendOutcome> {
+    return this.appends.submit(prepareAppend(request));
+  }
+
+  /** One batch: a lone request tries the one-statement path first; then one transaction for all. */
+  private async commitAppends(batch: readonly PreparedAppend[]): Promise<GroupOutcome<AppendOutcome>[]> {
+    let previous: BatchAttempt | undefined;
+    const lone = batch.length === 1 ? batch[0] : undefined;
+    if (lone) {
+      try {
+        const outcome = await this.appendAtKnownVersion(lone);
+        if (outcome) return [this.answered(lone, outcome)];
+      } catch (error) {
+        if (!isDatabaseUnavailable(error)) throw error;
+        // The statement may have committed: the locked retry below recognises its own events.
+        previous = { appending: new Set([0]) };
+      }
+    }
+    let lostConnections = previous ? 1 : 0;
+    for (let attempt = 1; ; attempt++) {
+      const current: BatchAttempt = { appending: new Set() };
+      try {
+        const outcomes = await this.database.sql.begin((tx) =>
+          appendBatchInTransaction(tx, batch, current, previous),
+        );
+        return outcomes.map((outcome, i) =>
+          outcome.kind === 'done' ? this.answered(batch[i]!, outcome.value) : outcome,
+        );
+      } catch (error) {
+        if (isDatabaseUnavailable(error)) {
+          // Lost mid-batch (killed backend, failover): once more on another connection; the
+          // outcome of a commit in flight is read back from the database, not guessed.
+          if (++lostConnections <= 1) {
+            previous = current;
+            continue;
+          }
+          const unavailable = unavailableOrOriginal(error);
+          return batch.map(() => ({ kind: 'failed', error: unavailable }));
+        }
+        if (attempt < MAX_APPEND_ATTEMPTS && isUniqueViolation(error)) continue;
+        // Anything else: GroupCommit splits the batch, so only the request that causes it fails.
+        throw error;
+      }
+    }
+  }
+
+  /** Remembers the version an outcome proves, wakes readers after a committed append. */
+  private answered(prepared: PreparedAppend, outcome: AppendOutcome): GroupOutcome<AppendOutcome> {
+    const { streamId } = prepared.request;
+    const seen = seenVersion(outcome);
+    if (seen === undefined) this.knownVersions.delete(streamId);
+    else this.knownVersions.set(streamId, seen);
     // After commit, coalesced: wakes SubscribeAll streams and the relay on every instance.
     if (outcome.kind === 'appended') wakeUp(this.database, APPENDED_CHANNEL);
-    return outcome;
+    return { kind: 'done', value: outcome };
   }
 
   /**
-   * The fast path: ONE autocommit statement, when this instance has seen the stream's version.
-   * The domain decides against that guess and the statement writes only if the guess still holds:
-   * the stream row is updated only `where current_version = <guess>`, and an event id already in
-   * the stream trips the (stream_id, event_id) key. Otherwise nothing is written (the drawn
-   * positions become a gap, which readers tolerate) and the locked path decides from the real
-   * state. A rejection decided from a guess is never answered; the locked path re-decides it.
+   * The fast path of a lone request: ONE autocommit statement, when this instance has seen the
+   * stream's version. The domain decides against that guess and the statement writes only if the
+   * guess still holds: the stream row is updated only `where current_version = <guess>`, and an
+   * event id already in the stream trips the (stream_id, event_id) key. Otherwise nothing is
+   * written (the drawn positions become a gap, which readers tolerate) and the locked path decides
+   * from the real state. A rejection decided from a guess is never answered; the locked path
+   * re-decides it.
    */
-  private async appendAtKnownVersion(request: AppendRequest): Promise<AppendOutcome | undefined> {
+  private async appendAtKnownVersion(prepared: PreparedAppend): Promise<AppendOutcome | undefined> {
+    const { request } = prepared;
     const { streamId } = request;
     const known = this.knownVersions.get(streamId);
     if (known === undefined) return undefined;
-    const decision = decideAppend(
-      request.expectedVersion,
-      request.events.map((event) => event.eventId),
-      { stream: { currentVersion: known }, alreadyStored: [] },
-    );
+    const decision = decideAppend(request.expectedVersion, prepared.eventIds, {
+      stream: { currentVersion: known },
+      alreadyStored: [],
+    });
     if (decision.kind !== 'append') return undefined;
     const { sql: q } = this.database;
     let inserted: RawStoredEventRow[];
@@ -171,79 +225,22 @@ export class PostgresEventStore implements EventStore {
             and event_streams.current_version = ${known}::bigint
           returning event_streams.id
         ), inserted as (
-          ${insertEventsFragment(q, request, decision.firstVersion)}
+          ${insertEventsFragment(
+            q,
+            singleRequestColumns(prepared, decision.firstVersion),
+            // only when the compare-and-set above updated the stream row
+            q`cross join stream`,
+          )}
         )
         select * from inserted order by version::bigint`;
     } catch (error) {
-      if (!isUniqueViolation(error)) throw unavailableOrOriginal(error);
+      if (!isUniqueViolation(error)) throw error;
       inserted = [];
     }
     if (inserted.length === 0) {
       this.knownVersions.delete(streamId);
       return undefined;
     }
-    this.knownVersions.set(streamId, decision.currentVersion);
-    return {
-      kind: 'appended',
-      events: inserted.map(storedEventFromRaw),
-      currentVersion: decision.currentVersion,
-    };
-  }
-
-  /** The authoritative path: lock the stream, read its state, decide, write (see appendOnce). */
-  private async appendLocked(request: AppendRequest): Promise<AppendOutcome> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const outcome = await this.database.sql.begin((tx) => this.appendOnce(tx, request));
-        const seen = seenVersion(outcome);
-        if (seen === undefined) this.knownVersions.delete(request.streamId);
-        else this.knownVersions.set(request.streamId, seen);
-        return outcome;
-      } catch (error) {
-        if (attempt < MAX_APPEND_ATTEMPTS && isUniqueViolation(error)) continue;
-        throw unavailableOrOriginal(error);
-      }
-    }
-  }
-
-  /**
-   * Four round trips: BEGIN; lock + reads (pipelined); one statement that allocates and writes;
-   * COMMIT. Raw postgres.js: drizzle's query building cost more CPU than the database work here.
-   */
-  private async appendOnce(tx: postgres.TransactionSql, request: AppendRequest): Promise<AppendOutcome> {
-    const { streamId } = request;
-    const eventIds = request.events.map((event) => event.eventId);
-    // Sent together; PostgreSQL runs them in order and (READ COMMITTED) each SELECT takes its snapshot
-    // once the lock is held. Advisory locks and plain SELECTs assign no transaction id, so the
-    // allocation below is still the transaction's first write.
-    const [, streamRows, storedRows] = await Promise.all([
-      tx`select pg_advisory_xact_lock(hashtextextended(${streamLockKey(streamId)}, 0))`,
-      tx<{ current_version: string }[]>`
-        select current_version::text as current_version from event_store.event_streams where id = ${streamId}`,
-      tx<RawStoredEventRow[]>`
-        select ${tx.unsafe(RAW_STORED_EVENT_COLUMNS)} from event_store.events
-        where stream_id = ${streamId} and event_id = any(${eventIds}::uuid[])`,
-    ]);
-    const stream = streamRows[0];
-    const decision = decideAppend(request.expectedVersion, eventIds, {
-      stream: stream ? { currentVersion: Number(stream.current_version) } : null,
-      alreadyStored: storedRows.map(storedEventFromRaw),
-    });
-    if (decision.kind !== 'append') return decision;
-
-    const inserted = await tx<RawStoredEventRow[]>`
-      with alloc as materialized (
-        ${allocateFragment(tx, request.events.length)}
-      ), stream as (
-        insert into event_store.event_streams (id, aggregate_type, current_version)
-        select ${streamId}::text, ${request.aggregateType}::text, ${decision.currentVersion}::bigint
-        from alloc where i = 1
-        on conflict (id) do update set current_version = excluded.current_version, updated_at = now()
-        returning id
-      ), inserted as (
-        ${insertEventsFragment(tx, request, decision.firstVersion)}
-      )
-      select * from inserted order by version::bigint`;
     return {
       kind: 'appended',
       events: inserted.map(storedEventFromRaw),

@@ -95,6 +95,8 @@ export interface EventStore {
    * A unique-violation on (stream_id, version) or (stream_id, event_id) from a racing writer must be
    * resolved by retrying the transaction, not surfaced as an error.
    * Readers of the global log are notified (NewEventsSignal) after commit.
+   * The transaction may be shared with concurrent appends (group commit) as long as each request
+   * is decided on its own, in order, and no request's rejection undoes another's append.
    */
   append(request: AppendRequest): Promise<AppendOutcome>;
 

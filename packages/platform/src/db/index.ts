@@ -1,5 +1,6 @@
 export * from './database.js';
 export * from './errors.js';
+export * from './group-commit.js';
 export * from './migrate.js';
 export * from './ordered-log.js';
 export * from './transaction.js';

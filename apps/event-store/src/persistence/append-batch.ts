@@ -1,0 +1,259 @@
+import {
+  type AppendOutcome,
+  type AppendRequest,
+  decideAppend,
+  type StoredEvent,
+} from '@k1s0/eventstore-domain';
+import type { GroupOutcome } from '@k1s0/platform';
+import type postgres from 'postgres';
+import { RAW_STORED_EVENT_COLUMNS, type RawStoredEventRow, storedEventFromRaw } from './event-rows.js';
+import { eventsLog } from './ordered-log.js';
+
+type Sql = postgres.Sql | postgres.TransactionSql;
+
+/** An append request with its JSON serialised once (for the batch's byte bound and the statement). */
+export interface PreparedAppend {
+  request: AppendRequest;
+  eventIds: string[];
+  payloads: string[];
+  metadata: string[];
+  /** Bytes of JSON this request adds to a batch. */
+  bytes: number;
+}
+
+export function prepareAppend(request: AppendRequest): PreparedAppend {
+  const payloads = request.events.map((event) => JSON.stringify(event.payload));
+  const metadata = request.events.map((event) => JSON.stringify(event.metadata));
+  let bytes = 0;
+  for (const text of payloads) bytes += text.length;
+  for (const text of metadata) bytes += text.length;
+  return { request, eventIds: request.events.map((event) => event.eventId), payloads, metadata, bytes };
+}
+
+/** Key of the per-stream transaction lock: serialises appends (and deletes) of one stream, even before its row exists. */
+export const streamLockKey = (streamId: string) => `event_store:stream:${streamId}`;
+
+/**
+ * The ordered-log allocator (platform db/ordered-log.ts) as the `alloc` CTE: every write of the
+ * append statements reads its rows first, so it runs before them, as the transaction's first
+ * write (it raises otherwise). `i` numbers the positions 1…count in order.
+ */
+export function allocateFragment(q: Sql, count: number) {
+  return q`select tx_id, seq, row_number() over (order by seq) as i
+    from ${q(eventsLog.schema)}.${q(eventsLog.functionName)}(${count}::int)`;
+}
+
+/** Events to insert, flattened in batch order: the i-th one gets the i-th allocated position. */
+class EventColumns {
+  readonly streamIds: string[] = [];
+  readonly eventIds: string[] = [];
+  readonly versions: number[] = [];
+  readonly eventTypes: string[] = [];
+  readonly payloads: string[] = [];
+  readonly metadata: string[] = [];
+  readonly occurredAt: string[] = [];
+
+  add(prepared: PreparedAppend, firstVersion: number): void {
+    const { request } = prepared;
+    request.events.forEach((event, i) => {
+      this.streamIds.push(request.streamId);
+      this.eventIds.push(event.eventId);
+      this.versions.push(firstVersion + i);
+      this.eventTypes.push(event.eventType);
+      this.payloads.push(prepared.payloads[i]!);
+      this.metadata.push(prepared.metadata[i]!);
+      this.occurredAt.push(event.occurredAt.toISOString());
+    });
+  }
+
+  get count(): number {
+    return this.eventIds.length;
+  }
+}
+
+/**
+ * The `inserted` CTE: the columns' events joined to `alloc` by position, so sequence order is
+ * batch order (and, within a request, version order). `onlyIf`: a further join that can veto the insert.
+ */
+export function insertEventsFragment(
+  q: Sql,
+  columns: EventColumns,
+  onlyIf?: postgres.PendingQuery<postgres.Row[]>,
+) {
+  return q`insert into event_store.events
+      (sequence, tx_id, stream_id, event_id, version, event_type, payload, metadata, occurred_at)
+    select alloc.seq, alloc.tx_id, e.stream_id, e.event_id, e.version,
+      e.event_type, e.payload::jsonb, e.metadata::jsonb, e.occurred_at::timestamptz
+    from unnest(
+      ${columns.streamIds}::text[],
+      ${columns.eventIds}::uuid[],
+      ${columns.versions}::bigint[],
+      ${columns.eventTypes}::text[],
+      ${columns.payloads}::text[],
+      ${columns.metadata}::text[],
+      ${columns.occurredAt}::text[]
+    ) with ordinality as e(stream_id, event_id, version, event_type, payload, metadata, occurred_at, i)
+    join alloc using (i) ${onlyIf ?? q``}
+    returning ${q.unsafe(RAW_STORED_EVENT_COLUMNS)}`;
+}
+
+/** One request's events for the single-request fast path (see PostgresEventStore.appendAtKnownVersion). */
+export function singleRequestColumns(prepared: PreparedAppend, firstVersion: number): EventColumns {
+  const columns = new EventColumns();
+  columns.add(prepared, firstVersion);
+  return columns;
+}
+
+/** What one attempt decided; survives the attempt so a retry after a lost connection can tell. */
+export interface BatchAttempt {
+  /** Indexes of the requests this attempt decided to append (their commit may have happened). */
+  appending: Set<number>;
+}
+
+/** Final stream row of the batch: created with the aggregate type of the request that creates it. */
+interface StreamWrite {
+  aggregateType: string;
+  currentVersion: number;
+}
+
+/**
+ * Appends a batch in ONE transaction (the caller's `tx`), deciding every request on its own:
+ *  1. locks every stream of the batch, in key order (two instances batching the same streams
+ *     cannot deadlock), and reads their versions and the already stored events with the batch's
+ *     ids — sent together, one round trip;
+ *  2. decides each request with the domain's `decideAppend` against that state, advanced by the
+ *     batch's earlier appends to the same stream; a request whose ids an earlier request of this
+ *     batch is appending is deferred to the next batch (its answer depends on that commit);
+ *  3. writes all appends in one statement: one ordered-log allocation for the whole batch (first
+ *     write of the transaction), one multi-row upsert of the stream rows, one multi-row insert.
+ * `previous` is the attempt that lost its connection, if any: a request it was appending that now
+ * reads as an exact duplicate was committed by it, so it is answered as appended.
+ */
+export async function appendBatchInTransaction(
+  tx: postgres.TransactionSql,
+  batch: readonly PreparedAppend[],
+  attempt: BatchAttempt,
+  previous: BatchAttempt | undefined,
+): Promise<GroupOutcome<AppendOutcome>[]> {
+  const streamIds = [...new Set(batch.map((prepared) => prepared.request.streamId))];
+  const keyStreams: string[] = [];
+  const keyIds: string[] = [];
+  for (const prepared of batch) {
+    for (const id of prepared.eventIds) {
+      keyStreams.push(prepared.request.streamId);
+      keyIds.push(id);
+    }
+  }
+  // Advisory locks and plain SELECTs assign no transaction id: the allocation stays the first write.
+  const [, streamRows, storedRows] = await Promise.all([
+    tx`select pg_advisory_xact_lock(k) from (
+        select distinct hashtextextended(name, 0) as k
+        from unnest(${streamIds.map(streamLockKey)}::text[]) as name order by k
+      ) as keys`,
+    tx<{ id: string; current_version: string }[]>`
+      select id, current_version::text as current_version from event_store.event_streams
+      where id = any(${streamIds}::text[])`,
+    tx<RawStoredEventRow[]>`
+      select ${tx.unsafe(RAW_STORED_EVENT_COLUMNS)} from event_store.events
+      where (stream_id, event_id) in (
+        select * from unnest(${keyStreams}::text[], ${keyIds}::uuid[]))`,
+  ]);
+
+  const versions = new Map<string, number | null>(streamIds.map((id) => [id, null]));
+  for (const row of streamRows) versions.set(row.id, Number(row.current_version));
+  const storedByStream = new Map<string, StoredEvent[]>();
+  for (const row of storedRows) {
+    const event = storedEventFromRaw(row);
+    const list = storedByStream.get(event.streamId);
+    if (list) list.push(event);
+    else storedByStream.set(event.streamId, [event]);
+  }
+
+  const outcomes: GroupOutcome<AppendOutcome>[] = [];
+  const appendingIds = new Map<string, Set<string>>();
+  const streamWrites = new Map<string, StreamWrite>();
+  const appends: { index: number; currentVersion: number }[] = [];
+  const columns = new EventColumns();
+  batch.forEach((prepared, index) => {
+    const { request, eventIds } = prepared;
+    const pending = appendingIds.get(request.streamId);
+    if (pending && eventIds.some((id) => pending.has(id))) {
+      outcomes[index] = { kind: 'deferred' };
+      return;
+    }
+    const ids = new Set(eventIds);
+    const current = versions.get(request.streamId) ?? null;
+    const decision = decideAppend(request.expectedVersion, eventIds, {
+      stream: current === null ? null : { currentVersion: current },
+      alreadyStored: (storedByStream.get(request.streamId) ?? []).filter((event) => ids.has(event.eventId)),
+    });
+    if (decision.kind !== 'append') {
+      const committedBefore = decision.kind === 'duplicate' && previous?.appending.has(index) === true;
+      outcomes[index] = {
+        kind: 'done',
+        value: committedBefore
+          ? { kind: 'appended', events: decision.events, currentVersion: decision.currentVersion }
+          : decision,
+      };
+      return;
+    }
+    versions.set(request.streamId, decision.currentVersion);
+    if (pending) for (const id of eventIds) pending.add(id);
+    else appendingIds.set(request.streamId, new Set(eventIds));
+    const write = streamWrites.get(request.streamId);
+    if (write) write.currentVersion = decision.currentVersion;
+    else
+      streamWrites.set(request.streamId, {
+        aggregateType: request.aggregateType,
+        currentVersion: decision.currentVersion,
+      });
+    columns.add(prepared, decision.firstVersion);
+    appends.push({ index, currentVersion: decision.currentVersion });
+    attempt.appending.add(index);
+  });
+  if (appends.length === 0) return outcomes;
+
+  const streams = [...streamWrites];
+  const inserted = await tx<RawStoredEventRow[]>`
+    with alloc as materialized (
+      ${allocateFragment(tx, columns.count)}
+    ), stream as (
+      insert into event_store.event_streams (id, aggregate_type, current_version)
+      select s.id, s.aggregate_type, s.current_version
+      from unnest(
+        ${streams.map(([id]) => id)}::text[],
+        ${streams.map(([, write]) => write.aggregateType)}::text[],
+        ${streams.map(([, write]) => write.currentVersion)}::bigint[]
+      ) as s(id, aggregate_type, current_version)
+      cross join (select 1 from alloc where i = 1) as allocated
+      on conflict (id) do update set current_version = excluded.current_version, updated_at = now()
+      returning id
+    ), inserted as (
+      ${insertEventsFragment(tx, columns)}
+    )
+    select * from inserted order by sequence::bigint`;
+  if (inserted.length !== columns.count) {
+    throw new Error(`append batch stored ${inserted.length} of ${columns.count} events`);
+  }
+  let offset = 0;
+  for (const { index, currentVersion } of appends) {
+    const count = batch[index]!.eventIds.length;
+    const events = inserted.slice(offset, offset + count).map(storedEventFromRaw);
+    offset += count;
+    outcomes[index] = { kind: 'done', value: { kind: 'appended', events, currentVersion } };
+  }
+  return outcomes;
+}
+
+/** The stream version an append outcome proves (undefined: it proves none). */
+export function seenVersion(outcome: AppendOutcome): number | undefined {
+  switch (outcome.kind) {
+    case 'appended':
+      return outcome.currentVersion;
+    case 'version_conflict':
+    case 'stream_exists':
+      return outcome.actualVersion;
+    default:
+      return undefined;
+  }
+}

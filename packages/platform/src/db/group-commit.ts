@@ -1,0 +1,107 @@
+/** What a batch commit says about one of its requests. */
+export type GroupOutcome<O> =
+  | { kind: 'done'; value: O }
+  | { kind: 'failed'; error: unknown }
+  /** Not decided in this batch (it depends on another request of the batch): it goes into the next one. */
+  | { kind: 'deferred' };
+
+export interface GroupCommitOptions<R> {
+  /** Most requests in one batch. */
+  maxCount: number;
+  /** Most bytes (as counted by `sizeOf`) in one batch; a single larger request still goes alone. */
+  maxBytes: number;
+  sizeOf(request: R): number;
+  /** Batches committing at the same time (1 = the classic leader/followers). */
+  maxInFlight: number;
+}
+
+interface Entry<R, O> {
+  request: R;
+  size: number;
+  resolve(value: O): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Group commit: requests that arrive while a batch is committing wait and are committed together
+ * as the next batch (one transaction, one flush). There is no timer: a request that finds a free
+ * commit slot starts at once, so a lone request is never delayed; only requests that would have
+ * queued behind a running commit anyway are combined.
+ *
+ * `commitBatch` answers each request separately (one request's rejection never fails the others).
+ * If it throws, the batch is split in halves and each half committed on its own, down to single
+ * requests, so an innocent request still commits and only the culprit gets the error.
+ * `commitBatch` must never defer the first request of a batch (progress).
+ */
+export class GroupCommit<R, O> {
+  private readonly queue: Entry<R, O>[] = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly commitBatch: (batch: readonly R[]) => Promise<GroupOutcome<O>[]>,
+    private readonly options: GroupCommitOptions<R>,
+  ) {}
+
+  submit(request: R): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.queue.push({ request, size: this.options.sizeOf(request), resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Requests waiting for a commit slot (for tests and metrics). */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.options.maxInFlight && this.queue.length > 0) {
+      const batch = this.take();
+      this.inFlight++;
+      void this.run(batch).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  /** The longest prefix of the queue within the bounds (at least one request). */
+  private take(): Entry<R, O>[] {
+    let count = 0;
+    let bytes = 0;
+    for (const entry of this.queue) {
+      if (count > 0 && (count >= this.options.maxCount || bytes + entry.size > this.options.maxBytes)) break;
+      count++;
+      bytes += entry.size;
+    }
+    return this.queue.splice(0, count);
+  }
+
+  private async run(batch: Entry<R, O>[]): Promise<void> {
+    let outcomes: GroupOutcome<O>[];
+    try {
+      outcomes = await this.commitBatch(batch.map((entry) => entry.request));
+      if (outcomes.length !== batch.length || outcomes[0]?.kind === 'deferred') {
+        throw new Error('group commit: a batch must answer every request and decide the first');
+      }
+    } catch (error) {
+      if (batch.length === 1) {
+        batch[0]!.reject(error);
+        return;
+      }
+      const half = Math.ceil(batch.length / 2);
+      await this.run(batch.slice(0, half));
+      await this.run(batch.slice(half));
+      return;
+    }
+    const deferred: Entry<R, O>[] = [];
+    outcomes.forEach((outcome, i) => {
+      const entry = batch[i]!;
+      if (outcome.kind === 'done') entry.resolve(outcome.value);
+      else if (outcome.kind === 'failed') entry.reject(outcome.error);
+      else deferred.push(entry);
+    });
+    // Ahead of newer arrivals, in their original order.
+    this.queue.unshift(...deferred);
+  }
+}
