@@ -7,7 +7,7 @@ export interface RestClient {
 }
 
 /** Minimal JSON client for the services' REST API (`/api/v1/...`) with the bearer token. */
-export function restClient(baseUrl: string, getToken: TokenGetter): RestClient {
+export function restClient(baseUrl: string, getToken: TokenGetter, timeoutMs = 30_000): RestClient {
   const root = baseUrl.replace(/\/+$/, '');
   async function once<T>(
     method: string,
@@ -24,7 +24,10 @@ export function restClient(baseUrl: string, getToken: TokenGetter): RestClient {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: signal ?? null,
+        // A half-dead connection must not hang a caller forever.
+        signal: signal
+          ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])
+          : AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
       throw toK1s0Error(error);

@@ -1,5 +1,5 @@
 import { createClient } from '@connectrpc/connect';
-import { createConnectTransport } from '@connectrpc/connect-node';
+import { createGrpcTransport } from '@connectrpc/connect-node';
 import {
   authInterceptor,
   type BackoffOptions,
@@ -52,8 +52,10 @@ export interface Pagination {
 }
 
 export interface ConfigAdminOptions extends TokenOptions {
-  /** config-server base URL (REST port), e.g. http://localhost:8080 */
+  /** config-server REST base URL, e.g. http://localhost:8080 */
   readonly baseUrl: string;
+  /** config-server gRPC base URL (for watch), e.g. http://localhost:50051 */
+  readonly grpcUrl?: string;
   readonly backoff?: BackoffOptions;
 }
 
@@ -106,14 +108,13 @@ const path = (namespace: string, key?: string) =>
 export function createConfigAdmin(options: ConfigAdminOptions): ConfigAdmin {
   const getToken = tokenGetter(options);
   const rest = restClient(options.baseUrl, getToken);
-  const rpc = createClient(
-    ConfigService,
-    createConnectTransport({
-      baseUrl: options.baseUrl,
-      httpVersion: '1.1',
-      interceptors: [authInterceptor(getToken)],
-    }),
-  );
+  const rpc = () => {
+    if (options.grpcUrl === undefined) throw new TypeError('watch needs grpcUrl');
+    return createClient(
+      ConfigService,
+      createGrpcTransport({ baseUrl: options.grpcUrl, interceptors: [authInterceptor(getToken)] }),
+    );
+  };
   const query = (params: Record<string, string | number | undefined>) => {
     const search = new URLSearchParams();
     for (const [name, value] of Object.entries(params))
@@ -161,10 +162,11 @@ export function createConfigAdmin(options: ConfigAdminOptions): ConfigAdmin {
         version: o.version,
       }),
     async *watch(o = {}) {
+      const watcher = rpc();
       let last = o.fromRevision;
       for (let attempt = 0; !o.signal?.aborted; ) {
         try {
-          const stream = rpc.watchConfig(
+          const stream = watcher.watchConfig(
             {
               namespaces: [...(o.namespaces ?? [])],
               ...(last === undefined ? {} : { fromRevision: BigInt(last) }),

@@ -1,5 +1,5 @@
 import { createClient } from '@connectrpc/connect';
-import { createConnectTransport } from '@connectrpc/connect-node';
+import { createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node';
 import {
   authInterceptor,
   type BackoffOptions,
@@ -27,8 +27,13 @@ import type {
 } from './types.js';
 
 export interface ConfigClientOptions extends TokenOptions {
-  /** config-server base URL (its REST port, which also speaks the Connect protocol), e.g. http://localhost:8080 */
+  /** config-server REST base URL (snapshot reads), e.g. http://localhost:8080 */
   readonly baseUrl: string;
+  /**
+   * config-server gRPC base URL (WatchConfig over HTTP/2), e.g. http://localhost:50051. The gRPC
+   * port sends a quiet stream's headers at once, which tells the client its watch is established.
+   */
+  readonly grpcUrl: string;
   /** Exact namespaces to keep (e.g. `system.auth.database`). */
   readonly namespaces?: readonly string[];
   /**
@@ -42,6 +47,8 @@ export interface ConfigClientOptions extends TokenOptions {
   readonly backoff?: BackoffOptions;
   /** How long the first sync may keep retrying when there is no cache to fall back on (default 30 s). */
   readonly startTimeoutMs?: number;
+  /** A watch whose response headers take longer is abandoned and retried (default 10 s). */
+  readonly connectTimeoutMs?: number;
   /** Errors that do not stop the client (cache write failures, non-transient stream errors). */
   readonly onError?: (error: Error) => void;
 }
@@ -75,6 +82,27 @@ export function namespaceBelongsTo(namespace: string, service: string): boolean 
 }
 
 /**
+ * One HTTP/2 connection per client, pinged every 15 s so a silently dead connection (no FIN, e.g.
+ * a dropped network path) is noticed and the watch reconnects.
+ */
+export function watchSessions(grpcUrl: string): Http2SessionManager {
+  return new Http2SessionManager(grpcUrl, { pingIntervalMs: 15_000, pingTimeoutMs: 10_000 });
+}
+
+class EstablishTimeout extends Error {
+  constructor(ms: number) {
+    super(`WatchConfig not established within ${ms} ms`);
+  }
+}
+
+function timedOut(local: AbortController): K1s0Error | undefined {
+  const reason: unknown = local.signal.reason;
+  return reason instanceof EstablishTimeout
+    ? new K1s0Error('unavailable', 'UNAVAILABLE', reason.message, undefined, [], undefined, { cause: reason })
+    : undefined;
+}
+
+/**
  * Starts a client and resolves once it has something to serve: a fresh snapshot from the server,
  * or (server unreachable) the last-known-good file from `cacheDir`, in which case status is `stale`
  * and the client keeps trying to catch up in the background.
@@ -93,6 +121,7 @@ class LiveConfigClient implements ConfigClient {
   private readonly namespaces: readonly string[];
   private readonly services: readonly string[];
   private readonly abort = new AbortController();
+  private readonly sessions: Http2SessionManager;
   private readonly changeListeners = new Set<(change: ConfigChange) => void>();
   private readonly statusListeners = new Set<(event: StatusEvent) => void>();
   private readonly invalidListeners = new Set<(event: InvalidValueEvent) => void>();
@@ -111,11 +140,12 @@ class LiveConfigClient implements ConfigClient {
     if (this.namespaces.length === 0 && this.services.length === 0)
       throw new TypeError('namespaces or services is required');
     this.rest = restClient(options.baseUrl, this.getToken);
+    this.sessions = watchSessions(options.grpcUrl);
     this.rpc = createClient(
       ConfigService,
-      createConnectTransport({
-        baseUrl: options.baseUrl,
-        httpVersion: '1.1',
+      createGrpcTransport({
+        baseUrl: options.grpcUrl,
+        sessionManager: this.sessions,
         interceptors: [authInterceptor(this.getToken)],
       }),
     );
@@ -218,6 +248,7 @@ class LiveConfigClient implements ConfigClient {
     if (this.currentStatus === 'closed') return;
     this.abort.abort();
     await this.loop;
+    this.sessions.abort();
     await this.cacheWriter?.flush();
     this.setStatus({ status: 'closed' });
   }
@@ -243,6 +274,7 @@ class LiveConfigClient implements ConfigClient {
     } catch (error) {
       this.abort.abort();
       await this.loop;
+      this.sessions.abort();
       throw error;
     } finally {
       clearTimeout(deadline);
@@ -314,9 +346,16 @@ class LiveConfigClient implements ConfigClient {
     const established = deferred<void>();
     const buffered: ConfigChangeEvent[] = [];
     let synced = false;
+    const timer = this.establishTimer(local);
     const stream = this.rpc.watchConfig(
       { namespaces: this.watchFilter() },
-      { signal: local.signal, onHeader: () => established.resolve() },
+      {
+        signal: local.signal,
+        onHeader: () => {
+          clearTimeout(timer);
+          established.resolve();
+        },
+      },
     );
     const pump = (async () => {
       for await (const event of stream) {
@@ -338,7 +377,10 @@ class LiveConfigClient implements ConfigClient {
       this.cacheWriter?.schedule();
       onLive();
       await pump;
+    } catch (error) {
+      throw timedOut(local) ?? error;
     } finally {
+      clearTimeout(timer);
       signal.removeEventListener('abort', stop);
       local.abort();
       await pump.catch(() => undefined);
@@ -347,17 +389,35 @@ class LiveConfigClient implements ConfigClient {
 
   /** Resume: WatchConfig from our revision replays what we missed, then goes live. */
   private async resume(fromRevision: number, signal: AbortSignal, onOpen: () => void): Promise<void> {
-    const stream = this.rpc.watchConfig(
-      { namespaces: this.watchFilter(), fromRevision: BigInt(fromRevision) },
-      {
-        signal,
-        onHeader: () => {
-          onOpen();
-          this.setStatus({ status: 'live' });
+    const local = new AbortController();
+    const stop = () => local.abort();
+    signal.addEventListener('abort', stop, { once: true });
+    const timer = this.establishTimer(local);
+    try {
+      const stream = this.rpc.watchConfig(
+        { namespaces: this.watchFilter(), fromRevision: BigInt(fromRevision) },
+        {
+          signal: local.signal,
+          onHeader: () => {
+            clearTimeout(timer);
+            onOpen();
+            this.setStatus({ status: 'live' });
+          },
         },
-      },
-    );
-    for await (const event of stream) this.applyEvent(event);
+      );
+      for await (const event of stream) this.applyEvent(event);
+    } catch (error) {
+      throw timedOut(local) ?? error;
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', stop);
+    }
+  }
+
+  /** A stream whose headers do not arrive in time (a half-dead connection) is abandoned and retried. */
+  private establishTimer(local: AbortController): ReturnType<typeof setTimeout> {
+    const ms = this.options.connectTimeoutMs ?? 10_000;
+    return setTimeout(() => local.abort(new EstablishTimeout(ms)), ms);
   }
 
   /** Exact namespaces when only namespaces are kept; all (filtered here) when services are. */

@@ -6,6 +6,7 @@ export { put, tokens, waitFor } from '../../../apps/config-server/test/support/s
 /** A real config-server on a test database that can be stopped and started again on the same port. */
 export interface RestartableServer {
   readonly baseUrl: string;
+  readonly grpcUrl: string;
   readonly current: ConfigServer | undefined;
   stop(): Promise<void>;
   start(): Promise<ConfigServer>;
@@ -17,8 +18,10 @@ export async function restartableConfigServer(): Promise<RestartableServer> {
   const testDb: TestDatabase = await createTestDatabase();
   let server: ConfigServer | undefined = await startConfigServer(testDb.url, { APP_ENV: 'test' });
   const port = server.restPort;
+  const grpcPort = server.grpcPort;
   return {
     baseUrl: `http://127.0.0.1:${port}`,
+    grpcUrl: `http://127.0.0.1:${grpcPort}`,
     get current() {
       return server;
     },
@@ -27,7 +30,11 @@ export async function restartableConfigServer(): Promise<RestartableServer> {
       server = undefined;
     },
     async start() {
-      server = await startConfigServer(testDb.url, { APP_ENV: 'test', PORT: String(port) });
+      server = await startConfigServer(testDb.url, {
+        APP_ENV: 'test',
+        PORT: String(port),
+        GRPC_PORT: String(grpcPort),
+      });
       return server;
     },
     async dispose() {

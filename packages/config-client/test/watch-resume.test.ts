@@ -21,6 +21,7 @@ describe('config client against a restarting config-server', () => {
     expect((await put(s.current!, NS, 'pool', 1)).status).toBe(201);
     client = await createConfigClient({
       baseUrl: s.baseUrl,
+      grpcUrl: s.grpcUrl,
       token: tokens.auditor,
       namespaces: [NS],
       backoff,
