@@ -74,7 +74,7 @@ export function errorFromStatus(status: number, body: unknown, requestId?: strin
 export function toK1s0Error(error: unknown): K1s0Error {
   if (error instanceof K1s0Error) return error;
   if (error instanceof ConnectError) {
-    const kind = kindOfCode[error.code] ?? (isTransient(error) ? 'unavailable' : 'internal');
+    const kind = isTransient(error) ? 'unavailable' : (kindOfCode[error.code] ?? 'internal');
     return new K1s0Error(kind, Code[error.code] ?? 'Unknown', error.rawMessage, undefined, [], undefined, {
       cause: error,
     });
@@ -128,9 +128,9 @@ export function isTransient(error: unknown): boolean {
   if (error instanceof K1s0Error) return error.kind === 'unavailable';
   if (error instanceof ConnectError) {
     if (error.code === Code.Unavailable || error.code === Code.DeadlineExceeded) return true;
-    if (error.code === Code.Unknown || error.code === Code.Internal || error.code === Code.Canceled)
-      return socketCodeIn(error.cause) || socketCodeIn(error);
-    return false;
+    // connect-node reports a connection lost mid-call with whatever code it maps the socket
+    // error to (a "socket hang up" becomes ABORTED): the cause tells it from a server answer.
+    return socketCodeIn(error.cause);
   }
   return socketCodeIn(error);
 }

@@ -20,6 +20,10 @@ describe('error classification', () => {
     expect(isTransient(new ConnectError('x', Code.Internal, undefined, undefined, reset))).toBe(true);
     expect(isTransient(new TypeError('fetch failed', { cause: reset }))).toBe(true);
     expect(isTransient(new ConnectError('conflict', Code.Aborted))).toBe(false);
+    // connect-node's mapping of a lost connection: ABORTED with the socket error as cause.
+    const hangUp = new ConnectError('socket hang up', Code.Aborted, undefined, undefined, reset);
+    expect(isTransient(hangUp)).toBe(true);
+    expect(toK1s0Error(hangUp).kind).toBe('unavailable');
     expect(isTransient(new ConnectError('bad', Code.InvalidArgument))).toBe(false);
   });
 
