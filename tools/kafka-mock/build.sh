@@ -61,9 +61,10 @@ if [[ ! -f $rdk_lib ]]; then
   make -C "$rdk_dir/src" -j"$(nproc)" librdkafka.a >>"$log" 2>&1 || fail "make librdkafka.a"
 fi
 
-# --wrap=bind lets mock-broker.c pin the mock listener to --port (librdkafka
-# always binds an ephemeral port), which restart-on-the-same-port tests need.
+# --wrap=bind/getsockname let mock-broker.c pin the mock listener to --port
+# (librdkafka always binds an ephemeral port), which restart-on-the-same-port
+# tests need, and open that port only once the topics exist.
 gcc -O2 -s -Wall -Wextra -o "$bin.tmp" "$c_src" -isystem "$rdk_dir/src" "$rdk_lib" \
-  -Wl,--wrap=bind -lz -lpthread -lm -ldl -lrt >>"$log" 2>&1 || fail "compile mock-broker.c"
+  -Wl,--wrap=bind,--wrap=getsockname -lz -lpthread -lm -ldl -lrt >>"$log" 2>&1 || fail "compile mock-broker.c"
 mv "$bin.tmp" "$bin"
 echo "$bin"

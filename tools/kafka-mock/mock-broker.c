@@ -7,7 +7,8 @@
  *
  * Prints the bootstrap address ("127.0.0.1:PORT") as the first stdout line,
  * then serves until SIGTERM/SIGINT (or until its parent process dies).
- * Built by build.sh, which links with -Wl,--wrap=bind (see __wrap_bind).
+ * Built by build.sh, which links with -Wl,--wrap=bind,--wrap=getsockname
+ * (see decoy_fd and __wrap_bind).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -33,26 +34,50 @@ enum { BROKER_ID = 1 }; /* rd_kafka_mock_cluster_new numbers brokers from 1 */
 static uint16_t fixed_port; /* 0 = let the kernel pick */
 
 /*
+ * The listener a client may reach must not exist before the topics do: a
+ * client retrying across a restart that gets "unknown topic" from the new
+ * broker fails for good (@platformatic/kafka treats UNKNOWN_TOPIC_OR_PART as
+ * a non-retryable UserError). rd_kafka_mock_cluster_new() binds AND listens
+ * at once, before any topic can be created, so with --port the startup
+ * listener is a decoy on an ephemeral port (decoy_fd); the broker advertises
+ * the pinned port all the same, and configure_cluster() moves the listener
+ * onto it (broker down = re-bind without listening, broker up = listen) only
+ * once the topics exist. Until then the pinned port refuses connections,
+ * which clients retry like any outage.
+ */
+static int decoy_fd = -1;
+
+/*
  * librdkafka has no option for the mock listener's port: it always binds
- * 127.0.0.1:0. The linker redirects its bind() calls here so --port can
- * substitute a fixed port, letting a test restart the broker at the same
- * address its clients already know. Only port-0 binds are rewritten: the
- * mock's re-bind when a broker is set down already carries the port.
+ * 127.0.0.1:0, then reads the port back with getsockname() and re-binds that
+ * port when a broker is set down. The linker redirects both calls here
+ * (build.sh: --wrap=bind,--wrap=getsockname).
  */
 int __real_bind(int fd, const struct sockaddr *addr, socklen_t len);
 int __wrap_bind(int fd, const struct sockaddr *addr, socklen_t len) {
-    if (fixed_port != 0 && addr->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
-        struct sockaddr_in pinned;
-        memcpy(&pinned, addr, sizeof(pinned));
-        if (pinned.sin_port == 0) {
-            pinned.sin_port = htons(fixed_port);
-            if (__real_bind(fd, (const struct sockaddr *)&pinned, sizeof(pinned)) == 0) return 0;
-            /* Exit here: librdkafka's own failure path asserts and aborts. */
-            fprintf(stderr, "mock-broker: cannot listen on port %u: %s\n", fixed_port, strerror(errno));
-            _exit(1);
-        }
+    if (fixed_port == 0 || addr->sa_family != AF_INET || len < sizeof(struct sockaddr_in))
+        return __real_bind(fd, addr, len);
+    struct sockaddr_in sin;
+    memcpy(&sin, addr, sizeof(sin));
+    if (sin.sin_port == 0) { /* the startup listener: an ephemeral decoy */
+        int r = __real_bind(fd, addr, len);
+        if (r == 0) decoy_fd = fd;
+        return r;
     }
-    return __real_bind(fd, addr, len);
+    /* The re-bind of the advertised (pinned) port ends the decoy phase. */
+    decoy_fd = -1;
+    if (__real_bind(fd, addr, len) == 0) return 0;
+    /* Exit here: librdkafka's own failure path asserts and aborts. */
+    fprintf(stderr, "mock-broker: cannot listen on port %u: %s\n", fixed_port, strerror(errno));
+    _exit(1);
+}
+
+int __real_getsockname(int fd, struct sockaddr *addr, socklen_t *len);
+int __wrap_getsockname(int fd, struct sockaddr *addr, socklen_t *len) {
+    int r = __real_getsockname(fd, addr, len);
+    if (r == 0 && fd == decoy_fd && addr->sa_family == AF_INET) /* advertise the pinned port */
+        ((struct sockaddr_in *)addr)->sin_port = htons(fixed_port);
+    return r;
 }
 
 static void usage_exit(const char *why) {
@@ -100,12 +125,6 @@ static void cap_api_versions(rd_kafka_mock_cluster_t *mcluster) {
 
 /* Returns 0, or prints why and returns -1. */
 static int configure_cluster(rd_kafka_mock_cluster_t *mcluster, char **topics, int topic_cnt, int partitions) {
-    /* The cluster listens as soon as it exists. Take the broker down (its
-     * port stays bound, connections are refused) until the topics exist:
-     * a client retrying across a restart would otherwise see "unknown topic",
-     * which @platformatic/kafka treats as fatal. */
-    settle();
-    rd_kafka_mock_broker_set_down(mcluster, BROKER_ID);
     cap_api_versions(mcluster);
     /* Tests start one consumer per group; don't make it wait 3 s for others. */
     settle();
@@ -118,6 +137,10 @@ static int configure_cluster(rd_kafka_mock_cluster_t *mcluster, char **topics, i
             return -1;
         }
     }
+    /* Only now open the advertised port (see decoy_fd): down re-binds it
+     * without listening, up starts listening. */
+    settle();
+    rd_kafka_mock_broker_set_down(mcluster, BROKER_ID);
     settle();
     rd_kafka_mock_broker_set_up(mcluster, BROKER_ID);
     return 0;

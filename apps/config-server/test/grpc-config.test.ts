@@ -1,7 +1,8 @@
 import { Code, ConnectError } from '@connectrpc/connect';
+import { tokenFor } from '@k1s0/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, type ConfigClient, connectClient, fromJson, grpcClient, json } from './support/grpc.js';
-import { put, startWithDatabase, tokenFor, tokens } from './support/service.js';
+import { put, startWithDatabase, tokens } from './support/service.js';
 
 let ctx: Awaited<ReturnType<typeof startWithDatabase>>;
 let client: ConfigClient;

@@ -1,4 +1,4 @@
-import { createTestDatabase, type TestDatabase } from '@k1s0/platform/testing';
+import { createTestDatabase, type TestDatabase, waitFor } from '@k1s0/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, collect, fromJson, grpcClient, waitForSubscribers } from './support/grpc.js';
 import {
@@ -8,17 +8,20 @@ import {
   put,
   startConfigServer,
   tokens,
-  waitFor,
 } from './support/service.js';
 
 let testDb: TestDatabase;
 let a: ConfigServer;
 let b: ConfigServer;
 
+// The change feed's safety poll (default 1 s) and the cache TTL are far beyond every wait below:
+// whatever B learns of A's writes in time, it learns from the NOTIFY.
+const SLOW_POLL = { config_server: { watch: { poll_interval: '10m' }, cache: { ttl: '10m' } } };
+
 beforeAll(async () => {
   testDb = await createTestDatabase();
-  a = await startConfigServer(testDb.url);
-  b = await startConfigServer(testDb.url);
+  a = await startConfigServer(testDb.url, {}, SLOW_POLL);
+  b = await startConfigServer(testDb.url, {}, SLOW_POLL);
 });
 afterAll(async () => {
   await a?.stop();
@@ -30,7 +33,7 @@ const read = (server: ConfigServer, path: string) =>
   call<EntryBody>(server, 'GET', path, { token: tokens.auditor });
 
 describe('two instances on one database', () => {
-  it('a write through A is read through B (which had the old value cached) within 100 ms', async () => {
+  it('a write through A is read through B, which had the old value cached, on the NOTIFY', async () => {
     const path = '/api/v1/config/system.cluster.section/k';
     await put(a, 'system.cluster.section', 'k', 0);
     const latencies: number[] = [];
@@ -40,21 +43,14 @@ describe('two instances on one database', () => {
       const written = await put(a, 'system.cluster.section', 'k', version, version);
       expect(written.status).toBe(200);
       const start = performance.now();
-      let seen: unknown;
-      do {
-        seen = (await read(b, path)).body.value;
-      } while (seen !== version && performance.now() - start < 1_000);
+      await waitFor(`B to read version ${version}`, async () => (await read(b, path)).body.value === version);
       latencies.push(performance.now() - start);
-      expect(seen).toBe(version);
     }
+    // For the record only (SPEC target < 100 ms; bench/ measures it): a loaded 2-core test run
+    // says little about speed. The property asserted is that it happens without the poll.
     console.info(
       `cross-instance invalidation latency (ms): ${latencies.map((l) => l.toFixed(1)).join(', ')}`,
     );
-    // SPEC target < 100 ms. The median is asserted so that scheduling noise of a loaded 2-core test
-    // run cannot fail it, while a broken NOTIFY path (only the 1 s safety poll left) still does.
-    const sorted = [...latencies].sort((x, y) => x - y);
-    expect(sorted[Math.floor(sorted.length / 2)]).toBeLessThan(100);
-    expect(sorted[sorted.length - 1]).toBeLessThan(1_000);
   });
 
   it('invalidates service bulk results on the other instance too', async () => {
@@ -63,10 +59,10 @@ describe('two instances on one database', () => {
     const before = await call<{ entries: { value: unknown }[] }>(b, 'GET', path, { token: tokens.none });
     expect(before.body.entries[0]?.value).toBe('old');
     await put(a, 'system.clusterbulk.section', 'k', 'new', 1);
-    await waitFor(async () => {
+    await waitFor('B to read the new bulk result', async () => {
       const after = await call<{ entries: { value: unknown }[] }>(b, 'GET', path, { token: tokens.none });
       return after.body.entries[0]?.value === 'new';
-    }, 1_000);
+    });
   });
 
   it('a watch opened on B receives changes made through A, in order', async () => {
@@ -81,7 +77,7 @@ describe('two instances on one database', () => {
     await put(a, 'system.cluster.watch', 'k', 'x');
     await put(b, 'system.cluster.watch', 'k', 'y', 1);
     await put(a, 'system.cluster.watch', 'k', 'z', 2);
-    await waitFor(() => watch.events.length === 3);
+    await waitFor('3 watch events', () => watch.events.length === 3);
     expect(watch.events.map((e) => fromJson(e.newValue))).toEqual(['x', 'y', 'z']);
     expect(watch.events.map((e) => e.newVersion)).toEqual([1, 2, 3]);
     abort.abort();

@@ -2,16 +2,14 @@ import { readFileSync } from 'node:fs';
 import { fromBinary } from '@bufbuild/protobuf';
 import type { ConfigChange, ConfigEntry, PendingConfigChange } from '@k1s0/config-domain';
 import {
-  allocatePositions,
   createDatabase,
   createLogger,
   type Database,
   orderedLogFunctionSql,
   Registry,
   runMigrations,
-  withTransaction,
 } from '@k1s0/platform';
-import { createTestDatabase, type TestDatabase } from '@k1s0/platform/testing';
+import { createTestDatabase, type TestDatabase, waitFor } from '@k1s0/platform/testing';
 import { ConfigChangedEventSchema } from '@k1s0/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LruConfigCache } from '../src/cache/lru-config-cache.js';
@@ -22,7 +20,6 @@ import { PostgresConfigWriter } from '../src/persistence/postgres-config-writer.
 import { configChangeLogs, configOutbox, revisionLog } from '../src/persistence/schema.js';
 import { withRequestId } from '../src/request-context.js';
 import { configServerDefinition } from '../src/service.js';
-import { waitFor } from './support/service.js';
 
 const TOPIC = 'k1s0.system.config.changed.v1';
 let testDb: TestDatabase;
@@ -50,6 +47,33 @@ afterAll(async () => {
   await database?.close();
   await testDb?.drop();
 });
+
+/**
+ * A change in flight: a transaction that has drawn its revision (as the writer's first write does)
+ * and stays open until released. Resolves once the revision is drawn.
+ */
+async function holdRevision(): Promise<{ release(): Promise<void> }> {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let drawn!: () => void;
+  const revisionDrawn = new Promise<void>((resolve) => {
+    drawn = resolve;
+  });
+  const done = database.sql.begin(async (tx) => {
+    await tx`select seq from ${tx(revisionLog.schema)}.${tx(revisionLog.functionName)}(1)`;
+    drawn();
+    await held;
+  });
+  await Promise.race([revisionDrawn, done]);
+  return {
+    async release() {
+      release();
+      await done;
+    },
+  };
+}
 
 const at = new Date('2026-02-15T14:30:00.000Z');
 let ids = 0;
@@ -159,7 +183,7 @@ describe('PostgresConfigWriter', () => {
       },
     });
     // A payload-free wake-up after commit: the feeds read what changed from the change log.
-    await waitFor(() => notifications.length === 1);
+    await waitFor('one notification', () => notifications.length === 1);
     expect(notifications).toEqual(['']);
     await listener.unlisten();
   });
@@ -243,20 +267,11 @@ describe('PostgresConfigRepository', () => {
 describe('PostgresChangeLogRepository', () => {
   it('hides changes behind an open transaction that holds a lower revision', async () => {
     const before = await changeLog.latestSettledRevision();
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const slow = withTransaction(database, async (tx) => {
-      await allocatePositions(tx, revisionLog, 1);
-      await held;
-    });
-    await new Promise((r) => setTimeout(r, 100));
+    const slow = await holdRevision();
     const e = entry('system.horizon.section', 'k', 1);
     const change = await committed(await writer.insert(e, created(e)));
     expect(await changeLog.changesAfter(before, [], 100)).toEqual([]);
-    release();
-    await slow;
+    await slow.release();
     const visible = await changeLog.changesAfter(before, [], 100);
     expect(visible.map((c) => c.revision)).toEqual([change.revision]);
     expect(await changeLog.changesAfter(before, ['system.other.ns'], 100)).toEqual([]);
@@ -323,7 +338,7 @@ describe('PostgresChangeFeed', () => {
     const first = await committed(await writer.insert(e, created(e)));
     const next = { ...e, value: 2, version: 2 };
     const second = await committed(await writer.update(next, 1, updated(e, next)));
-    await waitFor(() => seen.length === 2);
+    await waitFor('two changes', () => seen.length === 2);
     expect(seen).toEqual([first.revision, second.revision]);
     expect(cache.getEntry(e.namespace, e.key)).toBeUndefined();
     expect(feed.subscriberCount()).toBe(1);
@@ -344,28 +359,18 @@ describe('PostgresChangeFeed', () => {
     await feed.start();
     const seen: bigint[] = [];
     feed.subscribe({ onChange: (c) => seen.push(c.revision), onError: () => {} });
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const slow = withTransaction(database, async (tx) => {
-      await allocatePositions(tx, revisionLog, 1);
-      await held;
-    });
+    const slow = await holdRevision();
     try {
-      await new Promise((r) => setTimeout(r, 100));
       const e = entry('system.feedheld.section', 'k', 1);
       cache.setEntry(e); // what another instance might still hold
       const change = await committed(await writer.insert(e, created(e)));
-      await waitFor(() => cache.getEntry(e.namespace, e.key) === undefined, 1_000);
+      await waitFor('the cache invalidation', () => cache.getEntry(e.namespace, e.key) === undefined);
       expect(seen).toEqual([]); // behind the safe horizon: not delivered yet
-      release();
-      await slow;
-      await waitFor(() => seen.length === 1, 2_000);
+      await slow.release();
+      await waitFor('the delivery', () => seen.length === 1);
       expect(seen).toEqual([change.revision]);
     } finally {
-      release();
-      await slow;
+      await slow.release();
       await feed.stop();
     }
   });

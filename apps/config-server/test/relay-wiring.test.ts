@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
-import { createTestDatabase, type TestDatabase } from '@k1s0/platform/testing';
+import { createTestDatabase, type TestDatabase, waitFor } from '@k1s0/platform/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type ConfigServer, call, metricValue, put, startConfigServer, waitFor } from './support/service.js';
+import { type ConfigServer, call, metricValue, put, startConfigServer } from './support/service.js';
 
 let testDb: TestDatabase;
 beforeAll(async () => {
@@ -48,6 +48,7 @@ it('with brokers configured it relays and reports Kafka readiness (503 while the
     expect(ready.body.checks.kafka).toMatch(/^error: /);
     // The gauge is read from the database at scrape time; a scrape whose read fails keeps no value.
     await waitFor(
+      'an outbox backlog of at least 1',
       async () => ((await metricValue(server, 'outbox_backlog', 'outbox="config_server.outbox"')) ?? 0) >= 1,
     );
   });

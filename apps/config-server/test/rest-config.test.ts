@@ -1,4 +1,5 @@
 import { DEV_DEFAULT_SECRET, devTokenClaims, signDevToken } from '@k1s0/platform';
+import { tokenFor } from '@k1s0/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   call,
@@ -7,7 +8,6 @@ import {
   metricValue,
   put,
   startWithDatabase,
-  tokenFor,
   tokens,
 } from './support/service.js';
 

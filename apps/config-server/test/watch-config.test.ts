@@ -1,4 +1,5 @@
 import { Code, ConnectError } from '@connectrpc/connect';
+import { waitFor } from '@k1s0/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresChangeLogRepository } from '../src/persistence/postgres-change-log-repository.js';
 import {
@@ -9,7 +10,7 @@ import {
   grpcClient,
   waitForSubscribers,
 } from './support/grpc.js';
-import { call, metricValue, put, startWithDatabase, tokens, waitFor } from './support/service.js';
+import { call, metricValue, put, startWithDatabase, tokens } from './support/service.js';
 
 let ctx: Awaited<ReturnType<typeof startWithDatabase>>;
 let client: ConfigClient;
@@ -56,7 +57,7 @@ describe('WatchConfig', () => {
     await put(ctx.server, 'system.watch.a', 'k', 'v1');
     await put(ctx.server, 'system.watch.a', 'k', { v: 2 }, 1);
     await call(ctx.server, 'DELETE', '/api/v1/config/system.watch.a/k', { token: tokens.admin });
-    await waitFor(() => watch.events.length === 3);
+    await waitFor('3 watch events', () => watch.events.length === 3);
     const [created, updated, deleted] = watch.events;
     expect(created).toMatchObject({
       namespace: 'system.watch.a',
@@ -91,7 +92,7 @@ describe('WatchConfig', () => {
     const watch = await openWatch({});
     await put(ctx.server, 'system.watch.c', 'k', 1);
     await put(ctx.server, 'business.watch.d', 'k', 2);
-    await waitFor(() => watch.events.length === 2);
+    await waitFor('2 watch events', () => watch.events.length === 2);
     expect(watch.events.map((e) => e.namespace)).toEqual(['system.watch.c', 'business.watch.d']);
     await closeWatch(watch);
   });
@@ -108,7 +109,7 @@ describe('WatchConfig', () => {
     const watch = await openWatch({ namespaces: ['system.watch.resume'], fromRevision: fromRevision! });
     await racing;
     await put(ctx.server, 'system.watch.resume', 'k', 'live', 11);
-    await waitFor(() => watch.events.length >= 11);
+    await waitFor('11 watch events', () => watch.events.length >= 11);
     await new Promise((r) => setTimeout(r, 100));
     const expected = (await revisionsOf('system.watch.resume', 'k')).slice(1);
     expect(expected).toHaveLength(11);
@@ -143,12 +144,12 @@ describe('WatchConfig', () => {
     await waitForSubscribers(ctx.server, 0);
     // The same replay for an auditor, and a roleless watch naming its namespaces, do stream.
     const replay = await openWatch({ namespaces: ['system.watch.secret'], fromRevision: 0n });
-    await waitFor(() => replay.events.length === 1);
+    await waitFor('the replayed change', () => replay.events.length === 1);
     expect(fromJson(replay.events[0]!.newValue)).toBe('old value');
     await closeWatch(replay);
     const live = await openWatch({ namespaces: ['system.watch.secret'] });
     await put(ctx.server, 'system.watch.secret', 'k', 'new value', 1);
-    await waitFor(() => live.events.length === 1);
+    await waitFor('the live change', () => live.events.length === 1);
     expect(fromJson(live.events[0]!.newValue)).toBe('new value');
     await closeWatch(live);
   });
@@ -159,7 +160,10 @@ describe('WatchConfig', () => {
     for (const watch of watches) watch.abort.abort();
     await Promise.all(watches.map((w) => w.done));
     await waitForSubscribers(ctx.server, 0);
-    await waitFor(async () => (await metricValue(ctx.server, 'config_server_watch_streams_open')) === 0);
+    await waitFor(
+      'no open watch streams',
+      async () => (await metricValue(ctx.server, 'config_server_watch_streams_open')) === 0,
+    );
   });
 
   it('fails with FAILED_PRECONDITION when the history after from_revision was pruned', async () => {

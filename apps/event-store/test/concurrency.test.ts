@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { waitFor } from '@k1s0/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openAppend } from './support/open-append.js';
 import { type Harness, startHarness } from './support/service-harness.js';
-import { delay } from './support/wait-for.js';
 
 let h: Harness;
 
@@ -102,7 +102,7 @@ describe('global log never skips a late commit (GET /api/v1/events)', () => {
     const b = await append('ooo-b2', { events: [event(1)], expected_version: 0 });
     expect((await globalLog(cursor)).body.events).toEqual([]);
     await held.rollback();
-    await delay(50);
+    await waitFor('B once A rolled back', async () => (await globalLog(cursor)).body.events.length > 0);
     const after = await globalLog(cursor);
     expect(after.body.events.map((e: { sequence: number }) => e.sequence)).toEqual([
       b.body.events[0].sequence,

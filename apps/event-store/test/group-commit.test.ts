@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { AppendOutcome, AppendRequest, PreparedEvent } from '@k1s0/eventstore-domain';
 import { createDatabase, type Database } from '@k1s0/platform';
+import { waitFor } from '@k1s0/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streamLockKey } from '../src/persistence/append-batch.js';
 import { PostgresEventStore } from '../src/persistence/postgres-event-store.js';
 import { type MigratedDatabase, migratedDatabase } from './support/migrated-database.js';
-import { waitFor } from './support/wait-for.js';
 
 let db: MigratedDatabase;
 let store: PostgresEventStore;

@@ -1,8 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { tokenFor } from '@k1s0/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness, tokenFor } from './support/service-harness.js';
+import { type Harness, startHarness } from './support/service-harness.js';
 
 // The official Node gRPC client (grpc-js) loading the .proto sources at run time: proves the
 // h2c listener speaks plain gRPC to a client that knows nothing of Connect.

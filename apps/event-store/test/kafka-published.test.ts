@@ -11,11 +11,11 @@ import {
   kafkaServiceHarness,
   type RecordedMessage,
   type TopicRecorder,
+  tokenFor,
 } from '@k1s0/platform/testing';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EventStoreConfig } from '../src/config.js';
 import { eventStoreService } from '../src/service.js';
-import { tokenFor } from './support/service-harness.js';
 
 /** An event as the REST append answers it (spec 002 shape). */
 interface AppendedEvent {

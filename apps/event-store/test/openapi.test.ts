@@ -5,9 +5,10 @@ import {
   routeKeys,
   servedRestRoutes,
   serviceFromReflection,
+  tokenFor,
 } from '@k1s0/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness, tokenFor } from './support/service-harness.js';
+import { type Harness, startHarness } from './support/service-harness.js';
 
 // Discovery on the real event store: /openapi.json (generated from the routes' zod schemas) and
 // gRPC health + reflection on the h2c port, all without a token.

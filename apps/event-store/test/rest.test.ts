@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { tokenFor } from '@k1s0/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from './support/service-harness.js';
 
@@ -157,7 +158,6 @@ describe('POST /api/v1/streams/:stream_id/events', () => {
   });
 
   it('deletes a stream when the DELETE carries Content-Type: application/json and no body', async () => {
-    const { tokenFor } = await import('./support/service-harness.js');
     const append = await h.call('POST', '/api/v1/streams/ct-delete-1/events', {
       role: 'sys_operator',
       body: { expected_version: -1, events: [{ event_type: 'A', payload: {} }] },
@@ -192,7 +192,7 @@ describe('POST /api/v1/streams/:stream_id/events', () => {
     const res = await fetch(`${h.baseUrl}/api/v1/streams/x/events`, {
       method: 'POST',
       headers: {
-        authorization: `Bearer ${(await import('./support/service-harness.js')).tokenFor('sys_operator')}`,
+        authorization: `Bearer ${tokenFor('sys_operator')}`,
         'content-type': 'application/json',
         'x-request-id': 'req-malformed-1',
       },

@@ -1,10 +1,11 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Code, ConnectError } from '@connectrpc/connect';
+import { waitFor } from '@k1s0/platform/testing';
 import type { eventStoreV1 } from '@k1s0/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, type EventStoreClient, encodeJson, grpcClient } from './support/grpc-client.js';
 import { openAppend } from './support/open-append.js';
 import { type Harness, startHarness } from './support/service-harness.js';
-import { delay, waitFor } from './support/wait-for.js';
 
 let h: Harness;
 let client: EventStoreClient;
@@ -60,8 +61,8 @@ function appendGrpc(streamId: string, count = 1, expectedVersion = -2n) {
   );
 }
 
-async function listenerGauge(): Promise<number> {
-  const text = await (await fetch(`${h.baseUrl}/metrics`)).text();
+async function listenerGauge(harness: Harness = h): Promise<number> {
+  const text = await (await fetch(`${harness.baseUrl}/metrics`)).text();
   const match = /^event_store_new_events_listeners (\d+)/m.exec(text);
   return Number(match?.[1] ?? Number.NaN);
 }
@@ -113,7 +114,8 @@ describe('SubscribeAll', () => {
     const sub = subscribe(client, { fromSequence: start });
     const held = await openAppend(h.service.database, 'sub-ooo-a');
     const b = await appendGrpc('sub-ooo-b');
-    await delay(400);
+    // Nothing to wait for: B must NOT arrive. Long enough for B's wake-up and a read to happen.
+    await sleep(400);
     expect(sub.received).toEqual([]);
     await held.commit();
     await waitFor('A and B', () => sub.received.length === 2);
@@ -121,11 +123,11 @@ describe('SubscribeAll', () => {
 
     const rolled = await openAppend(h.service.database, 'sub-ooo-rolled');
     const c = await appendGrpc('sub-ooo-c');
-    await delay(300);
+    await sleep(300); // C must not arrive yet (as above)
     expect(sub.received).toHaveLength(2);
     await rolled.rollback();
     await waitFor('C', () => sub.received.length === 3);
-    await delay(300);
+    await sleep(300); // and not a second time
     expect(sub.received.map((e) => e.sequence)).toEqual([
       held.sequence,
       b.events[0]!.sequence,
@@ -166,7 +168,7 @@ describe('SubscribeAll', () => {
       () => batched.received.length >= committed.length,
       15_000,
     );
-    await delay(300);
+    await sleep(300); // room for a duplicate to show up
     const received = sub.received.map((e) => e.sequence);
     expect(received).toEqual(committed);
     expect(batched.received.map((e) => e.sequence)).toEqual(committed);
@@ -200,12 +202,13 @@ describe('SubscribeAll', () => {
     const other = await startHarness();
     try {
       const otherClient = grpcClient(other.grpcUrl);
+      const baseline = await listenerGauge(other);
       const sub = subscribe(otherClient, {});
-      await delay(300);
+      await waitFor('the subscription to listen', async () => (await listenerGauge(other)) === baseline + 1);
       const stopped = other.stop();
       const outcome = await Promise.race([
         sub.done.catch((error: unknown) => ConnectError.from(error).code),
-        delay(5000).then(() => 'still open'),
+        sleep(5000).then(() => 'still open'),
       ]);
       await stopped;
       // The stream completes normally (status OK), so clients simply reconnect elsewhere.

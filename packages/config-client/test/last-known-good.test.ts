@@ -44,7 +44,7 @@ describe('last-known-good snapshot', () => {
     clients.push(first);
     expect(first.getService('lkg')).toEqual({ [NS]: { timeout_ms: 500, mode: 'fast' } });
     expect((await put(s.current!, NS, 'timeout_ms', 750, 1)).status).toBe(200);
-    await waitFor(() => first.get(NS, 'timeout_ms') === 750);
+    await waitFor('the first client to see 750', () => first.get(NS, 'timeout_ms') === 750);
     await first.close();
     clients.pop();
     const files = await readdir(cacheDir);
@@ -73,7 +73,7 @@ describe('last-known-good snapshot', () => {
     expect(second.get(NS, 'mode')).toBe('fast');
 
     await s.start();
-    await waitFor(() => second.get(NS, 'timeout_ms') === 900, 15_000);
+    await waitFor('the second client to catch up to 900', () => second.get(NS, 'timeout_ms') === 900, 15_000);
     expect(second.status).toBe('live');
     expect(statuses.map((e) => e.status)).toEqual(['live']);
     // Caught up from the change log: the missed change arrives with its actor, once.
@@ -117,7 +117,10 @@ describe('last-known-good snapshot', () => {
     expect(client.get(NS, 'limits', Limits)).toEqual({ max: 10 });
 
     expect((await put(s.current!, NS, 'limits', { max: 'lots' }, 1)).status).toBe(200);
-    await waitFor(() => JSON.stringify(client.get(NS, 'limits')) === '{"max":"lots"}');
+    await waitFor(
+      'the invalid value to arrive',
+      () => JSON.stringify(client.get(NS, 'limits')) === '{"max":"lots"}',
+    );
     expect(client.get(NS, 'limits')).toEqual({ max: 'lots' });
     expect(client.get(NS, 'limits', Limits)).toEqual({ max: 10 });
     expect(client.get(NS, 'limits', Limits)).toEqual({ max: 10 });
@@ -126,6 +129,6 @@ describe('last-known-good snapshot', () => {
     expect(invalid[0]?.issues[0]?.path).toEqual(['max']);
 
     expect((await put(s.current!, NS, 'limits', { max: 20 }, 2)).status).toBe(200);
-    await waitFor(() => client.get(NS, 'limits', Limits)?.max === 20);
+    await waitFor('the typed value 20', () => client.get(NS, 'limits', Limits)?.max === 20);
   });
 });

@@ -1,7 +1,8 @@
 import { createTestDatabase, type TestDatabase } from '@k1s0/platform/testing';
 import { type ConfigServer, startConfigServer } from '../../../apps/config-server/test/support/service.js';
 
-export { put, tokens, waitFor } from '../../../apps/config-server/test/support/service.js';
+export { waitFor } from '@k1s0/platform/testing';
+export { put, tokens } from '../../../apps/config-server/test/support/service.js';
 
 /** A real config-server on a test database that can be stopped and started again on the same port. */
 export interface RestartableServer {

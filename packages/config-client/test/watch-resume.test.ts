@@ -38,17 +38,17 @@ describe('config client against a restarting config-server', () => {
     for (let value = 2; value <= 4; value++) {
       expect((await put(s.current!, NS, 'pool', value, version++)).status).toBe(200);
     }
-    await waitFor(() => seen.length === 3);
+    await waitFor('seen.length === 3', () => seen.length === 3);
 
     await s.stop();
-    await waitFor(() => client?.status === 'reconnecting');
+    await waitFor('client?.status === "reconnecting"', () => client?.status === 'reconnecting');
     await s.start();
     // Written right after the restart, racing the client's reconnect: replay or live, each exactly once.
     for (let value = 5; value <= 8; value++) {
       expect((await put(s.current!, NS, 'pool', value, version++)).status).toBe(200);
     }
     expect((await put(s.current!, NS, 'other', 'x')).status).toBe(201);
-    await waitFor(() => seen.length === 8, 15_000);
+    await waitFor('seen.length === 8', () => seen.length === 8, 15_000);
     // A moment more: a duplicate would arrive now if the resume overlapped.
     await new Promise((r) => setTimeout(r, 300));
 

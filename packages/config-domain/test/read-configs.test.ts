@@ -36,6 +36,7 @@ describe('GetConfig', () => {
     );
   });
 
+  // On PostgreSQL and the LRU cache: apps/config-server/test/use-case-races.test.ts.
   it('does not cache a value read before a concurrent write invalidated it', async () => {
     const ctx = setup();
     await put(ctx, NS, 'k', 'old');

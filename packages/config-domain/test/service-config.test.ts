@@ -80,6 +80,7 @@ describe('GetServiceConfig', () => {
     expect(ctx.store.calls.findByService).toBe(1);
   });
 
+  // On PostgreSQL and the LRU cache: apps/config-server/test/use-case-races.test.ts.
   it('does not cache a result read before a concurrent write invalidated it', async () => {
     const ctx = await seeded();
     const realFind = ctx.store.findByService.bind(ctx.store);

@@ -188,6 +188,7 @@ describe('UpdateConfig', () => {
     );
   });
 
+  // On PostgreSQL: apps/config-server/test/use-case-races.test.ts.
   it('retries when the state the caller asked about comes back (re-created with the same version)', async () => {
     const ctx = setup();
     await put(ctx, NS, 'k', 'v1');

@@ -59,14 +59,14 @@ describe('subscribeAll across a server restart', () => {
       abort.abort();
       await sub.done;
     });
-    await waitFor(() => sub.seen.length === 3);
+    await waitFor('sub.seen.length === 3', () => sub.seen.length === 3);
 
     await s.stop();
     await new Promise((r) => setTimeout(r, 300));
     await s.start();
     await appendMany(writer, 'clock-b', 4, 3);
     await appendMany(writer, 'clock-a', 7, 2);
-    await waitFor(() => sub.seen.length === 8, 15_000);
+    await waitFor('sub.seen.length === 8', () => sub.seen.length === 8, 15_000);
     await new Promise((r) => setTimeout(r, 300));
 
     expect(sub.seen.map((e) => (e.data as { n: number }).n)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
@@ -90,7 +90,7 @@ describe('subscribeAll across a server restart', () => {
       await resumed.done;
     });
     const expected = saved === sequences[7] ? [9] : [8, 9];
-    await waitFor(() => resumed.seen.length === expected.length);
+    await waitFor('resumed.seen.length === expected.length', () => resumed.seen.length === expected.length);
     await new Promise((r) => setTimeout(r, 200));
     expect(resumed.seen.map((e) => (e.data as { n: number }).n)).toEqual(expected);
   });

@@ -3,8 +3,7 @@ import { type RunningService, startService } from '@k1s0/platform';
 import { createTestDatabase, type TestDatabase } from '@k1s0/platform/testing';
 import { type EventStoreConfig, eventStoreService } from '../../../apps/event-store/src/index.js';
 
-export { waitFor } from '../../../apps/config-server/test/support/service.js';
-export { tokenFor } from '../../../apps/event-store/test/support/service-harness.js';
+export { tokenFor, waitFor } from '@k1s0/platform/testing';
 
 type Service = RunningService<EventStoreConfig>;
 

@@ -1,7 +1,6 @@
 /**
  * In-memory implementations of the ports, honouring the same contracts the Postgres adapters must
  * (append decided by `decideAppend`, never-skip `readAll`, deletes cascading to snapshots).
- * Exported as `@k1s0/eventstore-domain/testing` for handler tests elsewhere.
  */
 import type { EventStream } from '../src/model/event-stream.js';
 import type { Snapshot } from '../src/model/snapshot.js';

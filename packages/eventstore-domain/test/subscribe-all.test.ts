@@ -163,6 +163,9 @@ describe('SubscribeAll', () => {
     expect(kit.newEvents.listenerCount).toBe(0);
   });
 
+  // The use case's part of never-skip: it follows readAll's nextSequence and nothing else. The
+  // cut-off itself lives in the adapter (the fake's `inFlight` here); PostgreSQL's is tested by
+  // apps/event-store/test/subscribe-all.test.ts ("does not deliver B before an earlier uncommitted A").
   it('does not pass an event still in flight with a lower sequence (never-skip)', async () => {
     await appendTo('a', 'A1');
     const controller = new AbortController();

@@ -4,14 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { tokenFor } from '@k1s0/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { startWithDatabase, tokens } from '../../../apps/config-server/test/support/service.js';
-import {
-  type Harness,
-  startHarness,
-  tokenFor,
-} from '../../../apps/event-store/test/support/service-harness.js';
+import { type Harness, startHarness } from '../../../apps/event-store/test/support/service-harness.js';
 import { EXIT, run } from '../src/cli.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));

@@ -30,13 +30,13 @@ describe('authPlugin through app.inject', () => {
     // Routes live in their own encapsulated plugin, as the services register them.
     await app.register(async (routes) => {
       routes.get('/public', async (request) => ({ principal: request.principal ?? null }));
-      routes.get('/audit', { preHandler: routes.requireAuth('sys_auditor') }, async (request) => ({
+      routes.get('/audit', { onRequest: routes.requireAuth('sys_auditor') }, async (request) => ({
         actor: principalOf(request).actor,
       }));
-      routes.delete('/admin', { preHandler: routes.requireAuth('sys_admin') }, async () => ({
+      routes.delete('/admin', { onRequest: routes.requireAuth('sys_admin') }, async () => ({
         deleted: true,
       }));
-      routes.get('/any', { preHandler: routes.requireAuth('authenticated') }, async (request) => ({
+      routes.get('/any', { onRequest: routes.requireAuth('authenticated') }, async (request) => ({
         roles: [...principalOf(request).roles],
       }));
     });

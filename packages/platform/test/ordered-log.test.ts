@@ -1,11 +1,11 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  allocatePositions,
   belowSafeHorizon,
   createDatabase,
   type Database,
   orderedLogFunctionSql,
+  type Tx,
   withTransaction,
 } from '../src/db/index.js';
 import { createTestDatabase, type TestDatabase } from '../src/testing/index.js';
@@ -35,11 +35,25 @@ afterAll(async () => {
   await testDb.drop();
 });
 
-async function append(label: string, hold?: Promise<void>): Promise<bigint> {
+/** Draws `count` positions as the services do: the log's function, as the transaction's first write. */
+async function allocate(tx: Tx, count: number): Promise<{ txId: string; positions: bigint[] }> {
+  const rows = await tx.execute<{ tx_id: string; seq: string }>(
+    // Ordered by the bigint column, not the text alias (as text, '10' sorts before '9').
+    sql`select a.tx_id::text as tx_id, a.seq::text as seq from log_test.allocate_positions(${count}::int) as a order by a.seq`,
+  );
+  return { txId: rows[0]!.tx_id, positions: rows.map((r) => BigInt(r.seq)) };
+}
+
+/**
+ * Appends one row. With `hold`, the transaction stays open until it resolves; `onAllocated` is
+ * called once its position is drawn (the moment a later writer may start).
+ */
+async function append(label: string, hold?: Promise<void>, onAllocated?: () => void): Promise<bigint> {
   return withTransaction(database, async (tx) => {
-    const { txId, positions } = await allocatePositions(tx, spec, 1);
+    const { txId, positions } = await allocate(tx, 1);
     const position = positions[0]!;
     await tx.execute(sql`insert into log_test.rows values (${position}, ${txId}::xid8, ${label})`);
+    onAllocated?.();
     await hold;
     return position;
   });
@@ -58,9 +72,13 @@ describe('ordered log', () => {
     const holdA = new Promise<void>((resolve) => {
       releaseA = resolve;
     });
-    const a = append('A', holdA);
-    // Let A allocate its position before B starts.
-    await new Promise((r) => setTimeout(r, 100));
+    let allocatedA!: () => void;
+    const aAllocated = new Promise<void>((resolve) => {
+      allocatedA = resolve;
+    });
+    const a = append('A', holdA, allocatedA);
+    // B starts once A holds its position (or A failed, which the await below reports).
+    await Promise.race([aAllocated, a]);
     const posB = await append('B');
     expect(await readSafe()).toEqual([]);
     releaseA();
@@ -73,7 +91,7 @@ describe('ordered log', () => {
     await expect(
       withTransaction(database, async (tx) => {
         await tx.execute(sql`insert into log_test.rows values (-1, pg_current_xact_id(), 'early')`);
-        await allocatePositions(tx, spec, 1);
+        await allocate(tx, 1);
       }),
     ).rejects.toMatchObject({ cause: { message: expect.stringMatching(/first write/) } });
     // The session lock was not taken, so another writer still proceeds.
@@ -83,7 +101,7 @@ describe('ordered log', () => {
 
   it('returns several positions in numeric order across a digit boundary (9, 10, …)', async () => {
     const positions = await withTransaction(database, async (tx) => {
-      const { positions } = await allocatePositions(tx, spec, 12);
+      const { positions } = await allocate(tx, 12);
       return positions;
     });
     expect(positions).toHaveLength(12);

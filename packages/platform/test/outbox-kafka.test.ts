@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { createDatabase, type Database, runMigrations, withTransaction } from '../src/db/index.js';
-import { createKafkaPublisher, createOutboxRelay, enqueueOutbox } from '../src/outbox/index.js';
+import { createDatabase, type Database, runMigrations } from '../src/db/index.js';
+import { createKafkaPublisher, createOutboxRelay } from '../src/outbox/index.js';
 import { consumeFromStart, takeMessages } from '../src/testing/kafka-consumer.js';
 import { ensureKafkaMockBuilt, kafkaForTests } from '../src/testing/kafka-mock.js';
 import { createTestDatabase, type TestDatabase } from '../src/testing/postgres.js';
 import { outbox } from './fixtures/schema.js';
+import { enqueue } from './support/outbox-writes.js';
 
 let testDb: TestDatabase;
 let database: Database;
@@ -46,17 +47,15 @@ describe('outbox relay → Kafka publisher', () => {
     onTestFinished(() => publisher.close());
     await publisher.ping?.();
 
-    await withTransaction(database, (tx) =>
-      enqueueOutbox(
-        tx,
-        outbox,
-        [1, 2, 3].map((n) => ({
-          topic,
-          key: 'system.auth',
-          value: new Uint8Array([0x00, 0xff, n]),
-          headers: { 'event-type': `Changed${n}` },
-        })),
-      ),
+    await enqueue(
+      database,
+      outbox,
+      [1, 2, 3].map((n) => ({
+        topic,
+        key: 'system.auth',
+        value: new Uint8Array([0x00, 0xff, n]),
+        headers: { 'event-type': `Changed${n}` },
+      })),
     );
     const relay = createOutboxRelay({
       database,

@@ -12,6 +12,23 @@ import { createTestDatabase, type TestDatabase } from '../src/testing/postgres.j
 
 const logger = pino({ level: 'silent' });
 
+/** A logger that records the backoff (`retryInMs`) the loop announces for each failed attempt. */
+function backoffRecorder() {
+  const retryDelays: number[] = [];
+  const recorder = pino(
+    { level: 'warn' },
+    {
+      write(line: string) {
+        const entry = JSON.parse(line) as { msg?: string; retryInMs?: number };
+        if (entry.msg === 'relay attempt failed' && entry.retryInMs !== undefined) {
+          retryDelays.push(entry.retryInMs);
+        }
+      },
+    },
+  );
+  return { logger: recorder, retryDelays };
+}
+
 /**
  * A scripted work source: each drainOnce takes the next step of `script` (an outcome, or an Error
  * to throw), then 'idle' once the script is used up. Records calls, wake-up subscriptions and terms.
@@ -120,10 +137,9 @@ describe('createRelayLoop', () => {
     startLoop(source);
     await settledAt(source, 3);
 
-    const notifiedAt = Date.now();
+    // The safety poll is 30 s away: a drain within the wait below was woken.
     source.notify();
-    await expect.poll(() => source.drains.length, { interval: 5 }).toBe(4);
-    expect(Date.now() - notifiedAt).toBeLessThan(500);
+    await expect.poll(() => source.drains.length, { timeout: 10_000 }).toBe(4);
   });
 
   it('does not lose a wake-up that arrives while it drains', async () => {
@@ -148,22 +164,23 @@ describe('createRelayLoop', () => {
     const source = new FakeSource();
     const failures = Array.from({ length: 4 }, (_, i) => new Error(`attempt ${i + 1}`));
     source.script.push(...failures, 'idle');
-    startLoop(source);
+    const { logger: recording, retryDelays } = backoffRecorder();
+    startLoop(source, { logger: recording });
     await settledAt(source, 5);
     expect(source.failures).toEqual(failures);
+    // The backoff it chose: doubling from 40, capped at 160 ...
+    expect(retryDelays).toEqual([40, 80, 160, 160]);
+    // ... and really waited (timer slack allows a few ms early; a loaded machine only adds).
     const gaps = source.drains.slice(1).map((at, i) => at - source.drains[i]!);
-    // 40, 80, 160, then capped at 160 (timer slack allows a few ms early).
-    const minimums = [40, 80, 160, 160];
-    for (const [i, gap] of gaps.entries()) expect(gap).toBeGreaterThanOrEqual(minimums[i]! - 5);
-    expect(gaps[3]!).toBeLessThan(320);
+    for (const [i, gap] of gaps.entries()) expect(gap).toBeGreaterThanOrEqual(retryDelays[i]! - 5);
 
     source.script.push(new Error('after success'), 'idle');
     const before = source.drains.length;
     source.notify();
     await settledAt(source, before + 2);
-    const retryGap = source.drains.at(-1)! - source.drains.at(-2)!;
-    expect(retryGap).toBeGreaterThanOrEqual(35);
-    expect(retryGap).toBeLessThan(80);
+    // A success reset it: the next failure waits the initial 40 ms again, not the capped 160.
+    expect(retryDelays).toEqual([40, 80, 160, 160, 40]);
+    expect(source.drains.at(-1)! - source.drains.at(-2)!).toBeGreaterThanOrEqual(35);
   });
 
   it('runs on one replica only; the standby takes over, listening only while it leads', async () => {
@@ -206,8 +223,9 @@ describe('createRelayLoop', () => {
     await settledAt(source, 1);
     source.script.push('more', 'more', 'idle');
     const stoppingAt = Date.now();
-    await loop.stop(5_000);
-    expect(Date.now() - stoppingAt).toBeLessThan(1_000);
+    await loop.stop(60_000);
+    // Once idle it stops: it does not sit out the (unreachable) timeout.
+    expect(Date.now() - stoppingAt).toBeLessThan(10_000);
     expect(source.drains).toHaveLength(4);
     expect(loop.isLeader()).toBe(false);
     expect(source.listening).toBe(0);
@@ -219,12 +237,13 @@ describe('createRelayLoop', () => {
     await settledAt(source, 1);
     source.script.push(...Array.from({ length: 1_000 }, () => new Error('broker down')));
     const stoppingAt = Date.now();
-    await loop.stop(400);
+    await loop.stop(1_000);
     const stoppedAfter = Date.now() - stoppingAt;
-    expect(stoppedAfter).toBeGreaterThanOrEqual(390);
-    expect(stoppedAfter).toBeLessThan(1_500);
-    // Several attempts within the flush window, not a give-up after the first failure.
-    expect(source.failures.length).toBeGreaterThanOrEqual(5);
+    // It uses the whole flush window, then gives up (rather than hanging on the failing flush).
+    expect(stoppedAfter).toBeGreaterThanOrEqual(990);
+    expect(stoppedAfter).toBeLessThan(5_000);
+    // Backoff ≤ 40 ms in a 1 s window: several attempts, not a give-up after the first failure.
+    expect(source.failures.length).toBeGreaterThanOrEqual(3);
     expect(loop.isLeader()).toBe(false);
     const attempts = source.drains.length;
     await sleep(150);

@@ -1,12 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CoalescedNotifier,
-  createDatabase,
-  type Database,
-  notifyAfterCommit,
-  withTransaction,
-} from '../src/db/index.js';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { CoalescedNotifier, createDatabase, type Database, wakeUp } from '../src/db/index.js';
 import { createTestDatabase, type TestDatabase } from '../src/testing/postgres.js';
 
 describe('CoalescedNotifier', () => {
@@ -43,68 +37,39 @@ describe('CoalescedNotifier', () => {
   });
 });
 
-describe('notifyAfterCommit', () => {
+describe('wakeUp', () => {
   let testDb: TestDatabase;
   let database: Database;
-  let received: string[];
-  let unlisten: () => Promise<void>;
-  const CHANNEL = 'platform_test_wake_up';
 
   beforeAll(async () => {
     testDb = await createTestDatabase();
     database = createDatabase({ url: testDb.url, max: 4 });
-    received = [];
-    const meta = await database.sql.listen(CHANNEL, (payload) => received.push(payload));
-    unlisten = () => meta.unlisten();
   });
   afterAll(async () => {
-    await unlisten();
     await database.close();
     await testDb.drop();
   });
 
-  it('wakes the channel (empty payload) only once the transaction has committed', async () => {
-    received.length = 0;
-    await withTransaction(database, async (tx) => {
-      await notifyAfterCommit(tx, CHANNEL);
-      await notifyAfterCommit(tx, CHANNEL);
-      await sleep(50);
-      expect(received).toEqual([]);
-    });
+  /** Payloads received on a channel of its own, so no other test's wake-up is in flight on it. */
+  async function listen(channel: string): Promise<string[]> {
+    const received: string[] = [];
+    const meta = await database.sql.listen(channel, (payload) => received.push(payload));
+    onTestFinished(() => meta.unlisten());
+    return received;
+  }
+
+  it('wakes the listeners of the channel with an empty payload', async () => {
+    const received = await listen('platform_test_wake_up_once');
+    wakeUp(database, 'platform_test_wake_up_once');
     await expect.poll(() => received).toEqual(['']);
   });
 
-  it('sends nothing for a transaction that rolls back', async () => {
-    received.length = 0;
-    await expect(
-      withTransaction(database, async (tx) => {
-        await notifyAfterCommit(tx, CHANNEL);
-        throw new Error('use case failed');
-      }),
-    ).rejects.toThrow('use case failed');
+  it('coalesces a burst of wake-ups into fewer notifications, one of them after the last request', async () => {
+    const received = await listen('platform_test_wake_up_burst');
+    for (let i = 0; i < 20; i++) wakeUp(database, 'platform_test_wake_up_burst');
+    // The first goes out at once; the other 19, made while it is in flight, fold into one follow-up.
+    await expect.poll(() => received.length).toBe(2);
     await sleep(100);
-    expect(received).toEqual([]);
-  });
-
-  it('notifies inside a savepoint it did not open, still delivered on commit only', async () => {
-    received.length = 0;
-    await withTransaction(database, (tx) =>
-      tx.transaction(async (savepoint) => {
-        await notifyAfterCommit(savepoint, CHANNEL);
-        await sleep(50);
-        expect(received).toEqual([]);
-      }),
-    );
-    await expect.poll(() => received).toEqual(['']);
-  });
-
-  it('coalesces a burst of committing writers into fewer notifications, the last after every commit', async () => {
-    received.length = 0;
-    await Promise.all(
-      Array.from({ length: 20 }, () => withTransaction(database, (tx) => notifyAfterCommit(tx, CHANNEL))),
-    );
-    await expect.poll(() => received.length).toBeGreaterThan(0);
-    await sleep(100);
-    expect(received.length).toBeLessThan(20);
+    expect(received).toHaveLength(2);
   });
 });

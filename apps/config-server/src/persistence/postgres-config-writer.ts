@@ -45,7 +45,7 @@ const OUTBOX_CHANNEL = outboxChannel(configOutbox);
  *   entry  — insert / compare-and-set update / compare-and-set delete of config_entries;
  *   log    — the change-log row, only if `entry` touched a row;
  *   outbox — the ConfigChangedEvent row (platform outboxInsertFragment), only if `log` was written
- *            (last, as enqueueOutbox does).
+ *            (last, so rows are published in the order of the changes they describe).
  *
  * A compare-and-set miss writes nothing (the drawn revision is a gap, which readers tolerate).
  * After a commit, coalesced payload-free wake-ups go to the change feeds and the outbox relay.

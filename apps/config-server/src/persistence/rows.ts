@@ -19,10 +19,6 @@ export function entryFromRow(row: EntryRow): ConfigEntry {
   };
 }
 
-export function entryToRow(entry: ConfigEntry): EntryRow {
-  return { ...entry };
-}
-
 export function changeFromRow(row: ChangeRow): ConfigChange {
   return {
     revision: row.revision,
@@ -39,8 +35,4 @@ export function changeFromRow(row: ChangeRow): ConfigChange {
     changedBy: row.changedBy,
     changedAt: row.changedAt,
   };
-}
-
-export function changeToRow(change: ConfigChange, txId: string): ChangeRow {
-  return { ...change, txId };
 }

@@ -1,7 +1,8 @@
 import { type Client, createClient } from '@connectrpc/connect';
 import { createConnectTransport, createGrpcTransport } from '@connectrpc/connect-node';
+import { waitFor } from '@k1s0/platform/testing';
 import { ConfigService, type configV1 } from '@k1s0/proto';
-import { type ConfigServer, metricValue, waitFor } from './service.js';
+import { type ConfigServer, metricValue } from './service.js';
 
 export type ConfigClient = Client<typeof ConfigService>;
 
@@ -46,5 +47,8 @@ export function collect(stream: AsyncIterable<configV1.ConfigChangeEvent>): Coll
 
 /** Waits until `server` has `count` change-feed subscribers (a watch is open before we write). */
 export async function waitForSubscribers(server: ConfigServer, count: number): Promise<void> {
-  await waitFor(async () => (await metricValue(server, 'config_server_change_feed_subscribers')) === count);
+  await waitFor(
+    `${count} change-feed subscribers`,
+    async () => (await metricValue(server, 'config_server_change_feed_subscribers')) === count,
+  );
 }

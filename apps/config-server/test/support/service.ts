@@ -1,27 +1,46 @@
-import {
-  DEV_DEFAULT_SECRET,
-  devTokenClaims,
-  type RunningService,
-  signDevToken,
-  startService,
-} from '@k1s0/platform';
-import { createTestDatabase, type TestDatabase } from '@k1s0/platform/testing';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RunningService, startService } from '@k1s0/platform';
+import { createTestDatabase, type TestDatabase, tokenFor } from '@k1s0/platform/testing';
 import type { ConfigServerConfig } from '../../src/config.js';
 import { configServerDefinition } from '../../src/service.js';
 
 export type ConfigServer = RunningService<ConfigServerConfig>;
 
-/** Starts the real app on free ports against `url`; extra env overrides (e.g. APP_ENV). */
-export function startConfigServer(url: string, env: Record<string, string> = {}): Promise<ConfigServer> {
-  return startService(configServerDefinition, {
-    ...process.env,
-    DATABASE_URL: url,
-    PORT: '0',
-    GRPC_PORT: '0',
-    LOG_LEVEL: 'silent',
-    KAFKA_BROKERS: '',
-    ...env,
-  });
+/**
+ * Starts the real app on free ports against `url`; extra env overrides (e.g. APP_ENV). `overlay`
+ * is layered over the app's config.yaml (as config.test.yaml, APP_ENV=test), for settings no
+ * environment variable reaches, e.g. the change feed's safety poll.
+ */
+export async function startConfigServer(
+  url: string,
+  env: Record<string, string> = {},
+  overlay?: Record<string, unknown>,
+): Promise<ConfigServer> {
+  let definition = configServerDefinition;
+  let configDir: string | undefined;
+  if (overlay !== undefined) {
+    configDir = mkdtempSync(join(tmpdir(), 'config-server-test-'));
+    copyFileSync(join(definition.configDir, 'config.yaml'), join(configDir, 'config.yaml'));
+    writeFileSync(join(configDir, 'config.test.yaml'), JSON.stringify(overlay)); // JSON is YAML
+    definition = { ...definition, configDir };
+  }
+  try {
+    return await startService(definition, {
+      ...process.env,
+      DATABASE_URL: url,
+      PORT: '0',
+      GRPC_PORT: '0',
+      LOG_LEVEL: 'silent',
+      KAFKA_BROKERS: '',
+      ...(configDir === undefined ? {} : { APP_ENV: 'test' }),
+      ...env,
+    });
+  } finally {
+    // The configuration is read once, at start.
+    if (configDir !== undefined) rmSync(configDir, { recursive: true, force: true });
+  }
 }
 
 /** One fresh database and one running app on it. */
@@ -38,18 +57,11 @@ export async function startWithDatabase(env?: Record<string, string>) {
   };
 }
 
-export type Role = 'sys_admin' | 'sys_operator' | 'sys_auditor';
-
-/** Bearer token for `role` (none = a valid token without system roles). */
-export function tokenFor(role?: Role, email = `${role ?? 'nobody'}@example.com`): string {
-  return signDevToken(devTokenClaims({ roles: role ? [role] : [], email }), DEV_DEFAULT_SECRET);
-}
-
 export const tokens = {
   admin: tokenFor('sys_admin'),
   operator: tokenFor('sys_operator'),
   auditor: tokenFor('sys_auditor'),
-  none: tokenFor(),
+  none: tokenFor('none'),
 };
 
 export interface EntryBody {
@@ -116,13 +128,4 @@ export async function metricValue(
   const prefix = labels === '' ? `${name} ` : `${name}{${labels}} `;
   const line = text.split('\n').find((l) => l.startsWith(prefix));
   return line === undefined ? undefined : Number(line.slice(prefix.length));
-}
-
-/** Polls `check` until it returns true or `timeoutMs` passes. */
-export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }

@@ -1,7 +1,7 @@
 import { type Client, createClient } from '@connectrpc/connect';
 import { createConnectTransport, createGrpcTransport } from '@connectrpc/connect-node';
+import { type TestRole, tokenFor } from '@k1s0/platform/testing';
 import { EventStoreService } from '@k1s0/proto';
-import { type Role, tokenFor } from './service-harness.js';
 
 export type EventStoreClient = Client<typeof EventStoreService>;
 
@@ -15,7 +15,7 @@ export function connectClient(baseUrl: string): EventStoreClient {
   return createClient(EventStoreService, createConnectTransport({ baseUrl, httpVersion: '1.1' }));
 }
 
-export function auth(role: Role): { headers: Record<string, string> } {
+export function auth(role: TestRole): { headers: Record<string, string> } {
   return { headers: { authorization: `Bearer ${tokenFor(role)}` } };
 }
 

@@ -1,19 +1,7 @@
-import {
-  DEV_DEFAULT_SECRET,
-  devTokenClaims,
-  type RunningService,
-  signDevToken,
-  startService,
-} from '@k1s0/platform';
-import { createTestDatabase, type TestDatabase } from '@k1s0/platform/testing';
+import { type RunningService, startService } from '@k1s0/platform';
+import { createTestDatabase, type TestDatabase, type TestRole, tokenFor } from '@k1s0/platform/testing';
 import type { EventStoreConfig } from '../../src/config.js';
 import { eventStoreService } from '../../src/service.js';
-
-export type Role = 'sys_admin' | 'sys_operator' | 'sys_auditor' | 'none';
-
-export function tokenFor(role: Role, email = `${role}@example.com`): string {
-  return signDevToken(devTokenClaims({ roles: role === 'none' ? [] : [role], email }), DEV_DEFAULT_SECRET);
-}
 
 export interface Harness {
   service: RunningService<EventStoreConfig>;
@@ -24,7 +12,7 @@ export interface Harness {
   call(
     method: string,
     path: string,
-    options?: { role?: Role | undefined; body?: unknown; raw?: string },
+    options?: { role?: TestRole | undefined; body?: unknown; raw?: string },
   ): Promise<{
     status: number;
     // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted structurally by the tests

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import { unauthenticated } from './auth-errors.js';
 import { bearerToken } from './bearer.js';
 import type { Principal } from './principal.js';
@@ -7,12 +7,15 @@ import type { TokenVerifier } from './token-verifier.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Set by a `requireAuth` preHandler; undefined on public routes. */
+    /** Set by a `requireAuth` hook; undefined on public routes. */
     principal: Principal | undefined;
   }
   interface FastifyInstance {
-    /** preHandler for route options: `{ preHandler: app.requireAuth('sys_auditor') }`. */
-    requireAuth(required: RoleRequirement): preHandlerAsyncHookHandler;
+    /**
+     * onRequest hook for route options: `{ onRequest: app.requireAuth('sys_auditor') }`. It runs
+     * before the body is read, so an unauthenticated request never has its body parsed.
+     */
+    requireAuth(required: RoleRequirement): onRequestAsyncHookHandler;
   }
 }
 
@@ -22,7 +25,7 @@ export interface AuthPluginOptions {
 
 async function registerAuth(app: FastifyInstance, { verifier }: AuthPluginOptions): Promise<void> {
   app.decorateRequest('principal', undefined);
-  app.decorate('requireAuth', (required: RoleRequirement): preHandlerAsyncHookHandler => {
+  app.decorate('requireAuth', (required: RoleRequirement): onRequestAsyncHookHandler => {
     return async (request) => {
       const principal = await verifier.verify(bearerToken(request.headers.authorization));
       requireRole(principal, required);

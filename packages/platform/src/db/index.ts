@@ -4,4 +4,4 @@ export * from './group-commit.js';
 export * from './migrate.js';
 export * from './ordered-log.js';
 export * from './transaction.js';
-export { CoalescedNotifier, notifyAfterCommit, wakeUp } from './wake-up.js';
+export { CoalescedNotifier, wakeUp } from './wake-up.js';

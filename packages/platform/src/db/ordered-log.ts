@@ -1,6 +1,5 @@
 import { sql } from 'drizzle-orm';
 import { customType } from 'drizzle-orm/pg-core';
-import type { Tx } from './transaction.js';
 
 /**
  * A log that readers can follow by position without ever skipping a row that commits late.
@@ -46,26 +45,6 @@ BEGIN
   PERFORM pg_advisory_unlock(${spec.lockKey});
 END
 $$;`;
-}
-
-export interface AllocatedPositions {
-  txId: string;
-  positions: bigint[];
-}
-
-/** Draws `count` increasing positions for this transaction (see OrderedLogSpec). */
-export async function allocatePositions(
-  tx: Tx,
-  spec: Pick<OrderedLogSpec, 'schema' | 'functionName'>,
-  count: number,
-): Promise<AllocatedPositions> {
-  const rows = await tx.execute<{ tx_id: string; seq: string }>(
-    // Ordered by the bigint column, not the text alias (as text, '10' sorts before '9').
-    sql`select allocated.tx_id::text as tx_id, allocated.seq::text as seq from ${sql.identifier(spec.schema)}.${sql.identifier(spec.functionName)}(${count}::int) as allocated order by allocated.seq`,
-  );
-  const first = rows[0];
-  if (!first) throw new Error('position allocation returned no rows');
-  return { txId: first.tx_id, positions: rows.map((r) => BigInt(r.seq)) };
 }
 
 /** Predicate on a row's `tx_id` column: true when its transaction can no longer change. */

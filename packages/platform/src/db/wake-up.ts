@@ -1,6 +1,4 @@
-import { sql } from 'drizzle-orm';
 import type { Database } from './database.js';
-import type { Tx } from './transaction.js';
 
 /**
  * Sends at most one NOTIFY of a channel at a time: a request while one is in flight is folded into
@@ -37,10 +35,12 @@ export class CoalescedNotifier {
 }
 
 const notifiers = new WeakMap<Database, Map<string, CoalescedNotifier>>();
-/** Channels to wake once the transaction opened by withTransaction has committed. */
-const afterCommit = new WeakMap<Tx, Set<string>>();
 
-/** Wakes the listeners of `channel` (payload-free NOTIFY on the pool), coalesced per instance. */
+/**
+ * Wakes the listeners of `channel` (payload-free NOTIFY on the pool), coalesced per instance. Call
+ * it after the commit, not inside the transaction: PostgreSQL serialises the commits of notifying
+ * transactions, which capped durable writes at about 44% of plain INSERTs.
+ */
 export function wakeUp(database: Database, channel: string): void {
   let byChannel = notifiers.get(database);
   if (byChannel === undefined) {
@@ -53,26 +53,4 @@ export function wakeUp(database: Database, channel: string): void {
     byChannel.set(channel, notifier);
   }
   notifier.request();
-}
-
-/**
- * Asks for a wake-up of `channel` once `tx` commits (nothing if it rolls back). Outside the
- * transaction on purpose: PostgreSQL serialises the commits of notifying transactions, which
- * capped durable writes at about 44% of plain INSERTs. For a transaction withTransaction did not
- * open (a nested savepoint), the NOTIFY is sent inside it instead, delivered on commit.
- */
-export async function notifyAfterCommit(tx: Tx, channel: string): Promise<void> {
-  const channels = afterCommit.get(tx);
-  if (channels !== undefined) {
-    channels.add(channel);
-    return;
-  }
-  await tx.execute(sql`select pg_notify(${channel}, '')`);
-}
-
-/** For withTransaction: collects the wake-ups `tx` asks for. */
-export function collectWakeUps(tx: Tx): Set<string> {
-  const channels = new Set<string>();
-  afterCommit.set(tx, channels);
-  return channels;
 }

@@ -19,11 +19,3 @@ export function traced<T>(name: string, fn: () => Promise<T>): Promise<T> {
     }
   });
 }
-
-/** Wraps every method of a use-case object so each call runs in its own span. */
-export function tracedUseCase<A extends unknown[], R>(
-  name: string,
-  execute: (...args: A) => Promise<R>,
-): (...args: A) => Promise<R> {
-  return (...args: A) => traced(name, () => execute(...args));
-}

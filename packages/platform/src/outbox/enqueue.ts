@@ -1,7 +1,5 @@
 import { getTableConfig } from 'drizzle-orm/pg-core';
 import type postgres from 'postgres';
-import type { Tx } from '../db/transaction.js';
-import { notifyAfterCommit } from '../db/wake-up.js';
 import type { OutboxTable } from './outbox-table.js';
 import type { OutboxMessage } from './publisher.js';
 
@@ -12,31 +10,11 @@ export function outboxChannel(table: OutboxTable): string {
 }
 
 /**
- * Adds messages to the outbox inside the caller's transaction, and wakes the relay once it has
- * committed (notifyAfterCommit: coalesced, never for a rolled-back change).
- * Call it after the writes the messages describe: rows are published in insertion (id)
- * order, and writing last means a transaction that waited on another's row locks also gets
- * the later ids.
- */
-export async function enqueueOutbox(
-  tx: Tx,
-  table: OutboxTable,
-  messages: OutboxMessage | readonly OutboxMessage[],
-  channel: string = outboxChannel(table),
-): Promise<void> {
-  const rows = Array.isArray(messages) ? messages : [messages as OutboxMessage];
-  if (rows.length === 0) return;
-  await tx
-    .insert(table)
-    .values(rows.map(({ topic, key, value, headers }) => ({ topic, key, value, headers })));
-  await notifyAfterCommit(tx, channel);
-}
-
-/**
- * The same outbox row as a postgres.js statement fragment, for writers that put a whole change in
- * ONE statement (data-modifying CTEs): `insert into <schema>.outbox … select … from <source>`,
- * inserting one row per row of the CTE named `source` (zero rows when it is empty). The caller
- * still wakes the relay after commit (`wakeUp(database, outboxChannel(table))`).
+ * An outbox row as a postgres.js statement fragment, for writers that put a whole change in ONE
+ * statement (data-modifying CTEs): `insert into <schema>.outbox … select … from <source>`,
+ * inserting one row per row of the CTE named `source` (zero rows when it is empty). Put it after
+ * the writes the message describes: rows are published in insertion (id) order. The caller wakes
+ * the relay once the statement has committed (`wakeUp(database, outboxChannel(table))`).
  */
 export function outboxInsertFragment(
   sql: postgres.Sql,

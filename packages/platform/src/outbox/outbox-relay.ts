@@ -21,7 +21,7 @@ export interface OutboxRelayOptions extends RelayTimingOptions {
   logger: Logger;
   /** Replicas with the same key elect one active relay, e.g. 'config_server.outbox_relay'. */
   leaderLockKey: string;
-  /** Defaults to outboxChannel(table), the channel enqueueOutbox notifies. */
+  /** Defaults to outboxChannel(table), the channel writers wake after a commit. */
   channel?: string;
   /** Rows per publish call. Default 100. */
   batchSize?: number;

@@ -11,6 +11,7 @@ import {
   MessagesStreamModes,
   stringDeserializer,
 } from '@platformatic/kafka';
+import { waitFor } from './wait-for.js';
 
 /** One consumed message: text key and headers (as the outbox publisher sends them), raw value. */
 export interface RecordedMessage {
@@ -129,16 +130,10 @@ export async function recordTopic(bootstrapBrokers: string[], topic: string): Pr
   return {
     messages,
     async waitUntil(what, done, timeoutMs = DEFAULT_WAIT_MS) {
-      const deadline = Date.now() + timeoutMs;
-      while (!done(messages)) {
-        if (Date.now() > deadline) {
-          const cause = errors.length > 0 ? `; consumer errors: ${errors.map(String).join('; ')}` : '';
-          throw new Error(
-            `timed out after ${timeoutMs} ms waiting for ${what} (${messages.length} messages on ${topic})${cause}`,
-          );
-        }
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
+      await waitFor(what, () => done(messages), timeoutMs).catch((timedOut: Error) => {
+        const cause = errors.length > 0 ? `; consumer errors: ${errors.map(String).join('; ')}` : '';
+        throw new Error(`${timedOut.message} (${messages.length} messages on ${topic})${cause}`);
+      });
     },
     close,
   };

@@ -14,6 +14,7 @@ import {
 } from './kafka-consumer.js';
 import { type KafkaMock, type KafkaTestBroker, kafkaForTests, startKafkaMock } from './kafka-mock.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
+import { waitFor as waitForWithin } from './wait-for.js';
 
 /** What the harness needs of a started service: its REST port (/readyz, /metrics) and a way to stop it. */
 export interface KafkaPublishingService {
@@ -60,7 +61,6 @@ export interface KafkaServiceHarness<S extends KafkaPublishingService> {
 }
 
 const DEFAULT_TIMEOUT_MS = 15_000;
-const POLL_MS = 20;
 
 export function kafkaServiceHarness<S extends KafkaPublishingService>(
   options: KafkaServiceHarnessOptions<S>,
@@ -73,13 +73,8 @@ export function kafkaServiceHarness<S extends KafkaPublishingService>(
     return resource;
   };
 
-  const waitFor = async (what: string, check: () => boolean | Promise<boolean>): Promise<void> => {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    }
-  };
+  const waitFor = (what: string, check: () => boolean | Promise<boolean>): Promise<void> =>
+    waitForWithin(what, check, timeoutMs);
   const baseUrl = (service: S) => `http://127.0.0.1:${service.restPort}`;
 
   const harness: KafkaServiceHarness<S> = {

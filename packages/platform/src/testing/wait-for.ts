@@ -1,4 +1,11 @@
-/** Polls `check` until it returns true, failing after `timeoutMs` with `what` in the message. */
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const POLL_MS = 20;
+
+/**
+ * Polls `check` until it returns true, failing after `timeoutMs` with `what` in the message. For
+ * waiting on an observable event (a row, a metric, a delivery) instead of sleeping for it.
+ */
 export async function waitFor(
   what: string,
   check: () => boolean | Promise<boolean>,
@@ -7,8 +14,6 @@ export async function waitFor(
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sleep(POLL_MS);
   }
 }
-
-export const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
