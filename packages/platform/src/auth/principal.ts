@@ -5,6 +5,11 @@ export interface Principal {
   actor: string;
   /** realm_access.roles ∪ resource_access.<this service's client>.roles; other clients' roles are ignored. */
   roles: Set<string>;
+  /**
+   * Namespace (config) or stream-id (event store) patterns the caller is limited to (SPEC §8);
+   * undefined = unscoped. From the JWT claim `k1s0_namespaces`, or an API key's scopes.
+   */
+  scopes?: readonly string[];
   claims: Record<string, unknown>;
 }
 
@@ -19,6 +24,12 @@ function nonEmptyString(value: unknown): string | undefined {
 function rolesOf(access: unknown): string[] {
   if (!isRecord(access) || !Array.isArray(access.roles)) return [];
   return access.roles.filter((role): role is string => typeof role === 'string');
+}
+
+/** `k1s0_namespaces` as scopes: absent = unscoped; an array keeps its string members. */
+function scopesOf(claim: unknown): { scopes?: readonly string[] } {
+  if (!Array.isArray(claim)) return {};
+  return { scopes: claim.filter((scope): scope is string => typeof scope === 'string') };
 }
 
 /**
@@ -40,6 +51,7 @@ export function principalFromClaims(claims: Record<string, unknown>, clientId?: 
     subject,
     actor: nonEmptyString(claims.email) ?? nonEmptyString(claims.preferred_username) ?? subject,
     roles,
+    ...scopesOf(claims.k1s0_namespaces),
     claims,
   };
 }
