@@ -26,9 +26,14 @@ function rolesOf(access: unknown): string[] {
   return access.roles.filter((role): role is string => typeof role === 'string');
 }
 
-/** `k1s0_namespaces` as scopes: absent = unscoped; an array keeps its string members. */
+/**
+ * `k1s0_namespaces` as scopes: absent = unscoped; a single string is one scope; anything else
+ * present but malformed scopes the caller to nothing rather than to everything.
+ */
 function scopesOf(claim: unknown): { scopes?: readonly string[] } {
-  if (!Array.isArray(claim)) return {};
+  if (claim === undefined || claim === null) return {};
+  if (typeof claim === 'string') return { scopes: [claim] };
+  if (!Array.isArray(claim)) return { scopes: [] };
   return { scopes: claim.filter((scope): scope is string => typeof scope === 'string') };
 }
 
