@@ -19,6 +19,29 @@ database: { max_connections: 5 }
 `;
 
 describe('loadConfig', () => {
+  it('refuses an unknown key, naming it, at any depth and in any layer', () => {
+    const dir = configDir({
+      'config.yaml': `${BASE}observability: { log: { levl: debug } }\nserver_x: 1\n`,
+      'config.dev.yaml': 'server: { shutdown_timout: 5s }\n',
+    });
+    let error: unknown;
+    try {
+      loadConfig({ configDir: dir, schema: platformConfigSchema, env: {} });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).fields.sort()).toEqual(
+      ['observability.log.levl', 'server.shutdown_timout', 'server_x'].sort(),
+    );
+    expect((error as ConfigError).message).toContain('server.shutdown_timout: unknown setting');
+    // Design 000's app.tier is a known setting, not an unknown one.
+    const tiered = configDir({
+      'config.yaml': BASE.replace('environment: dev', 'environment: dev, tier: system'),
+    });
+    expect(loadConfig({ configDir: tiered, schema: platformConfigSchema, env: {} }).app.tier).toBe('system');
+  });
+
   it('layers config.yaml, config.<APP_ENV>.yaml and environment variables', () => {
     const dir = configDir({
       'config.yaml': BASE,

@@ -96,6 +96,28 @@ function environmentDefaults(appEnv: string): Tree {
   return { server: { host: '127.0.0.1' }, auth: { dev_secret: DEV_DEFAULT_SECRET } };
 }
 
+/** The object schema under defaults, optionals and nullables, if there is one. */
+function objectShape(schema: z.ZodType): Record<string, z.ZodType> | undefined {
+  const def = schema.def as { type: string; innerType?: z.ZodType; shape?: Record<string, z.ZodType> };
+  if (def.type === 'object') return def.shape;
+  if (def.innerType !== undefined) return objectShape(def.innerType);
+  return undefined;
+}
+
+/**
+ * Paths of settings the schema does not know. zod strips them silently, so a misspelt or
+ * retired key (`shutdown_timout`, `app.teir`) would otherwise be ignored without a word.
+ */
+function unknownKeys(schema: z.ZodType, tree: unknown, path: string[]): string[] {
+  const shape = objectShape(schema);
+  if (shape === undefined || !isTree(tree)) return [];
+  return Object.entries(tree).flatMap(([key, value]) => {
+    const child = Object.hasOwn(shape, key) ? shape[key] : undefined;
+    if (child === undefined) return [[...path, key].join('.')];
+    return unknownKeys(child, value, [...path, key]);
+  });
+}
+
 export interface LoadConfigOptions<S extends z.ZodType> {
   /** Folder holding config.yaml and config.<APP_ENV>.yaml. */
   configDir: string;
@@ -105,7 +127,8 @@ export interface LoadConfigOptions<S extends z.ZodType> {
 
 /**
  * config.yaml, then config.<APP_ENV>.yaml over it, then environment variables over both; the
- * result is validated by `schema`. A bad value throws a ConfigError naming the field.
+ * result is validated by `schema`. A bad value or an unknown key throws a ConfigError naming
+ * the field.
  */
 export function loadConfig<S extends z.ZodType>(options: LoadConfigOptions<S>): z.infer<S> {
   const env = options.env ?? process.env;
@@ -129,6 +152,10 @@ export function loadConfig<S extends z.ZodType>(options: LoadConfigOptions<S>): 
             .filter(Boolean)
         : raw,
     );
+  }
+  const unknown = unknownKeys(options.schema, tree, []);
+  if (unknown.length > 0) {
+    throw configError(unknown.map((field) => ({ field, message: 'unknown setting' })));
   }
   const result = options.schema.safeParse(tree);
   if (!result.success) {

@@ -32,6 +32,8 @@ export const platformConfigSchema = z.object({
   app: z.object({
     name: z.string().min(1),
     version: z.string().default('0.1.0'),
+    /** Design 000's tier of the service (system, business, service); informational. */
+    tier: z.enum(['system', 'business', 'service']).optional(),
     // Any lower-case name (dev, test, staging, prod, production, ci, …); it selects
     // config.<APP_ENV>.yaml, and anything but dev/test refuses development tokens.
     environment: z
