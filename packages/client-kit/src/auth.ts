@@ -12,29 +12,72 @@ export interface TokenOptions {
   readonly tokenProvider?: TokenProvider | undefined;
 }
 
-export type TokenGetter = (forceRefresh?: boolean) => Promise<string>;
+export interface TokenGetter {
+  (forceRefresh?: boolean): Promise<string>;
+  /** The server refused the current token: the next call asks the provider for a fresh one. */
+  invalidate(): void;
+}
 
 export function tokenGetter(options: TokenOptions): TokenGetter {
   const { token, tokenProvider } = options;
-  if (tokenProvider !== undefined) return async (forceRefresh = false) => tokenProvider({ forceRefresh });
-  if (token !== undefined && token !== '') return async () => token;
+  if (tokenProvider !== undefined) {
+    let stale = false;
+    const get = async (forceRefresh = false) => {
+      const force = forceRefresh || stale;
+      stale = false;
+      return tokenProvider({ forceRefresh: force });
+    };
+    return Object.assign(get, {
+      invalidate() {
+        stale = false;
+      },
+    });
+  }
+  if (token !== undefined && token !== '') return Object.assign(async () => token, { invalidate() {} });
   throw new TypeError('token or tokenProvider is required');
+}
+
+function isUnauthenticated(error: unknown): boolean {
+  return error instanceof ConnectError && error.code === Code.Unauthenticated;
 }
 
 /**
  * Connect interceptor adding `authorization: Bearer …`; a unary call answered UNAUTHENTICATED is
- * repeated once with a refreshed token (streams are re-opened by their own reconnect loops).
+ * repeated once with a refreshed token. A stream cannot be repeated here (its reconnect loop
+ * re-opens it), so a stream refused with UNAUTHENTICATED marks the token stale instead: the
+ * re-open then carries a fresh one rather than the same expired token forever.
  */
 export function authInterceptor(getToken: TokenGetter): Interceptor {
   return (next) => async (request) => {
     request.header.set('authorization', `Bearer ${await getToken(false)}`);
-    if (request.stream) return next(request);
+    if (request.stream) {
+      try {
+        const response = await next(request);
+        if (!response.stream) return response;
+        return { ...response, message: invalidatingOnRefusal(response.message, getToken) };
+      } catch (error) {
+        if (isUnauthenticated(error)) getToken.invalidate();
+        throw error;
+      }
+    }
     try {
       return await next(request);
     } catch (error) {
-      if (!(error instanceof ConnectError) || error.code !== Code.Unauthenticated) throw error;
+      if (!isUnauthenticated(error)) throw error;
       request.header.set('authorization', `Bearer ${await getToken(true)}`);
       return next(request);
     }
   };
+}
+
+async function* invalidatingOnRefusal<T>(
+  messages: AsyncIterable<T>,
+  getToken: TokenGetter,
+): AsyncIterable<T> {
+  try {
+    yield* messages;
+  } catch (error) {
+    if (isUnauthenticated(error)) getToken.invalidate();
+    throw error;
+  }
 }

@@ -8,6 +8,8 @@ export { put, tokens } from '../../../apps/config-server/test/support/service.js
 export interface RestartableServer {
   readonly baseUrl: string;
   readonly grpcUrl: string;
+  /** The server's database, for a second instance or direct reads. */
+  readonly databaseUrl: string;
   readonly current: ConfigServer | undefined;
   stop(): Promise<void>;
   start(): Promise<ConfigServer>;
@@ -23,6 +25,7 @@ export async function restartableConfigServer(): Promise<RestartableServer> {
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     grpcUrl: `http://127.0.0.1:${grpcPort}`,
+    databaseUrl: testDb.url,
     get current() {
       return server;
     },
