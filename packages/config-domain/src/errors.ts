@@ -9,6 +9,7 @@ export const ConfigErrorCode = {
   VERSION_NOT_FOUND: 'VERSION_NOT_FOUND',
   REVISION_COMPACTED: 'REVISION_COMPACTED',
   UNAVAILABLE: 'UNAVAILABLE',
+  PERMISSION_DENIED: 'PERMISSION_DENIED',
 } as const;
 
 /** Factories for every error the use cases throw; messages follow the 000 seed. */
@@ -59,6 +60,16 @@ export const configErrors = {
           message: `要求: ${fromRevision}, 保持されている最古のリビジョン: ${oldestRetained}`,
         },
       ],
+    }),
+
+  /**
+   * The namespace is outside the caller's scopes (SPEC §8). Thrown before any lookup, so the answer
+   * is the same whether or not something exists there.
+   */
+  outOfScope: (namespace: string) =>
+    new AppError('permission_denied', {
+      code: ConfigErrorCode.PERMISSION_DENIED,
+      message: `名前空間 ${namespace} へのアクセス権限がありません`,
     }),
 
   /** A watch stream that cannot continue; the client reconnects with its last revision. */

@@ -16,6 +16,7 @@ export * from './rules/description.js';
 export * from './rules/key.js';
 export * from './rules/namespace.js';
 export * from './rules/pagination.js';
+export * from './rules/scope.js';
 export * from './rules/service-name.js';
 export * from './rules/validation.js';
 export * from './rules/value.js';

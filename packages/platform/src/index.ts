@@ -10,3 +10,4 @@ export * from './observability/index.js';
 export * from './outbox/index.js';
 export * from './relay/index.js';
 export * from './runtime/index.js';
+export * from './scopes/index.js';

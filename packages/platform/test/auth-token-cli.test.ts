@@ -61,6 +61,21 @@ describe('pnpm token', () => {
     ).resolves.toBeDefined();
   }, 20_000);
 
+  it('puts --scope patterns into k1s0_namespaces, which the verifier reads as scopes', async () => {
+    const { stdout } = await runCli([
+      '--role',
+      'sys_auditor',
+      '--scope',
+      'service.payment.*',
+      '--scope',
+      'a.b',
+    ]);
+    const principal = await createTokenVerifier({ devSecret: DEV_DEFAULT_SECRET, appEnv: 'dev' }).verify(
+      stdout.trim(),
+    );
+    expect(principal.scopes).toEqual(['service.payment.*', 'a.b']);
+  }, 20_000);
+
   it('exits 1 on an unknown role', async () => {
     await expect(runCli(['--role', 'sys_root'])).rejects.toMatchObject({
       code: 1,

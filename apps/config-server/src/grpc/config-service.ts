@@ -54,7 +54,11 @@ export function configServiceImpl(options: ConfigServiceOptions): ServiceImpl<ty
   return {
     async getConfig(req, ctx) {
       const entry = await run(ctx, 'GetConfig', () =>
-        useCases.getConfig.execute({ namespace: req.namespace, key: req.key }),
+        useCases.getConfig.execute({
+          namespace: req.namespace,
+          key: req.key,
+          scopes: principalFromContext(ctx).scopes,
+        }),
       );
       return { entry: entryMessage(entry) };
     },
@@ -66,6 +70,7 @@ export function configServiceImpl(options: ConfigServiceOptions): ServiceImpl<ty
           page: unlessZero(req.pagination?.page ?? 0),
           pageSize: unlessZero(req.pagination?.pageSize ?? 0),
           search: unlessEmpty(req.search),
+          scopes: principalFromContext(ctx).scopes,
         }),
       );
       return { entries: result.entries.map(entryMessage), pagination: paginationMessage(result.pagination) };
@@ -73,7 +78,7 @@ export function configServiceImpl(options: ConfigServiceOptions): ServiceImpl<ty
 
     async updateConfig(req, ctx) {
       // `updated_by` in the request is ignored: the actor is the token's (SPEC §3).
-      const actor = principalFromContext(ctx).actor;
+      const { actor, scopes } = principalFromContext(ctx);
       const result = await run(ctx, 'UpdateConfig', async () =>
         useCases.updateConfig.execute({
           namespace: req.namespace,
@@ -82,35 +87,43 @@ export function configServiceImpl(options: ConfigServiceOptions): ServiceImpl<ty
           version: req.version,
           description: unlessEmpty(req.description),
           actor,
+          scopes,
         }),
       );
       return { entry: entryMessage(result.entry) };
     },
 
     async deleteConfig(req, ctx) {
-      const actor = principalFromContext(ctx).actor;
+      const { actor, scopes } = principalFromContext(ctx);
       await run(ctx, 'DeleteConfig', () =>
-        useCases.deleteConfig.execute({ namespace: req.namespace, key: req.key, actor }),
+        useCases.deleteConfig.execute({ namespace: req.namespace, key: req.key, actor, scopes }),
       );
       return { success: true };
     },
 
     async getServiceConfig(req, ctx) {
       const result = await run(ctx, 'GetServiceConfig', () =>
-        useCases.getServiceConfig.execute({ serviceName: req.serviceName, environment: req.environment }),
+        useCases.getServiceConfig.execute({
+          serviceName: req.serviceName,
+          environment: req.environment,
+          scopes: principalFromContext(ctx).scopes,
+        }),
       );
       return { configs: flattenedConfigs(result.entries) };
     },
 
     async *watchConfig(req, ctx) {
       // The interceptor admitted any valid token; what this watch reads may need more (SPEC §3).
-      requireRole(principalFromContext(ctx), watchConfigRole(req));
+      const principal = principalFromContext(ctx);
+      requireRole(principal, watchConfigRole(req));
       const signal = AbortSignal.any([ctx.signal, shutdownSignal]);
       openStreams?.inc();
       try {
         const changes = useCases.watchConfig.execute({
           namespaces: req.namespaces,
           fromRevision: req.fromRevision,
+          // The use case leaves out what is outside the caller's scopes (SPEC §8).
+          scopes: principal.scopes,
           signal,
         });
         for await (const change of changes) yield watchMessageFor(change);

@@ -64,7 +64,10 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
     async (request) => {
       const params = request.params;
       const result = await run(request, 'GetServiceConfig', () =>
-        useCases.getServiceConfig.execute({ serviceName: params.service_name }),
+        useCases.getServiceConfig.execute({
+          serviceName: params.service_name,
+          scopes: principalOf(request).scopes,
+        }),
       );
       return { service_name: result.serviceName, entries: result.entries.map(serviceEntryJson) };
     },
@@ -89,6 +92,7 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
           page: query.page,
           pageSize: query.page_size,
           search: query.search,
+          scopes: principalOf(request).scopes,
         }),
       );
       return { entries: result.entries.map(entryJson), pagination: paginationJson(result.pagination) };
@@ -110,7 +114,9 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
     },
     async (request) => {
       const params = request.params;
-      const entry = await run(request, 'GetConfig', () => useCases.getConfig.execute(params));
+      const entry = await run(request, 'GetConfig', () =>
+        useCases.getConfig.execute({ ...params, scopes: principalOf(request).scopes }),
+      );
       return entryJson(entry);
     },
   );
@@ -135,7 +141,7 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
     },
     async (request, reply) => {
       const { params, body } = request;
-      const actor = principalOf(request).actor;
+      const { actor, scopes } = principalOf(request);
       const result = await run(request, 'UpdateConfig', () =>
         useCases.updateConfig.execute({
           namespace: params.namespace,
@@ -144,6 +150,7 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
           version: body.version,
           description: body.description,
           actor,
+          scopes,
         }),
       );
       return reply.code(result.created ? 201 : 200).send(entryJson(result.entry));
@@ -168,8 +175,8 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
     },
     async (request, reply) => {
       const params = request.params;
-      const actor = principalOf(request).actor;
-      await run(request, 'DeleteConfig', () => useCases.deleteConfig.execute({ ...params, actor }));
+      const { actor, scopes } = principalOf(request);
+      await run(request, 'DeleteConfig', () => useCases.deleteConfig.execute({ ...params, actor, scopes }));
       return reply.code(204).send();
     },
   );
@@ -193,7 +200,12 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
     async (request) => {
       const { params, query } = request;
       const result = await run(request, 'GetConfigHistory', () =>
-        useCases.getConfigHistory.execute({ ...params, page: query.page, pageSize: query.page_size }),
+        useCases.getConfigHistory.execute({
+          ...params,
+          page: query.page,
+          pageSize: query.page_size,
+          scopes: principalOf(request).scopes,
+        }),
       );
       return { history: result.changes.map(changeJson), pagination: paginationJson(result.pagination) };
     },
@@ -218,7 +230,7 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
     },
     async (request) => {
       const { params, body } = request;
-      const actor = principalOf(request).actor;
+      const { actor, scopes } = principalOf(request);
       const result = await run(request, 'RollbackConfig', () =>
         useCases.rollbackConfig.execute({
           namespace: params.namespace,
@@ -226,6 +238,7 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
           toVersion: body.to_version,
           version: body.version,
           actor,
+          scopes,
         }),
       );
       return entryJson(result.entry);

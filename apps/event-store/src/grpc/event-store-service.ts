@@ -19,7 +19,7 @@ const MAX_BATCH_MESSAGE_BYTES = 1024 * 1024;
 export function eventStoreGrpcRoutes(useCases: EventStoreUseCases, shutdownSignal: AbortSignal) {
   return (router: ConnectRouter): void => {
     router.service(EventStoreService, {
-      async appendEvents(req) {
+      async appendEvents(req, ctx) {
         const violations = new Violations();
         const events = newEventsFromProto(violations, req.events);
         violations.throwIfAny();
@@ -28,6 +28,7 @@ export function eventStoreGrpcRoutes(useCases: EventStoreUseCases, shutdownSigna
           expectedVersion: toNumber(req.expectedVersion),
           aggregateType: req.aggregateType,
           events,
+          scopes: principalFromContext(ctx).scopes,
         });
         return {
           streamId: result.streamId,
@@ -36,7 +37,7 @@ export function eventStoreGrpcRoutes(useCases: EventStoreUseCases, shutdownSigna
         };
       },
 
-      async readEvents(req) {
+      async readEvents(req, ctx) {
         const result = await useCases.readEvents({
           streamId: req.streamId,
           fromVersion: unlessZero(req.fromVersion),
@@ -44,6 +45,7 @@ export function eventStoreGrpcRoutes(useCases: EventStoreUseCases, shutdownSigna
           page: unlessZero(req.page),
           pageSize: unlessZero(req.pageSize),
           eventType: req.eventType,
+          scopes: principalFromContext(ctx).scopes,
         });
         return {
           streamId: result.streamId,
@@ -54,12 +56,16 @@ export function eventStoreGrpcRoutes(useCases: EventStoreUseCases, shutdownSigna
         };
       },
 
-      async readEventBySequence(req) {
-        const event = await useCases.readEventBySequence({ streamId: req.streamId, sequence: req.sequence });
+      async readEventBySequence(req, ctx) {
+        const event = await useCases.readEventBySequence({
+          streamId: req.streamId,
+          sequence: req.sequence,
+          scopes: principalFromContext(ctx).scopes,
+        });
         return { event: storedEventToProto(event) };
       },
 
-      async createSnapshot(req) {
+      async createSnapshot(req, ctx) {
         const violations = new Violations();
         const state = parseJsonBytes(violations, 'state_json', req.stateJson);
         violations.throwIfAny();
@@ -69,28 +75,34 @@ export function eventStoreGrpcRoutes(useCases: EventStoreUseCases, shutdownSigna
           // proto3 cannot tell "" from unset: empty means the stream's aggregate type.
           aggregateType: req.aggregateType === '' ? undefined : req.aggregateType,
           state,
+          scopes: principalFromContext(ctx).scopes,
         });
         const { stateJson: _state, aggregateType: _type, ...created } = snapshotToProto(snapshot);
         return created;
       },
 
-      async getLatestSnapshot(req) {
-        return { snapshot: snapshotToProto(await useCases.getLatestSnapshot({ streamId: req.streamId })) };
+      async getLatestSnapshot(req, ctx) {
+        const scopes = principalFromContext(ctx).scopes;
+        return {
+          snapshot: snapshotToProto(await useCases.getLatestSnapshot({ streamId: req.streamId, scopes })),
+        };
       },
 
       async deleteStream(req, ctx: HandlerContext) {
         const result = await useCases.deleteStream({
           streamId: req.streamId,
           actor: principalFromContext(ctx).actor,
+          scopes: principalFromContext(ctx).scopes,
         });
         return { success: true, message: result.message };
       },
 
-      async readAll(req) {
+      async readAll(req, ctx) {
         const batch = await useCases.readAll({
           fromSequence: req.fromSequence,
           limit: unlessZero(req.limit),
           eventTypes: req.eventTypes,
+          scopes: principalFromContext(ctx).scopes,
         });
         return { events: batch.events.map(storedEventToProto), nextSequence: batch.nextSequence };
       },
@@ -98,7 +110,13 @@ export function eventStoreGrpcRoutes(useCases: EventStoreUseCases, shutdownSigna
       async *subscribeAll(req, ctx: HandlerContext) {
         // Ends normally when the client goes away or the server shuts down; the listener is removed.
         const signal = AbortSignal.any([ctx.signal, shutdownSignal]);
-        const input = { fromSequence: req.fromSequence, eventTypes: req.eventTypes, signal };
+        // Events of streams outside the caller's scopes are left out by the use case (SPEC §8).
+        const input = {
+          fromSequence: req.fromSequence,
+          eventTypes: req.eventTypes,
+          scopes: principalFromContext(ctx).scopes,
+          signal,
+        };
         if (!req.batch) {
           for await (const event of useCases.subscribeAll(input)) {
             yield { event: storedEventToProto(event) };

@@ -1,4 +1,4 @@
-import { errorResponses, ROLE_ERRORS, type ZodTypeProvider } from '@k1s0/platform';
+import { errorResponses, principalOf, ROLE_ERRORS, type ZodTypeProvider } from '@k1s0/platform';
 import type { FastifyInstance } from 'fastify';
 import { eventStoreRoles } from '../roles.js';
 import type { EventStoreUseCases } from '../use-cases.js';
@@ -41,6 +41,7 @@ export function eventRoutes(useCases: EventStoreUseCases) {
             metadata: event.metadata,
             occurredAt: event.occurred_at,
           })),
+          scopes: principalOf(request).scopes,
         });
         // A recognised retry answers exactly like the original append did.
         return reply.code(201).send({
@@ -75,6 +76,7 @@ export function eventRoutes(useCases: EventStoreUseCases) {
           eventType: query.event_type,
           page: query.page,
           pageSize: query.page_size,
+          scopes: principalOf(request).scopes,
         });
         return {
           stream_id: result.streamId,
@@ -110,6 +112,7 @@ export function eventRoutes(useCases: EventStoreUseCases) {
         const event = await useCases.readEventBySequence({
           streamId: params.stream_id,
           sequence: params.sequence,
+          scopes: principalOf(request).scopes,
         });
         return eventJson(event);
       },

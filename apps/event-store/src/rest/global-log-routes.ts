@@ -1,4 +1,4 @@
-import { errorResponses, ROLE_ERRORS, type ZodTypeProvider } from '@k1s0/platform';
+import { errorResponses, principalOf, ROLE_ERRORS, type ZodTypeProvider } from '@k1s0/platform';
 import type { FastifyInstance } from 'fastify';
 import { eventStoreRoles } from '../roles.js';
 import type { EventStoreUseCases } from '../use-cases.js';
@@ -31,6 +31,8 @@ export function globalLogRoutes(useCases: EventStoreUseCases) {
           limit: query.limit,
           eventTypes: query.event_type,
           eventTypesField: 'event_type',
+          // Events of streams outside the caller's scopes are left out (SPEC §8).
+          scopes: principalOf(request).scopes,
         });
         return { events: batch.events.map(eventJson), next_sequence: sequenceNumber(batch.nextSequence) };
       },

@@ -1,4 +1,4 @@
-import { errorResponses, ROLE_ERRORS, type ZodTypeProvider } from '@k1s0/platform';
+import { errorResponses, principalOf, ROLE_ERRORS, type ZodTypeProvider } from '@k1s0/platform';
 import type { FastifyInstance } from 'fastify';
 import { eventStoreRoles } from '../roles.js';
 import type { EventStoreUseCases } from '../use-cases.js';
@@ -33,6 +33,7 @@ export function snapshotRoutes(useCases: EventStoreUseCases) {
           snapshotVersion: body.snapshot_version,
           aggregateType: body.aggregate_type,
           state: body.state,
+          scopes: principalOf(request).scopes,
         });
         return reply.code(201).send(createdSnapshotJson(snapshot));
       },
@@ -53,7 +54,9 @@ export function snapshotRoutes(useCases: EventStoreUseCases) {
       },
       async (request) => {
         const { stream_id } = request.params;
-        return snapshotJson(await useCases.getLatestSnapshot({ streamId: stream_id }));
+        return snapshotJson(
+          await useCases.getLatestSnapshot({ streamId: stream_id, scopes: principalOf(request).scopes }),
+        );
       },
     );
   };

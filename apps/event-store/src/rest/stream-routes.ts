@@ -27,6 +27,7 @@ export function streamRoutes(useCases: EventStoreUseCases) {
         const result = await useCases.deleteStream({
           streamId: stream_id,
           actor: principalOf(request).actor,
+          scopes: principalOf(request).scopes,
         });
         return { success: true as const, message: result.message };
       },

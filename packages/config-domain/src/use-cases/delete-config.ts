@@ -8,6 +8,7 @@ import type { IdGenerator } from '../ports/id-generator.js';
 import type { ConfigRules } from '../rules/config-rules.js';
 import { keyProblem } from '../rules/key.js';
 import { namespaceProblem } from '../rules/namespace.js';
+import { assertNamespaceInScope, type CallerScopes } from '../rules/scope.js';
 import { assertValid } from '../rules/validation.js';
 import { deletionChange } from '../rules/write-decisions.js';
 import { invalidateChangedConfig } from './invalidate-changed-config.js';
@@ -22,7 +23,7 @@ export interface DeleteConfigDeps {
   readonly rules: ConfigRules;
 }
 
-export interface DeleteConfigInput {
+export interface DeleteConfigInput extends CallerScopes {
   readonly namespace: string;
   readonly key: string;
   readonly actor: string;
@@ -38,6 +39,7 @@ export class DeleteConfig {
   async execute(input: DeleteConfigInput): Promise<ConfigChange> {
     const { repository, writer, cache, clock, ids, rules } = this.deps;
     assertValid(namespaceProblem(input.namespace, rules), keyProblem(input.key));
+    assertNamespaceInScope(input.scopes, input.namespace);
     // The DELETED log row must carry exactly what was removed, so the delete is a compare-and-set
     // on the version we read; when someone else changed the entry meanwhile, delete that instead.
     let firstSeenVersion: number | undefined;

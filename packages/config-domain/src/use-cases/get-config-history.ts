@@ -7,6 +7,7 @@ import type { ConfigRules } from '../rules/config-rules.js';
 import { keyProblem } from '../rules/key.js';
 import { namespaceProblem } from '../rules/namespace.js';
 import { type PageRequest, resolvePage } from '../rules/pagination.js';
+import { assertNamespaceInScope, type CallerScopes } from '../rules/scope.js';
 import { assertValid } from '../rules/validation.js';
 
 export interface GetConfigHistoryDeps {
@@ -15,7 +16,7 @@ export interface GetConfigHistoryDeps {
   readonly rules: ConfigRules;
 }
 
-export interface GetConfigHistoryInput extends PageRequest {
+export interface GetConfigHistoryInput extends PageRequest, CallerScopes {
   readonly namespace: string;
   readonly key: string;
 }
@@ -37,6 +38,7 @@ export class GetConfigHistory {
   async execute(input: GetConfigHistoryInput): Promise<ConfigHistory> {
     const { repository, changeLog, rules } = this.deps;
     assertValid(namespaceProblem(input.namespace, rules), keyProblem(input.key));
+    assertNamespaceInScope(input.scopes, input.namespace);
     const page = resolvePage(input);
     const { changes, total } = await changeLog.history(input.namespace, input.key, page);
     if (total === 0 && (await repository.find(input.namespace, input.key)) === undefined) {

@@ -5,6 +5,7 @@ import type { ConfigRepository } from '../ports/config-repository.js';
 import type { ConfigRules } from '../rules/config-rules.js';
 import { keyProblem } from '../rules/key.js';
 import { namespaceProblem } from '../rules/namespace.js';
+import { assertNamespaceInScope, type CallerScopes } from '../rules/scope.js';
 import { assertValid } from '../rules/validation.js';
 
 export interface GetConfigDeps {
@@ -13,7 +14,7 @@ export interface GetConfigDeps {
   readonly rules: ConfigRules;
 }
 
-export interface GetConfigInput {
+export interface GetConfigInput extends CallerScopes {
   readonly namespace: string;
   readonly key: string;
 }
@@ -25,6 +26,7 @@ export class GetConfig {
   async execute(input: GetConfigInput): Promise<ConfigEntry> {
     const { repository, cache, rules } = this.deps;
     assertValid(namespaceProblem(input.namespace, rules), keyProblem(input.key));
+    assertNamespaceInScope(input.scopes, input.namespace);
 
     const cached = cache.getEntry(input.namespace, input.key);
     if (cached !== undefined) return cached;

@@ -2,6 +2,7 @@ import { configErrors } from '../errors.js';
 import type { ConfigEntry } from '../model/config-entry.js';
 import type { ConfigCache } from '../ports/config-cache.js';
 import type { ConfigRepository } from '../ports/config-repository.js';
+import { type CallerScopes, inScope } from '../rules/scope.js';
 import { serviceNameProblem, serviceSegmentsFor } from '../rules/service-name.js';
 import { assertValid, type Problem } from '../rules/validation.js';
 
@@ -12,7 +13,7 @@ export interface GetServiceConfigDeps {
   readonly appEnv: string;
 }
 
-export interface GetServiceConfigInput {
+export interface GetServiceConfigInput extends CallerScopes {
   /** e.g. `auth-server`: matches namespaces `*.auth-server.*` and `*.auth.*`. */
   readonly serviceName: string;
   /** gRPC `environment`; empty or absent = don't check. */
@@ -25,7 +26,11 @@ export interface ServiceConfig {
   readonly entries: readonly ConfigEntry[];
 }
 
-/** Every entry a service needs, in one call. SERVICE_NOT_FOUND when there is none. */
+/**
+ * Every entry a service needs, in one call. A scoped caller gets only the entries of namespaces in
+ * its scopes, silently (SPEC §8); SERVICE_NOT_FOUND when none is left, so an answer never tells
+ * whether namespaces outside the scopes hold anything.
+ */
 export class GetServiceConfig {
   constructor(private readonly deps: GetServiceConfigDeps) {}
 
@@ -41,8 +46,11 @@ export class GetServiceConfig {
         cache.setServiceEntries(input.serviceName, entries);
       }
     }
-    if (entries.length === 0) throw configErrors.serviceNotFound();
-    return { serviceName: input.serviceName, entries };
+    // The cache holds the whole service; scopes narrow each caller's view of it.
+    const { scopes } = input;
+    const visible = scopes === undefined ? entries : entries.filter((e) => inScope(scopes, e.namespace));
+    if (visible.length === 0) throw configErrors.serviceNotFound();
+    return { serviceName: input.serviceName, entries: visible };
   }
 }
 

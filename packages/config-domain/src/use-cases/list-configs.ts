@@ -6,6 +6,7 @@ import type { ConfigRules } from '../rules/config-rules.js';
 import { KEY_MAX_LENGTH } from '../rules/key.js';
 import { namespaceProblem } from '../rules/namespace.js';
 import { type PageRequest, resolvePage } from '../rules/pagination.js';
+import { assertNamespaceInScope, type CallerScopes } from '../rules/scope.js';
 import { assertValid, type Problem, unstorableTextProblem } from '../rules/validation.js';
 
 export interface ListConfigsDeps {
@@ -13,7 +14,7 @@ export interface ListConfigsDeps {
   readonly rules: ConfigRules;
 }
 
-export interface ListConfigsInput extends PageRequest {
+export interface ListConfigsInput extends PageRequest, CallerScopes {
   readonly namespace: string;
   /** Case-insensitive substring of the key; empty or absent = no filter. */
   readonly search?: string | undefined;
@@ -31,6 +32,7 @@ export class ListConfigs {
   async execute(input: ListConfigsInput): Promise<ListConfigsResult> {
     const { repository, rules } = this.deps;
     assertValid(namespaceProblem(input.namespace, rules), searchProblem(input.search));
+    assertNamespaceInScope(input.scopes, input.namespace);
     const page = resolvePage(input);
     const search = input.search === '' ? undefined : input.search;
     const { entries, total } = await repository.list(input.namespace, {

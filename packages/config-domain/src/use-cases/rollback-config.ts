@@ -3,6 +3,7 @@ import type { ChangeLogRepository } from '../ports/change-log-repository.js';
 import type { ConfigRules } from '../rules/config-rules.js';
 import { keyProblem } from '../rules/key.js';
 import { namespaceProblem } from '../rules/namespace.js';
+import { assertNamespaceInScope, type CallerScopes } from '../rules/scope.js';
 import { assertValid } from '../rules/validation.js';
 import { valueProblem } from '../rules/value.js';
 import { existingVersionProblem, expectedVersionProblem } from '../rules/version.js';
@@ -13,7 +14,7 @@ export interface RollbackConfigDeps extends PutConfigValueDeps {
   readonly rules: ConfigRules;
 }
 
-export interface RollbackConfigInput {
+export interface RollbackConfigInput extends CallerScopes {
   readonly namespace: string;
   readonly key: string;
   /** The version whose value to restore. */
@@ -45,6 +46,7 @@ export class RollbackConfig {
       existingVersionProblem(input.toVersion),
       expectedVersionProblem(input.version),
     );
+    assertNamespaceInScope(input.scopes, input.namespace);
 
     const lifetimeId = await this.lifetimeOf(input.namespace, input.key);
     if (lifetimeId === undefined) throw configErrors.keyNotFound();

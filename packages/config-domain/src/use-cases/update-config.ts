@@ -3,6 +3,7 @@ import type { ConfigRules } from '../rules/config-rules.js';
 import { descriptionProblem } from '../rules/description.js';
 import { keyProblem } from '../rules/key.js';
 import { namespaceProblem } from '../rules/namespace.js';
+import { assertNamespaceInScope, type CallerScopes } from '../rules/scope.js';
 import { assertValid } from '../rules/validation.js';
 import { valueProblem } from '../rules/value.js';
 import { expectedVersionProblem } from '../rules/version.js';
@@ -12,7 +13,7 @@ export interface UpdateConfigDeps extends PutConfigValueDeps {
   readonly rules: ConfigRules;
 }
 
-export interface UpdateConfigInput {
+export interface UpdateConfigInput extends CallerScopes {
   readonly namespace: string;
   readonly key: string;
   /** Parsed JSON from the body (REST) or the decoded `value` bytes (gRPC); validated here. */
@@ -38,6 +39,7 @@ export class UpdateConfig {
       expectedVersionProblem(input.version),
       descriptionProblem(input.description, rules),
     );
+    assertNamespaceInScope(input.scopes, input.namespace);
     return putConfigValue(this.deps, {
       namespace: input.namespace,
       key: input.key,

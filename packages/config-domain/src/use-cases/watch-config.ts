@@ -4,6 +4,7 @@ import type { ChangeFeed } from '../ports/change-feed.js';
 import type { ChangeLogRepository } from '../ports/change-log-repository.js';
 import type { ConfigRules } from '../rules/config-rules.js';
 import { namespaceProblem } from '../rules/namespace.js';
+import { type CallerScopes, inScope } from '../rules/scope.js';
 import { assertValid, type Problem } from '../rules/validation.js';
 import { ChangeBuffer } from './change-buffer.js';
 
@@ -21,8 +22,12 @@ export interface WatchConfigDeps {
   readonly options?: WatchConfigOptions;
 }
 
-export interface WatchConfigInput {
-  /** Exact namespaces to watch; empty or absent = all. */
+export interface WatchConfigInput extends CallerScopes {
+  /**
+   * Exact namespaces to watch; empty or absent = all. With scopes, both narrow: only changes of
+   * namespaces that are named (or all) AND in scope arrive; a named namespace outside the scopes is
+   * left out silently, never an error (SPEC §8: watch leaves out, it does not refuse).
+   */
   readonly namespaces?: readonly string[] | undefined;
   /**
    * The last revision the client has seen: first replay every later change from the log, then go
@@ -55,10 +60,12 @@ export class WatchConfig {
       namespaces.map((ns, i) => namespaceProblem(ns, rules, `namespaces[${i}]`)),
       fromRevisionProblem(input.fromRevision),
     );
-    const { signal, fromRevision } = input;
+    const { signal, fromRevision, scopes } = input;
     if (signal?.aborted) return;
 
     const watched = new Set(namespaces);
+    const visible = (namespace: string) =>
+      (watched.size === 0 || watched.has(namespace)) && inScope(scopes, namespace);
     const buffer = new ChangeBuffer<ConfigChange>(this.maxBufferedChanges, () =>
       configErrors.watchInterrupted('設定変更の受信が追いつかないためストリームを終了しました'),
     );
@@ -66,7 +73,7 @@ export class WatchConfig {
     // everything committed earlier is in the log, so the two overlap instead of leaving a gap.
     const unsubscribe = feed.subscribe({
       onChange: (change) => {
-        if (watched.size === 0 || watched.has(change.namespace)) buffer.push(change);
+        if (visible(change.namespace)) buffer.push(change);
       },
       onError: (error) => buffer.fail(configErrors.watchInterrupted('設定変更の監視が中断されました', error)),
     });
@@ -85,8 +92,9 @@ export class WatchConfig {
           );
           for (const change of page) {
             if (signal?.aborted) return;
+            // The cursor passes changes left out by the scopes too, so the replay always advances.
             lastDelivered = change.revision;
-            yield change;
+            if (inScope(scopes, change.namespace)) yield change;
           }
           if (page.length < this.replayPageSize) break;
         }

@@ -10,6 +10,7 @@ export const EventStoreErrorCode = {
   streamAlreadyExists: 'STREAM_ALREADY_EXISTS',
   /** Extension: an event id is already stored in the stream and the append is not an exact retry. */
   duplicateEventId: 'DUPLICATE_EVENT_ID',
+  permissionDenied: 'PERMISSION_DENIED',
 } as const;
 
 export function validationFailed(details: ErrorDetail[]): AppError {
@@ -32,6 +33,17 @@ export function eventNotFound(streamId: string, sequence: bigint): AppError {
   return new AppError('not_found', {
     code: EventStoreErrorCode.eventNotFound,
     message: `event not found: stream ${streamId}, sequence ${sequence}`,
+  });
+}
+
+/**
+ * The stream is outside the caller's scopes (SPEC §8). Thrown before any lookup, so the answer is
+ * the same whether or not the stream exists.
+ */
+export function streamOutOfScope(streamId: string): AppError {
+  return new AppError('permission_denied', {
+    code: EventStoreErrorCode.permissionDenied,
+    message: `stream ${streamId} is outside the caller's scopes`,
   });
 }
 

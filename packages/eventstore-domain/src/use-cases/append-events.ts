@@ -7,11 +7,12 @@ import type { IdGenerator } from '../ports/id-generator.js';
 import { duplicateEventId, streamAlreadyExists, versionConflict } from '../rules/errors.js';
 import { checkExpectedVersion } from '../rules/expected-version.js';
 import { prepareNewEvents } from '../rules/new-events.js';
+import { assertStreamInScope, type CallerScopes } from '../rules/scope.js';
 import { checkStreamId, defaultAggregateType } from '../rules/stream-id.js';
 import { checkTypeName } from '../rules/type-name.js';
 import { Violations } from '../rules/violations.js';
 
-export interface AppendEventsInput {
+export interface AppendEventsInput extends CallerScopes {
   streamId: string;
   /** n ≥ 0 exact, -1 = stream must not exist, -2 = any. */
   expectedVersion: number;
@@ -59,6 +60,7 @@ export class AppendEvents {
       newEventId: () => this.deps.ids.uuid(),
     });
     violations.throwIfAny();
+    assertStreamInScope(input.scopes, input.streamId);
 
     const outcome = await this.deps.events.append({
       streamId: input.streamId,

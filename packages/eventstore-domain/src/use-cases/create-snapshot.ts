@@ -6,12 +6,13 @@ import type { IdGenerator } from '../ports/id-generator.js';
 import type { SnapshotStore } from '../ports/snapshot-store.js';
 import { streamNotFound, validationFailed } from '../rules/errors.js';
 import { checkIntegerInRange } from '../rules/ranges.js';
+import { assertStreamInScope, type CallerScopes } from '../rules/scope.js';
 import { checkStorableJson } from '../rules/storable-text.js';
 import { checkStreamId } from '../rules/stream-id.js';
 import { checkTypeName } from '../rules/type-name.js';
 import { Violations } from '../rules/violations.js';
 
-export interface CreateSnapshotInput {
+export interface CreateSnapshotInput extends CallerScopes {
   streamId: string;
   /** 0 ≤ snapshotVersion ≤ the stream's current version. */
   snapshotVersion: number;
@@ -39,6 +40,7 @@ export class CreateSnapshot {
     if (input.state === undefined) violations.add('state', 'is required');
     else checkStorableJson(violations, 'state', input.state);
     violations.throwIfAny();
+    assertStreamInScope(input.scopes, input.streamId);
 
     const stream = await this.deps.events.getStream(input.streamId);
     if (stream === null) throw streamNotFound(input.streamId);

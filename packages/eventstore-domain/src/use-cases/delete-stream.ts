@@ -1,10 +1,11 @@
 import type { Clock } from '../ports/clock.js';
 import type { EventStore } from '../ports/event-store.js';
 import { streamNotFound } from '../rules/errors.js';
+import { assertStreamInScope, type CallerScopes } from '../rules/scope.js';
 import { checkStreamId } from '../rules/stream-id.js';
 import { Violations } from '../rules/violations.js';
 
-export interface DeleteStreamInput {
+export interface DeleteStreamInput extends CallerScopes {
   streamId: string;
   /** The acting user from the token (email, else preferred_username, else sub); recorded. */
   actor: string;
@@ -31,6 +32,7 @@ export class DeleteStream {
     const violations = new Violations();
     checkStreamId(violations, input.streamId);
     violations.throwIfAny();
+    assertStreamInScope(input.scopes, input.streamId);
 
     const deleted = await this.deps.events.deleteStream(input.streamId, {
       actor: input.actor,

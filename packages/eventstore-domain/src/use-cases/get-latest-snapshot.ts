@@ -1,10 +1,11 @@
 import type { Snapshot } from '../model/snapshot.js';
 import type { SnapshotStore } from '../ports/snapshot-store.js';
 import { snapshotNotFound } from '../rules/errors.js';
+import { assertStreamInScope, type CallerScopes } from '../rules/scope.js';
 import { checkStreamId } from '../rules/stream-id.js';
 import { Violations } from '../rules/violations.js';
 
-export interface GetLatestSnapshotInput {
+export interface GetLatestSnapshotInput extends CallerScopes {
   streamId: string;
 }
 
@@ -24,6 +25,7 @@ export class GetLatestSnapshot {
     const violations = new Violations();
     checkStreamId(violations, input.streamId);
     violations.throwIfAny();
+    assertStreamInScope(input.scopes, input.streamId);
 
     const snapshot = await this.deps.snapshots.latest(input.streamId);
     if (snapshot !== null) return snapshot;

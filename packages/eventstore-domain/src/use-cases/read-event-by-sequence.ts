@@ -2,10 +2,11 @@ import type { StoredEvent } from '../model/stored-event.js';
 import type { EventStore } from '../ports/event-store.js';
 import { eventNotFound } from '../rules/errors.js';
 import { checkSequenceInRange } from '../rules/ranges.js';
+import { assertStreamInScope, type CallerScopes } from '../rules/scope.js';
 import { checkStreamId } from '../rules/stream-id.js';
 import { Violations } from '../rules/violations.js';
 
-export interface ReadEventBySequenceInput {
+export interface ReadEventBySequenceInput extends CallerScopes {
   streamId: string;
   /** Global sequence, ≥ 1. */
   sequence: bigint;
@@ -24,6 +25,7 @@ export class ReadEventBySequence {
     checkStreamId(violations, input.streamId);
     checkSequenceInRange(violations, 'sequence', input.sequence, 1n);
     violations.throwIfAny();
+    assertStreamInScope(input.scopes, input.streamId);
 
     const event = await this.deps.events.readBySequence(input.sequence);
     // An event of another stream is reported as absent, so a stream id cannot be used to probe others.

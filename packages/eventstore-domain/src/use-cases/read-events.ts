@@ -2,11 +2,12 @@ import { type EventStoreLimits, resolveLimits } from '../model/limits.js';
 import type { StoredEvent } from '../model/stored-event.js';
 import type { EventStore } from '../ports/event-store.js';
 import { streamNotFound } from '../rules/errors.js';
+import { assertStreamInScope, type CallerScopes } from '../rules/scope.js';
 import { checkStreamId } from '../rules/stream-id.js';
 import { resolveStreamRead, type StreamReadParameters } from '../rules/stream-read-query.js';
 import { Violations } from '../rules/violations.js';
 
-export interface ReadEventsInput extends StreamReadParameters {
+export interface ReadEventsInput extends StreamReadParameters, CallerScopes {
   streamId: string;
 }
 
@@ -43,6 +44,7 @@ export class ReadEvents {
     checkStreamId(violations, input.streamId);
     const query = resolveStreamRead(violations, input, this.limits);
     violations.throwIfAny();
+    assertStreamInScope(input.scopes, input.streamId);
 
     const page = await this.deps.events.readStream(input.streamId, {
       fromVersion: query.fromVersion,

@@ -2,10 +2,11 @@ import type { StoredEvent } from '../model/stored-event.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { NewEventsSignal } from '../ports/new-events-signal.js';
 import { resolveEventTypes, resolveFromSequence } from '../rules/global-log-query.js';
+import { type CallerScopes, inScope, type Scopes } from '../rules/scope.js';
 import { Violations } from '../rules/violations.js';
 import { WakeUpLatch } from './wake-up-latch.js';
 
-export interface SubscribeAllInput {
+export interface SubscribeAllInput extends CallerScopes {
   /** First sequence to deliver, inclusive; default 0 = from the beginning. */
   fromSequence?: bigint | undefined;
   /** Exact event types; empty or absent = all. */
@@ -27,7 +28,8 @@ export interface SubscribeAllDeps {
  * The global log from a sequence: every existing event first (catch-up), then each new one as it
  * commits (live). Both phases are the same loop over `EventStore.readAll`, so the boundary has no gap
  * and no duplicate, and the never-skip guarantee of readAll carries over. Errors of readAll end the
- * iteration with that error.
+ * iteration with that error. A scoped caller gets only events of streams in its scopes (SPEC §8);
+ * the cursor still moves past the events left out.
  */
 export class SubscribeAll {
   private readonly pollIntervalMs: number;
@@ -52,7 +54,7 @@ export class SubscribeAll {
     const fromSequence = resolveFromSequence(violations, input.fromSequence);
     const eventTypes = resolveEventTypes(violations, input.eventTypes);
     violations.throwIfAny();
-    return this.follow(fromSequence, eventTypes, input.signal);
+    return this.follow(fromSequence, eventTypes, input.scopes, input.signal);
   }
 
   private async *flatten(
@@ -70,6 +72,7 @@ export class SubscribeAll {
   private async *follow(
     fromSequence: bigint,
     eventTypes: string[],
+    scopes: Scopes,
     signal: AbortSignal | undefined,
   ): AsyncGenerator<readonly StoredEvent[]> {
     const latch = new WakeUpLatch();
@@ -84,9 +87,11 @@ export class SubscribeAll {
           limit: this.batchSize,
           eventTypes,
         });
-        if (batch.events.length > 0) {
+        const visible =
+          scopes === undefined ? batch.events : batch.events.filter((e) => inScope(scopes, e.streamId));
+        if (visible.length > 0) {
           if (signal?.aborted) return;
-          yield batch.events;
+          yield visible;
         }
         // Wait only once a read makes no progress: any batch that moved the cursor may have left
         // more readable events behind it (a full batch, or an adapter that caps its scan).

@@ -13,6 +13,8 @@ export interface DevIdentity {
   preferredUsername?: string;
   iss?: string;
   aud?: string | readonly string[];
+  /** Scope patterns (SPEC §8), sent as the claim `k1s0_namespaces`; absent = unscoped. */
+  scopes?: readonly string[];
 }
 
 /** Keycloak-shaped access-token claims (without iat/exp, which signDevToken adds). */
@@ -27,6 +29,7 @@ export function devTokenClaims(identity: DevIdentity): Record<string, unknown> {
     realm_access: { roles: [...(identity.roles ?? [])] },
     ...(identity.iss ? { iss: identity.iss } : {}),
     ...(identity.aud ? { aud: typeof identity.aud === 'string' ? identity.aud : [...identity.aud] } : {}),
+    ...(identity.scopes ? { k1s0_namespaces: [...identity.scopes] } : {}),
   };
 }
 

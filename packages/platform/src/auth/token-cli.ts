@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { DEV_DEFAULT_SECRET, devTokenClaims, signDevToken } from './dev-token.js';
 import { ROLES, type Role } from './roles.js';
 
-const USAGE = `usage: pnpm token [--role <${ROLES.join('|')}>]... [--email E] [--sub S] [--secret S] [--ttl SECONDS] [--iss I] [--aud A]...
+const USAGE = `usage: pnpm token [--role <${ROLES.join('|')}>]... [--email E] [--sub S] [--secret S] [--ttl SECONDS] [--iss I] [--aud A]... [--scope PATTERN]...
   --secret defaults to $AUTH_DEV_SECRET, else the dev default; --iss/--aud default to $AUTH_ISSUER/$AUTH_AUDIENCE.`;
 
 function fail(message: string): never {
@@ -44,6 +44,7 @@ function main(): void {
     sub: values.sub,
     iss: values.iss ?? (process.env.AUTH_ISSUER || undefined),
     aud: audience.length === 1 ? audience[0] : audience.length > 1 ? audience : undefined,
+    scopes: values.scope,
   });
   const secret = values.secret ?? (process.env.AUTH_DEV_SECRET || DEV_DEFAULT_SECRET);
   process.stdout.write(`${signDevToken(claims, secret, ttl)}\n`);
@@ -59,6 +60,7 @@ function parse() {
       ttl: { type: 'string', default: '3600' },
       iss: { type: 'string' },
       aud: { type: 'string', multiple: true },
+      scope: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,

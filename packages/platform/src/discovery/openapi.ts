@@ -28,7 +28,7 @@ export const errorEnvelopeSchema = z
 const errorDescriptions = {
   400: 'Invalid input: malformed JSON, wrong types or values out of range; `details` name the fields',
   401: 'Missing, invalid or expired credentials',
-  403: 'The caller lacks the required role',
+  403: 'The caller lacks the required role, or the target is outside its scopes (SPEC §8)',
   404: 'Not found',
   409: 'Conflict with the current state (version check)',
   413: 'Request body over the size limit',
