@@ -28,6 +28,9 @@ import type { BenchContext, RunningService, Workload } from './workloads/workloa
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
+/** Issue 13: every service stays under this peak RSS in every row that loads it. */
+const SERVICE_PEAK_RSS_LIMIT_MIB = 200;
+
 const SERVICES = [
   { key: 'config', name: 'config-server', entry: 'apps/config-server/src/main.ts' },
   { key: 'events', name: 'event-store', entry: 'apps/event-store/src/main.ts' },
@@ -115,7 +118,9 @@ async function runWorkload(
     title: workload.title,
     unit: workload.unit,
     isBaseline: workload.isBaseline ?? false,
-    target: workload.target,
+    target: workload.service
+      ? { ...workload.target, maxPeakRssMiB: SERVICE_PEAK_RSS_LIMIT_MIB }
+      : workload.target,
   };
   const baseline = workload.baseline ? rows.find((r) => r.id === workload.baseline) : undefined;
   if (baseline?.result) row.baseline = { title: baseline.title, perSec: unitsPerSec(baseline.result) };

@@ -10,6 +10,8 @@ export interface Target {
   noErrors?: boolean;
   /** Minimum multiple of the peer's throughput (5 = five times the peer). */
   minPeerRatio?: number;
+  /** Peak RSS of the process under load (the service, or the peer/baseline server) must stay below. */
+  maxPeakRssMiB?: number;
   /** Shown instead of a verdict when there is nothing to pass or fail. */
   reportOnly?: string;
 }
@@ -45,6 +47,7 @@ export function targetText(target: Target): string {
   if (target.minPerSec !== undefined) parts.push(`≥ ${formatCount(target.minPerSec)}/s`);
   if (target.maxP99Ms !== undefined) parts.push(`p99 < ${target.maxP99Ms} ms`);
   if (target.noErrors) parts.push('all delivered');
+  if (target.maxPeakRssMiB !== undefined) parts.push(`peak RSS < ${target.maxPeakRssMiB} MiB`);
   if (target.reportOnly) parts.push(target.reportOnly);
   return parts.join(', ') || '—';
 }
@@ -67,7 +70,8 @@ export function verdictOf(row: Row): { verdict: Verdict; reasons: string[] } {
     target.minPeerRatio !== undefined ||
     target.maxP99Ms !== undefined ||
     target.minPerSec !== undefined ||
-    target.noErrors === true;
+    target.noErrors === true ||
+    target.maxPeakRssMiB !== undefined;
   if (!bounded) return { verdict: '—', reasons: [] };
   if (!result) return { verdict: 'FAIL', reasons: [row.failure ?? 'did not run'] };
   const reasons: string[] = [];
@@ -88,6 +92,11 @@ export function verdictOf(row: Row): { verdict: Verdict; reasons: string[] } {
     reasons.push(`p99 ${formatMs(result.p99Ms)} ≥ ${target.maxP99Ms} ms`);
   }
   if (target.noErrors && result.errors > 0) reasons.push(`${result.errors} missed`);
+  if (target.maxPeakRssMiB !== undefined) {
+    if (row.peakRssMiB === undefined) reasons.push('peak RSS not measured');
+    else if (row.peakRssMiB >= target.maxPeakRssMiB)
+      reasons.push(`peak RSS ${row.peakRssMiB.toFixed(0)} MiB ≥ ${target.maxPeakRssMiB} MiB`);
+  }
   return { verdict: reasons.length ? 'FAIL' : 'PASS', reasons };
 }
 

@@ -11,6 +11,7 @@ import {
   grpcReadStream,
   grpcSeedStreams,
 } from './grpc-workloads.js';
+import { liveDelivery } from './live-delivery.js';
 import { rawCatchUp, rawInsert, rawReadStream } from './raw-postgres.js';
 import { type LoadTask, RESULT_PREFIX, TASK_ENV } from './tasks.js';
 import { watchFanOut } from './watch-fan-out.js';
@@ -35,6 +36,8 @@ function run(task: LoadTask): Promise<LoadResult> {
       return watchFanOut(task);
     case 'grpc-hot-stream':
       return grpcHotStream(task);
+    case 'live-delivery':
+      return liveDelivery(task);
     case 'emmett-append':
       return emmettAppend(task);
     case 'emmett-read-stream':

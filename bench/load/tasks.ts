@@ -67,6 +67,18 @@ export type LoadTask =
       /** SubscribeAllRequest.batch: several events per message. */
       batch: boolean;
     } & Timing)
+  | ({
+      kind: 'live-delivery';
+      grpcUrl: string;
+      token: string;
+      /** Appends (1 event each) per second, open loop. */
+      ratePerSec: number;
+      streamPrefix: string;
+      appendStreams: number;
+      connections: number;
+      /** SubscribeAllRequest.batch of the subscriber. */
+      batch: boolean;
+    } & Timing)
   | {
       kind: 'grpc-seed-streams';
       grpcUrl: string;
@@ -89,6 +101,12 @@ export type LoadTask =
       /** Unmeasured rounds first (JIT, connection and cache warm-up), like the other workloads' warm-up. */
       warmupRounds: number;
       rounds: number;
+      /**
+       * The instant latency is counted from: `put-sent` (default; includes the PUT's own commit) or
+       * `put-answered` (the commit acknowledged to the writer: delivery latency only; a stream
+       * that got the change before the answer arrived counts 0).
+       */
+      latencyFrom?: 'put-sent' | 'put-answered';
     };
 
 export const TASK_ENV = 'BENCH_LOAD_TASK';

@@ -61,6 +61,13 @@ describe('verdictOf', () => {
     expect(verdictOf(row({ target: { reportOnly: 'info' } })).verdict).toBe('—');
   });
 
+  it('judges the peak RSS bound, and fails when it was not measured', () => {
+    const rss = { target: { maxPeakRssMiB: 200 } };
+    expect(verdictOf(row({ ...rss, peakRssMiB: 150 })).verdict).toBe('PASS');
+    expect(verdictOf(row({ ...rss, peakRssMiB: 330 })).reasons).toEqual(['peak RSS 330 MiB ≥ 200 MiB']);
+    expect(verdictOf(row(rss)).reasons).toEqual(['peak RSS not measured']);
+  });
+
   it('counts missed deliveries against an all-delivered target', () => {
     const r = row({ target: { noErrors: true }, result: { ops: 999, units: 999, elapsedSec: 1, errors: 1 } });
     expect(verdictOf(r).reasons).toEqual(['1 missed']);

@@ -11,11 +11,13 @@ export interface HttpLoad {
   scriptArgs?: (phase: 'warmup' | 'measured') => string[];
   /** One request made with fetch before the load, to fail fast with the service's answer. */
   probe: { method: string; url: string; body?: string; expectStatus: number[] };
+  /** Request headers; default: the run's bearer token (peers such as etcd get none). */
+  headers?: Record<string, string>;
 }
 
 /** Probes once, warms up with wrk, then measures with wrk (all on the load CPU). */
 export async function measureHttp(ctx: BenchContext, load: HttpLoad): Promise<LoadResult> {
-  const headers = { authorization: `Bearer ${ctx.token}` };
+  const headers = load.headers ?? { authorization: `Bearer ${ctx.token}` };
   const probe = await fetch(load.probe.url, {
     method: load.probe.method,
     headers: { ...headers, ...(load.probe.body ? { 'content-type': 'application/json' } : {}) },
