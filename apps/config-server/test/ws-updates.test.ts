@@ -326,6 +326,13 @@ describe('pings and shutdown', () => {
 
   it('closes open feeds with 1001 (going away) when the server shuts down', async () => {
     const feed = await openFeed(pinging, 'namespaces=system.ws.shutdown', { token: tokens.none });
+    // An upgrade request to another route is answered as plain HTTP and its connection ended:
+    // left open, it would hold up the shutdown below.
+    const stray = new WebSocket(`ws://127.0.0.1:${pinging.restPort}/healthz`);
+    const strayAnswer = await new Promise<IncomingMessage>((resolve) => {
+      stray.once('unexpected-response', (_request, res) => resolve(res));
+    });
+    expect(strayAnswer.statusCode).toBe(200);
     await pinging.stop();
     expect(await feed.closed).toEqual({ code: 1001, reason: 'server shutting down' });
   });

@@ -1,3 +1,5 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import websocket from '@fastify/websocket';
 import type { ConfigChange, ConfigRules, ConfigUseCases } from '@k1s0/config-domain';
 import {
@@ -88,6 +90,8 @@ export async function configUpdatesRoute(app: FastifyInstance, options: ConfigUp
     },
   });
 
+  endStrayUpgrades(app);
+
   const api = app.withTypeProvider<ZodTypeProvider>();
   api.route({
     method: 'GET',
@@ -147,6 +151,21 @@ export async function configUpdatesRoute(app: FastifyInstance, options: ConfigUp
         log: request.log,
       });
     },
+  });
+}
+
+/**
+ * With an 'upgrade' listener on the server, every request carrying `Upgrade:` reaches
+ * @fastify/websocket, which routes it through Fastify over the raw socket. One that ends at another
+ * route or at the 404 handler is answered as plain HTTP, but on a socket the HTTP server no longer
+ * manages: nothing would ever close it, and it would hold up shutdown. End it once answered (a
+ * successful upgrade never finishes that response: ws owns the socket from then on).
+ */
+function endStrayUpgrades(app: FastifyInstance): void {
+  app.server.on('upgrade', (_request: IncomingMessage, socket: Duplex) => {
+    // Node's link from a socket to the response being written on it (set by assignSocket).
+    const response = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+    response?.once('finish', () => socket.end());
   });
 }
 
