@@ -58,13 +58,19 @@ function feedUrl(target: ConfigServer, query: string): string {
   return `ws://127.0.0.1:${target.restPort}/ws/v1/configs/updates${query === '' ? '' : `?${query}`}`;
 }
 
-/** Opens a feed and waits until the server has subscribed it to the change feed. */
+const subscribers = async (target: ConfigServer) =>
+  (await metricValue(target, 'config_server_change_feed_subscribers')) ?? 0;
+
+/**
+ * Opens a feed and waits until the server has subscribed it to the change feed. The tests open one
+ * feed at a time: first the server must have released the previous one.
+ */
 async function openFeed(
   target: ConfigServer,
   query: string,
   options: { token?: string; protocols?: string[] } = {},
 ): Promise<Feed> {
-  const before = (await metricValue(target, 'config_server_change_feed_subscribers')) ?? 0;
+  await waitFor('no feed subscribed', async () => (await subscribers(target)) === 0);
   const headers = options.token === undefined ? {} : { authorization: `Bearer ${options.token}` };
   const socket = new WebSocket(feedUrl(target, query), options.protocols ?? [], { headers });
   const feed: Feed = {
@@ -83,10 +89,7 @@ async function openFeed(
     socket.once('open', () => resolve());
     socket.once('error', reject);
   });
-  await waitFor(
-    'the feed subscribed to the change feed',
-    async () => ((await metricValue(target, 'config_server_change_feed_subscribers')) ?? 0) > before,
-  );
+  await waitFor('the feed subscribed to the change feed', async () => (await subscribers(target)) === 1);
   return feed;
 }
 
@@ -161,7 +164,10 @@ describe('GET /ws/v1/configs/updates after the upgrade', () => {
 
   it('delivers live changes of the named namespaces in commit order, as typed JSON', async () => {
     const feed = await openFeed(server, 'namespaces=system.ws.a,system.ws.c', { token: tokens.none });
-    expect(await metricValue(server, 'config_server_ws_feeds_open')).toBe(1);
+    await waitFor(
+      'one feed open',
+      async () => (await metricValue(server, 'config_server_ws_feeds_open')) === 1,
+    );
     await put(server, 'system.ws.b', 'k', 'elsewhere');
     await put(server, 'system.ws.a', 'k', 'v1');
     await put(server, 'system.ws.c', 'k', { n: 1 });
@@ -302,7 +308,7 @@ describe('pings and shutdown', () => {
       pingDb.url,
       {},
       {
-        config_server: { websocket: { ping_interval: '50ms' } },
+        config_server: { websocket: { ping_interval: '250ms' } },
       },
     );
   });
