@@ -43,12 +43,28 @@ const configServerSection = z
         poll_interval: durationMs.default(1_000),
       })
       .default({ retention_days: 365, poll_interval: 1_000 }),
+    /** `GET /ws/v1/configs/updates`, the WebSocket feed for REST consumers (SPEC §8). */
+    websocket: z
+      .object({
+        /** A ping frame this often keeps proxies from idling the feed out; no pong by the next one = dead peer. */
+        ping_interval: durationMs.pipe(z.number().int().min(1)).default(30_000),
+        /** Bytes a feed may have queued unsent (ws bufferedAmount) before it counts as behind. */
+        max_buffered_bytes: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .default(1024 * 1024),
+        /** How long a feed over max_buffered_bytes may take to drain before it is closed with 1013. */
+        drain_timeout: durationMs.pipe(z.number().int().min(1)).default(5_000),
+      })
+      .default({ ping_interval: 30_000, max_buffered_bytes: 1024 * 1024, drain_timeout: 5_000 }),
   })
   .default({
     cache: { ttl: 60_000, max_entries: 10_000 },
     namespace: { allowed_tiers: ['system', 'business', 'service'], max_depth: 4 },
     value: { max_bytes: 64 * 1024 },
     watch: { retention_days: 365, poll_interval: 1_000 },
+    websocket: { ping_interval: 30_000, max_buffered_bytes: 1024 * 1024, drain_timeout: 5_000 },
   });
 
 export const configServerConfigSchema = platformConfigSchema.extend({

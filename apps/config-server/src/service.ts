@@ -15,6 +15,7 @@ import { configOutbox } from './persistence/schema.js';
 import { createConfigOutboxRelay } from './relay/config-outbox-relay.js';
 import { configRoutes } from './rest/config-routes.js';
 import { configRpcRole } from './roles.js';
+import { configUpdatesRoute } from './ws/config-updates.js';
 
 export const METRICS_PREFIX = 'config_server';
 
@@ -68,7 +69,18 @@ function build(kernel: Kernel<ConfigServerConfig>): AppParts {
   let retention: { stop(): void } | undefined;
 
   return {
-    rest: (app) => configRoutes(app, { useCases, rules }),
+    rest: async (app) => {
+      await configRoutes(app, { useCases, rules });
+      await configUpdatesRoute(app, {
+        useCases,
+        rules,
+        pingIntervalMs: section.websocket.ping_interval,
+        maxBufferedBytes: section.websocket.max_buffered_bytes,
+        drainTimeoutMs: section.websocket.drain_timeout,
+        shutdownSignal,
+        metrics,
+      });
+    },
     connect: {
       routes: (router) => router.service(ConfigService, rpc),
       roleFor: configRpcRole,

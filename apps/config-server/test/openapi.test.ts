@@ -53,8 +53,14 @@ describe('GET /openapi.json', () => {
       ['200', '400', '401', '404', '500', '503'].sort(),
     );
     expect(statuses('get', '/readyz')).toEqual(['200', '500', '503']);
+    // The WebSocket feed: 101 on upgrade (its schema is that of each message), errors before it.
+    expect(statuses('get', '/ws/v1/configs/updates')).toEqual(
+      ['101', '400', '401', '403', '426', '500', '503'].sort(),
+    );
     const components = document.components as { schemas: Record<string, unknown> };
-    expect(Object.keys(components.schemas)).toEqual(expect.arrayContaining(['ErrorEnvelope', 'ConfigEntry']));
+    expect(Object.keys(components.schemas)).toEqual(
+      expect.arrayContaining(['ErrorEnvelope', 'ConfigEntry', 'ConfigUpdate']),
+    );
     const notFound = document.paths['/api/v1/config/{namespace}/{key}']?.get?.responses['404'];
     expect(notFound).toMatchObject({
       content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorEnvelope' } } },

@@ -1,9 +1,9 @@
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import type { ConfigChange, ConfigUseCases } from '@k1s0/config-domain';
-import { Gauge, principalFromContext, type Registry, requestIdFor, requireRole } from '@k1s0/platform';
+import { Gauge, principalFromContext, type Registry, requestIdFor } from '@k1s0/platform';
 import type { ConfigService } from '@k1s0/proto';
-import { watchConfigRole } from '../roles.js';
 import { runUseCase } from '../use-case-runner.js';
+import { watchChanges } from '../watch/watch-changes.js';
 import {
   changeEventMessage,
   entryMessage,
@@ -113,19 +113,16 @@ export function configServiceImpl(options: ConfigServiceOptions): ServiceImpl<ty
     },
 
     async *watchConfig(req, ctx) {
-      // The interceptor admitted any valid token; what this watch reads may need more (SPEC §3).
-      const principal = principalFromContext(ctx);
-      requireRole(principal, watchConfigRole(req));
-      const signal = AbortSignal.any([ctx.signal, shutdownSignal]);
+      // The interceptor admitted any valid token; what this watch reads may need more (SPEC §3):
+      // watchChanges checks it, the same way for the WebSocket feed.
+      const changes = watchChanges(
+        useCases,
+        principalFromContext(ctx),
+        { namespaces: req.namespaces, fromRevision: req.fromRevision },
+        AbortSignal.any([ctx.signal, shutdownSignal]),
+      );
       openStreams?.inc();
       try {
-        const changes = useCases.watchConfig.execute({
-          namespaces: req.namespaces,
-          fromRevision: req.fromRevision,
-          // The use case leaves out what is outside the caller's scopes (SPEC §8).
-          scopes: principal.scopes,
-          signal,
-        });
         for await (const change of changes) yield watchMessageFor(change);
       } finally {
         openStreams?.dec();

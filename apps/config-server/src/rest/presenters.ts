@@ -1,6 +1,12 @@
 import type { ConfigChange, ConfigEntry, PageInfo } from '@k1s0/config-domain';
 import type { z } from 'zod';
-import type { changeSchema, entrySchema, paginationSchema, serviceEntrySchema } from './response-schemas.js';
+import type {
+  changeSchema,
+  configUpdateSchema,
+  entrySchema,
+  paginationSchema,
+  serviceEntrySchema,
+} from './response-schemas.js';
 
 /** RFC 3339 UTC with milliseconds, e.g. `2026-02-15T14:30:00.000Z`. */
 const timestamp = (date: Date) => date.toISOString();
@@ -43,6 +49,21 @@ export function changeJson(change: ConfigChange): z.input<typeof changeSchema> {
     old_version: change.oldVersion,
     new_version: change.newVersion,
     change_type: change.changeType,
+    changed_by: change.changedBy,
+    changed_at: timestamp(change.changedAt),
+  };
+}
+
+/** One WebSocket feed message (SPEC §8): the change in the REST history's types. */
+export function updateJson(change: ConfigChange): z.input<typeof configUpdateSchema> {
+  return {
+    revision: Number(change.revision),
+    namespace: change.namespace,
+    key: change.key,
+    change_type: change.changeType,
+    old_value: change.oldValue,
+    new_value: change.newValue,
+    version: change.newVersion,
     changed_by: change.changedBy,
     changed_at: timestamp(change.changedAt),
   };

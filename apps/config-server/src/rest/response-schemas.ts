@@ -43,6 +43,26 @@ export const changeSchema = z
   })
   .meta({ id: 'ConfigChange', description: 'One change-log row' });
 
+/**
+ * One message of the WebSocket feed (SPEC §8). Types as in the REST entry and history JSON:
+ * `revision` a number (the history's `revision`), values JSON values (`null` on the side a change
+ * has none), `version` the entry's version after the change (0 once deleted, the version a PUT
+ * must send to create it again).
+ */
+export const configUpdateSchema = z
+  .object({
+    revision: z.int().meta({ description: 'Global, increasing; resume with from_revision=<last seen>' }),
+    namespace: z.string(),
+    key: z.string(),
+    change_type: z.enum(CHANGE_TYPES),
+    old_value: jsonValue.meta({ description: 'null when created' }),
+    new_value: jsonValue.meta({ description: 'null when deleted' }),
+    version: z.int().meta({ description: 'Version after the change; 0 when deleted' }),
+    changed_by: z.string(),
+    changed_at: timestamp,
+  })
+  .meta({ id: 'ConfigUpdate', description: 'One change, as one WebSocket text message' });
+
 export const serviceEntrySchema = z.object({ namespace: z.string(), key: z.string(), value: jsonValue });
 
 export const listResponse = z.object({ entries: z.array(entrySchema), pagination: paginationSchema });
