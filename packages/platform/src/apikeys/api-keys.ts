@@ -262,8 +262,10 @@ export class ApiKeys implements ApiKeyAuthenticator {
   async flushLastUsed(): Promise<void> {
     while (this.flushingLastUsed !== undefined) await this.flushingLastUsed;
     if (this.usedSince.size === 0) return;
-    const ids = [...this.usedSince.keys()];
-    const times = [...this.usedSince.values()].map((time) => time.toISOString());
+    // As PostgreSQL array literals: drizzle expands a JS array parameter into a list. UUIDs and
+    // ISO timestamps hold no character that needs quoting in one.
+    const ids = `{${[...this.usedSince.keys()].join(',')}}`;
+    const times = `{${[...this.usedSince.values()].map((time) => time.toISOString()).join(',')}}`;
     this.usedSince.clear();
     const t = this.options.table;
     this.flushingLastUsed = this.options.database.db
