@@ -58,7 +58,7 @@ export const AUTHENTICATED_ERRORS = [400, 401, 500, 503] as const satisfies read
 /** …and these when it demands a role. */
 export const ROLE_ERRORS = [...AUTHENTICATED_ERRORS, 403] as const satisfies readonly ErrorStatus[];
 /** The OpenAPI security requirement of an authenticated route: a Bearer JWT or an API key. */
-export const bearerSecurity = [{ bearerAuth: [] }, { apiKeyAuth: [] }];
+export const bearerSecurity: Record<string, string[]>[] = [{ bearerAuth: [] }, { apiKeyAuth: [] }];
 
 export interface OpenApiOptions {
   title: string;
