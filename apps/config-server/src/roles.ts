@@ -1,4 +1,9 @@
-import { type RoleRequirement, type RoleTable, rolesByMethodFrom } from '@k1s0/platform';
+import {
+  type AccessControlOperation,
+  type RoleRequirement,
+  type RoleTable,
+  rolesByMethodFrom,
+} from '@k1s0/platform';
 import { ConfigService } from '@k1s0/proto';
 
 /**
@@ -7,7 +12,7 @@ import { ConfigService } from '@k1s0/proto';
  */
 export const configRoles: RoleTable<
   typeof ConfigService,
-  'getConfigHistory' | 'rollbackConfig' | 'watchAllOrReplay'
+  'getConfigHistory' | 'rollbackConfig' | 'watchAllOrReplay' | AccessControlOperation
 > = {
   getServiceConfig: 'authenticated',
   getConfig: 'sys_auditor',
@@ -20,6 +25,11 @@ export const configRoles: RoleTable<
   watchConfig: 'authenticated',
   // WatchConfig over all namespaces (empty filter) or replaying history from from_revision.
   watchAllOrReplay: 'sys_auditor',
+  // API keys and the audit trail (SPEC §8, REST only).
+  createApiKey: 'sys_admin',
+  listApiKeys: 'sys_admin',
+  revokeApiKey: 'sys_admin',
+  readAuditLog: 'sys_admin',
 };
 
 export const configRpcRole = rolesByMethodFrom(ConfigService, configRoles);

@@ -11,10 +11,10 @@ import { startChangeLogRetention } from './persistence/change-log-retention.js';
 import { PostgresChangeLogRepository } from './persistence/postgres-change-log-repository.js';
 import { PostgresConfigRepository } from './persistence/postgres-config-repository.js';
 import { PostgresConfigWriter } from './persistence/postgres-config-writer.js';
-import { configOutbox } from './persistence/schema.js';
+import { configApiKeys, configAuditLogs, configOutbox } from './persistence/schema.js';
 import { createConfigOutboxRelay } from './relay/config-outbox-relay.js';
 import { configRoutes } from './rest/config-routes.js';
-import { configRpcRole } from './roles.js';
+import { configRoles, configRpcRole } from './roles.js';
 import { configUpdatesRoute } from './ws/config-updates.js';
 
 export const METRICS_PREFIX = 'config_server';
@@ -115,5 +115,6 @@ export const configServerDefinition: ServiceDefinition<typeof configServerConfig
     schema: 'config_server',
     table: '__drizzle_migrations',
   },
+  accessControl: { apiKeys: configApiKeys, auditLogs: configAuditLogs, roles: configRoles },
   build,
 };

@@ -66,7 +66,10 @@ describe('GET /openapi.json', () => {
       content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorEnvelope' } } },
     });
     // Authenticated operations say so; the operational ones are public.
-    expect(document.paths['/api/v1/config/{namespace}']?.get?.security).toEqual([{ bearerAuth: [] }]);
+    expect(document.paths['/api/v1/config/{namespace}']?.get?.security).toEqual([
+      { bearerAuth: [] },
+      { apiKeyAuth: [] },
+    ]);
     expect(document.paths['/healthz']?.get?.security).toBeUndefined();
   });
 

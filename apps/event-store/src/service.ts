@@ -12,6 +12,7 @@ import { eventStoreGrpcRoutes } from './grpc/event-store-service.js';
 import { createNewEventsSignal } from './persistence/new-events-signal.js';
 import { PostgresEventStore } from './persistence/postgres-event-store.js';
 import { PostgresSnapshotStore } from './persistence/postgres-snapshot-store.js';
+import { eventStoreApiKeys, eventStoreAuditLogs } from './persistence/schema.js';
 import { createEventRelay, type EventRelay } from './relay/event-relay.js';
 import { kafkaCheckpointName, relayCheckpoint } from './relay/relay-checkpoint.js';
 import { createRelayMetrics } from './relay/relay-metrics.js';
@@ -19,7 +20,7 @@ import { eventRoutes } from './rest/event-routes.js';
 import { globalLogRoutes } from './rest/global-log-routes.js';
 import { snapshotRoutes } from './rest/snapshot-routes.js';
 import { streamRoutes } from './rest/stream-routes.js';
-import { eventStoreRoleFor } from './roles.js';
+import { eventStoreRoleFor, eventStoreRoles } from './roles.js';
 import { createUseCases } from './use-cases.js';
 
 const appDir = fileURLToPath(new URL('..', import.meta.url));
@@ -62,6 +63,7 @@ export function createEventStoreService(options: EventStoreServiceOptions = {}):
     },
     metricsPrefix: 'event_store',
     migrations: { folder: `${appDir}drizzle`, schema: 'event_store', table: '__drizzle_migrations' },
+    accessControl: { apiKeys: eventStoreApiKeys, auditLogs: eventStoreAuditLogs, roles: eventStoreRoles },
     build(kernel) {
       const { config, database, logger } = kernel;
       const events = new PostgresEventStore(database);

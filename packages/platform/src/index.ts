@@ -1,3 +1,5 @@
+export * from './apikeys/index.js';
+export * from './audit/index.js';
 export * from './auth/index.js';
 export * from './config/index.js';
 export * from './db/index.js';

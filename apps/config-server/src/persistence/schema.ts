@@ -1,5 +1,5 @@
 import type { ConfigValue } from '@k1s0/config-domain';
-import { type OrderedLogSpec, outboxTable, xid8 } from '@k1s0/platform';
+import { apiKeysTable, auditLogsTable, type OrderedLogSpec, outboxTable, xid8 } from '@k1s0/platform';
 import { sql } from 'drizzle-orm';
 import {
   bigint,
@@ -91,6 +91,10 @@ export const changeLogRetention = configServerSchema.table('change_log_retention
 
 /** Transactional outbox (ConfigChangedEvent rows for Kafka). */
 export const configOutbox = outboxTable(configServerSchema);
+
+/** API keys and the audit trail of this service (SPEC §8; platform apikeys/, audit/). */
+export const configApiKeys = apiKeysTable(configServerSchema);
+export const configAuditLogs = auditLogsTable(configServerSchema);
 
 /** How revisions are drawn: first write of each change transaction (see orderedLogFunctionSql). */
 export const revisionLog: OrderedLogSpec = {

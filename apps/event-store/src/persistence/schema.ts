@@ -1,4 +1,4 @@
-import { xid8 } from '@k1s0/platform';
+import { apiKeysTable, auditLogsTable, xid8 } from '@k1s0/platform';
 import { sql } from 'drizzle-orm';
 import { bigint, index, integer, jsonb, pgSchema, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
 
@@ -81,3 +81,7 @@ export const relayCheckpoints = eventStoreSchema.table('relay_checkpoints', {
   lastTxId: xid8('last_tx_id'),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+/** API keys and the audit trail of this service (SPEC §8; platform apikeys/, audit/). */
+export const eventStoreApiKeys = apiKeysTable(eventStoreSchema);
+export const eventStoreAuditLogs = auditLogsTable(eventStoreSchema);

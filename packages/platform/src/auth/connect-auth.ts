@@ -8,9 +8,9 @@ import {
   type ServiceImpl,
 } from '@connectrpc/connect';
 import { isAppError } from '../errors/index.js';
-import { bearerToken } from './bearer.js';
+import { asCallerGate, type CallerGate } from './caller-gate.js';
 import type { Principal } from './principal.js';
-import { type RoleRequirement, requireRole } from './roles.js';
+import type { RoleRequirement } from './roles.js';
 import type { TokenVerifier } from './token-verifier.js';
 
 /** Where the interceptor leaves the caller for handlers: `ctx.values.get(principalKey)`. */
@@ -53,16 +53,22 @@ function toConnectError(error: unknown): unknown {
 }
 
 /**
- * Server interceptor authenticating every RPC from `authorization: Bearer …` metadata with the same
- * TokenVerifier the REST routes use, then enforcing the method's role.
+ * Server interceptor authenticating every RPC from `authorization: Bearer …` or `ApiKey …`
+ * metadata through the same CallerGate the REST routes use, then enforcing the method's role.
  */
-export function authInterceptor(verifier: TokenVerifier, rolesByMethod: RolesByMethod): Interceptor {
+export function authInterceptor(
+  verifier: TokenVerifier | CallerGate,
+  rolesByMethod: RolesByMethod,
+): Interceptor {
+  const gate = asCallerGate(verifier);
   return (next) => async (req) => {
     const required = rolesByMethod(req.service.typeName, req.method.name);
     if (required === 'public') return next(req);
     try {
-      const principal = await verifier.verify(bearerToken(req.header.get('authorization') ?? undefined));
-      requireRole(principal, required);
+      const principal = await gate.admit(req.header.get('authorization') ?? undefined, required, {
+        operation: `/${req.service.typeName}/${req.method.name}`,
+        protocol: 'grpc',
+      });
       req.contextValues.set(principalKey, principal);
     } catch (error) {
       throw toConnectError(error);

@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import { unauthenticated } from './auth-errors.js';
-import { bearerToken } from './bearer.js';
+import { asCallerGate, type CallerGate } from './caller-gate.js';
 import type { Principal } from './principal.js';
-import { type RoleRequirement, requireRole } from './roles.js';
+import type { RoleRequirement } from './roles.js';
 import type { TokenVerifier } from './token-verifier.js';
 
 declare module 'fastify' {
@@ -20,16 +20,19 @@ declare module 'fastify' {
 }
 
 export interface AuthPluginOptions {
-  verifier: TokenVerifier;
+  /** The service's CallerGate (Bearer + ApiKey, refusals audited), or a bare TokenVerifier. */
+  verifier: TokenVerifier | CallerGate;
 }
 
 async function registerAuth(app: FastifyInstance, { verifier }: AuthPluginOptions): Promise<void> {
+  const gate = asCallerGate(verifier);
   app.decorateRequest('principal', undefined);
   app.decorate('requireAuth', (required: RoleRequirement): onRequestAsyncHookHandler => {
     return async (request) => {
-      const principal = await verifier.verify(bearerToken(request.headers.authorization));
-      requireRole(principal, required);
-      request.principal = principal;
+      request.principal = await gate.admit(request.headers.authorization, required, {
+        operation: `${request.method} ${request.routeOptions.url ?? request.url}`,
+        protocol: 'rest',
+      });
     };
   });
 }

@@ -1,4 +1,6 @@
+export * from './auth-errors.js';
 export * from './bearer.js';
+export * from './caller-gate.js';
 export * from './connect-auth.js';
 export * from './dev-token.js';
 export * from './fastify-auth.js';

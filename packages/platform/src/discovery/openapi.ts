@@ -57,8 +57,8 @@ export function errorResponses(
 export const AUTHENTICATED_ERRORS = [400, 401, 500, 503] as const satisfies readonly ErrorStatus[];
 /** …and these when it demands a role. */
 export const ROLE_ERRORS = [...AUTHENTICATED_ERRORS, 403] as const satisfies readonly ErrorStatus[];
-/** The OpenAPI security requirement of an authenticated route. */
-export const bearerSecurity = [{ bearerAuth: [] }];
+/** The OpenAPI security requirement of an authenticated route: a Bearer JWT or an API key. */
+export const bearerSecurity: Record<string, string[]>[] = [{ bearerAuth: [] }, { apiKeyAuth: [] }];
 
 export interface OpenApiOptions {
   title: string;
@@ -102,6 +102,13 @@ export async function registerOpenApi(app: FastifyInstance, options: OpenApiOpti
       components: {
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          // `Authorization: ApiKey <key>` (SPEC §8): OpenAPI has no custom http scheme, so the header.
+          apiKeyAuth: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'Authorization',
+            description: 'The value `ApiKey <key>`, with a key from POST /api/v1/apikeys',
+          },
         },
       },
     },

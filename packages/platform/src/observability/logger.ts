@@ -7,7 +7,15 @@ export type { Logger } from 'pino';
 const REDACT = [
   'req.headers.authorization',
   'headers.authorization',
+  '*.headers.authorization',
   'authorization',
+  '*.authorization',
+  // API keys (SPEC §8): the secret is only ever in the Authorization header, or in the create
+  // answer's `key`, which is never logged; these catch a key passed around by name.
+  'apiKey',
+  '*.apiKey',
+  'api_key',
+  '*.api_key',
   'token',
   '*.token',
   'password',

@@ -1,8 +1,16 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { z } from 'zod';
 import {
+  type AccessControlRoles,
+  ApiKeys,
+  type ApiKeysTable,
+  accessControlRoutes,
+} from '../apikeys/index.js';
+import { type AuditLogsTable, AuditTrail } from '../audit/index.js';
+import {
   authInterceptor,
   authPlugin,
+  createCallerGate,
   createTokenVerifier,
   type RoleRequirement,
   type TokenVerifier,
@@ -34,6 +42,11 @@ export interface Kernel<C extends PlatformConfig> {
   metrics: HttpMetrics;
   database: Database;
   verifier: TokenVerifier;
+  /**
+   * The service's audit trail (present when the definition has `accessControl`): use cases record
+   * what SPEC §8 names (e.g. `secret.read`) with `audit.record(...)`, inside their transaction if any.
+   */
+  audit: AuditTrail | undefined;
   /** Aborted when shutdown starts: long-lived streams end on it. */
   shutdownSignal: AbortSignal;
 }
@@ -64,6 +77,11 @@ export interface ServiceDefinition<S extends z.ZodType<PlatformConfig>> {
   /** Prefix of the service's metric names, e.g. `config_server`. */
   metricsPrefix: string;
   migrations: { folder: string; schema: string; table: string };
+  /**
+   * API keys, the audit trail and their routes (SPEC §8): the app's own tables (from
+   * `apiKeysTable` / `auditLogsTable` in its drizzle schema) and the roles from its role table.
+   */
+  accessControl?: { apiKeys: ApiKeysTable; auditLogs: AuditLogsTable; roles: AccessControlRoles };
   build: (kernel: Kernel<z.infer<S>>) => Promise<AppParts> | AppParts;
 }
 
@@ -137,12 +155,54 @@ export async function startService<S extends z.ZodType<PlatformConfig>>(
 
   const metrics = createMetrics(definition.metricsPrefix);
   const shutdown = new AbortController();
+  const access = definition.accessControl;
+  const audit = access
+    ? new AuditTrail({
+        database,
+        table: access.auditLogs,
+        logger,
+        registry: metrics.registry,
+        metricsPrefix: definition.metricsPrefix,
+      })
+    : undefined;
+  const apiKeys =
+    access && audit
+      ? new ApiKeys({
+          database,
+          table: access.apiKeys,
+          audit,
+          logger,
+          channel: `${definition.migrations.schema}_apikey_revoked`,
+          validationCode: definition.codes.validation,
+        })
+      : undefined;
+  // One gate for REST and gRPC: Bearer JWTs and API keys, every refusal queued for the audit trail.
+  const gate = createCallerGate({
+    tokens: verifier,
+    apiKeys,
+    onDenied: audit
+      ? (denial) =>
+          audit.enqueue({
+            action: 'access.denied',
+            actor: denial.actor ?? 'anonymous',
+            target: denial.operation,
+            outcome: 'denied',
+            details: {
+              reason: denial.reason,
+              status: denial.kind === 'unauthenticated' ? 'unauthenticated' : 'permission_denied',
+              protocol: denial.protocol,
+              required_role: denial.required,
+            },
+          })
+      : undefined,
+  });
   const parts = await definition.build({
     config,
     logger,
     metrics,
     database,
     verifier,
+    audit,
     shutdownSignal: shutdown.signal,
   });
   const runtime = await createServiceRuntime({
@@ -153,19 +213,21 @@ export async function startService<S extends z.ZodType<PlatformConfig>>(
     readiness: { database: () => database.ping(), ...parts.readiness },
     openapi: { ...definition.openapi, version: config.app.version },
     rest: async (app) => {
-      await app.register(authPlugin, { verifier });
+      await app.register(authPlugin, { verifier: gate });
       await parts.rest(app);
+      if (access && apiKeys && audit) await accessControlRoutes(app, { apiKeys, audit, roles: access.roles });
     },
     connect: {
       routes: parts.connect.routes,
       interceptors: [
-        authInterceptor(verifier, (service, method) =>
+        authInterceptor(gate, (service, method) =>
           isDiscoveryService(service) ? 'public' : parts.connect.roleFor(service, method),
         ),
       ],
     },
   });
   runtime.shutdownSignal.addEventListener('abort', () => shutdown.abort(runtime.shutdownSignal.reason));
+  await apiKeys?.start();
   await parts.start?.();
   const { restPort, grpcPort } = await runtime.listen();
   logger.info({ restPort, grpcPort }, `${config.app.name} listening`);
@@ -181,6 +243,8 @@ export async function startService<S extends z.ZodType<PlatformConfig>>(
       stopping ??= (async () => {
         await runtime.close();
         await parts.stop?.();
+        await apiKeys?.stop();
+        await audit?.stop();
         await database.close();
         await embedded?.stop();
         await tracing

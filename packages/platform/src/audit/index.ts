@@ -1,0 +1,2 @@
+export * from './audit-logs-table.js';
+export * from './audit-trail.js';
