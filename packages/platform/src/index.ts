@@ -1,5 +1,6 @@
 export * from './auth/index.js';
 export * from './config/index.js';
+export * from './crypto/index.js';
 export * from './db/index.js';
 export * from './discovery/index.js';
 export * from './embedded/index.js';
