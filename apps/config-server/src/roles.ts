@@ -1,4 +1,10 @@
-import { type RoleRequirement, type RoleTable, rolesByMethodFrom } from '@k1s0/platform';
+import {
+  hasRole,
+  type Principal,
+  type RoleRequirement,
+  type RoleTable,
+  rolesByMethodFrom,
+} from '@k1s0/platform';
 import { ConfigService } from '@k1s0/proto';
 
 /**
@@ -7,7 +13,7 @@ import { ConfigService } from '@k1s0/proto';
  */
 export const configRoles: RoleTable<
   typeof ConfigService,
-  'getConfigHistory' | 'rollbackConfig' | 'watchAllOrReplay'
+  'getConfigHistory' | 'rollbackConfig' | 'watchAllOrReplay' | 'readSecretValues' | 'clearSecretFlag'
 > = {
   getServiceConfig: 'authenticated',
   getConfig: 'sys_auditor',
@@ -20,7 +26,17 @@ export const configRoles: RoleTable<
   watchConfig: 'authenticated',
   // WatchConfig over all namespaces (empty filter) or replaying history from from_revision.
   watchAllOrReplay: 'sys_auditor',
+  // SPEC §8: who reads secret values in plaintext (everyone else gets "[redacted]") on every read,
+  // list, history, bulk fetch and watch; and who may turn a secret entry back into a plain one.
+  readSecretValues: 'sys_operator',
+  clearSecretFlag: 'sys_admin',
 };
+
+/** What the read use cases take as `revealSecrets` for this caller. */
+export const revealsSecrets = (principal: Principal) => hasRole(principal, configRoles.readSecretValues);
+
+/** What UpdateConfig takes as `mayClearSecret` for this caller. */
+export const mayClearSecret = (principal: Principal) => hasRole(principal, configRoles.clearSecretFlag);
 
 export const configRpcRole = rolesByMethodFrom(ConfigService, configRoles);
 

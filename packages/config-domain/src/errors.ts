@@ -9,6 +9,7 @@ export const ConfigErrorCode = {
   VERSION_NOT_FOUND: 'VERSION_NOT_FOUND',
   REVISION_COMPACTED: 'REVISION_COMPACTED',
   UNAVAILABLE: 'UNAVAILABLE',
+  PERMISSION_DENIED: 'PERMISSION_DENIED',
 } as const;
 
 /** Factories for every error the use cases throw; messages follow the 000 seed. */
@@ -59,6 +60,14 @@ export const configErrors = {
           message: `要求: ${fromRevision}, 保持されている最古のリビジョン: ${oldestRetained}`,
         },
       ],
+    }),
+
+  /** SPEC §8: only sys_admin may turn a secret entry back into a plain one. */
+  secretClearDenied: () =>
+    new AppError('permission_denied', {
+      code: ConfigErrorCode.PERMISSION_DENIED,
+      message: 'secret フラグの解除には sys_admin ロールが必要です',
+      details: [{ field: 'secret', message: 'role sys_admin required to clear the secret flag' }],
     }),
 
   /** A watch stream that cannot continue; the client reconnects with its last revision. */

@@ -2,7 +2,7 @@ import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import type { ConfigChange, ConfigUseCases } from '@k1s0/config-domain';
 import { Gauge, principalFromContext, type Registry, requestIdFor, requireRole } from '@k1s0/platform';
 import type { ConfigService } from '@k1s0/proto';
-import { watchConfigRole } from '../roles.js';
+import { mayClearSecret, revealsSecrets, watchConfigRole } from '../roles.js';
 import { runUseCase } from '../use-case-runner.js';
 import {
   changeEventMessage,
@@ -10,6 +10,7 @@ import {
   flattenedConfigs,
   paginationMessage,
   parseJsonBytes,
+  parseMetadataJson,
   unlessEmpty,
   unlessZero,
 } from './messages.js';
@@ -54,7 +55,11 @@ export function configServiceImpl(options: ConfigServiceOptions): ServiceImpl<ty
   return {
     async getConfig(req, ctx) {
       const entry = await run(ctx, 'GetConfig', () =>
-        useCases.getConfig.execute({ namespace: req.namespace, key: req.key }),
+        useCases.getConfig.execute({
+          namespace: req.namespace,
+          key: req.key,
+          revealSecrets: revealsSecrets(principalFromContext(ctx)),
+        }),
       );
       return { entry: entryMessage(entry) };
     },
@@ -66,6 +71,7 @@ export function configServiceImpl(options: ConfigServiceOptions): ServiceImpl<ty
           page: unlessZero(req.pagination?.page ?? 0),
           pageSize: unlessZero(req.pagination?.pageSize ?? 0),
           search: unlessEmpty(req.search),
+          revealSecrets: revealsSecrets(principalFromContext(ctx)),
         }),
       );
       return { entries: result.entries.map(entryMessage), pagination: paginationMessage(result.pagination) };
@@ -73,7 +79,7 @@ export function configServiceImpl(options: ConfigServiceOptions): ServiceImpl<ty
 
     async updateConfig(req, ctx) {
       // `updated_by` in the request is ignored: the actor is the token's (SPEC §3).
-      const actor = principalFromContext(ctx).actor;
+      const principal = principalFromContext(ctx);
       const result = await run(ctx, 'UpdateConfig', async () =>
         useCases.updateConfig.execute({
           namespace: req.namespace,
@@ -81,7 +87,10 @@ export function configServiceImpl(options: ConfigServiceOptions): ServiceImpl<ty
           value: parseJsonBytes(req.value),
           version: req.version,
           description: unlessEmpty(req.description),
-          actor,
+          actor: principal.actor,
+          secret: req.secret, // proto3 `optional`: undefined when unset = keep the flag
+          mayClearSecret: mayClearSecret(principal),
+          metadata: parseMetadataJson(req.metadataJson),
         }),
       );
       return { entry: entryMessage(result.entry) };
@@ -97,14 +106,19 @@ export function configServiceImpl(options: ConfigServiceOptions): ServiceImpl<ty
 
     async getServiceConfig(req, ctx) {
       const result = await run(ctx, 'GetServiceConfig', () =>
-        useCases.getServiceConfig.execute({ serviceName: req.serviceName, environment: req.environment }),
+        useCases.getServiceConfig.execute({
+          serviceName: req.serviceName,
+          environment: req.environment,
+          revealSecrets: revealsSecrets(principalFromContext(ctx)),
+        }),
       );
       return { configs: flattenedConfigs(result.entries) };
     },
 
     async *watchConfig(req, ctx) {
       // The interceptor admitted any valid token; what this watch reads may need more (SPEC §3).
-      requireRole(principalFromContext(ctx), watchConfigRole(req));
+      const principal = principalFromContext(ctx);
+      requireRole(principal, watchConfigRole(req));
       const signal = AbortSignal.any([ctx.signal, shutdownSignal]);
       openStreams?.inc();
       try {
@@ -112,6 +126,7 @@ export function configServiceImpl(options: ConfigServiceOptions): ServiceImpl<ty
           namespaces: req.namespaces,
           fromRevision: req.fromRevision,
           signal,
+          revealSecrets: revealsSecrets(principal),
         });
         for await (const change of changes) yield watchMessageFor(change);
       } finally {

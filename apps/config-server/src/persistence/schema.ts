@@ -1,8 +1,9 @@
-import type { ConfigValue } from '@k1s0/config-domain';
+import type { ConfigMetadata, ConfigValue } from '@k1s0/config-domain';
 import { type OrderedLogSpec, outboxTable, xid8 } from '@k1s0/platform';
 import { sql } from 'drizzle-orm';
 import {
   bigint,
+  boolean,
   check,
   index,
   integer,
@@ -32,6 +33,10 @@ export const configEntries = configServerSchema.table(
     updatedBy: varchar('updated_by', { length: 255 }).notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    /** SPEC §8: `value` then holds the sealed envelope (a JSON string), never the plaintext. */
+    secret: boolean('secret').notNull().default(false),
+    /** SPEC §8 free-form labels (a JSON object), NULL when none. */
+    metadata: jsonb('metadata').$type<ConfigMetadata>(),
   },
   (t) => [
     unique('uq_config_entries_namespace_key').on(t.namespace, t.key),
@@ -65,6 +70,8 @@ export const configChangeLogs = configServerSchema.table(
     changeType: varchar('change_type', { length: 20 }).notNull(),
     changedBy: varchar('changed_by', { length: 255 }).notNull(),
     changedAt: timestamp('changed_at', { withTimezone: true }).notNull().defaultNow(),
+    /** Both values are sealed envelopes (JSON strings) of a secret entry. */
+    secret: boolean('secret').notNull().default(false),
   },
   (t) => [
     unique('uq_config_change_logs_revision').on(t.revision),

@@ -9,7 +9,7 @@ import {
 } from '@k1s0/platform';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { configRoles } from '../roles.js';
+import { configRoles, mayClearSecret, revealsSecrets } from '../roles.js';
 import { runUseCase } from '../use-case-runner.js';
 import { changeJson, entryJson, paginationJson, serviceEntryJson } from './presenters.js';
 import {
@@ -64,7 +64,10 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
     async (request) => {
       const params = request.params;
       const result = await run(request, 'GetServiceConfig', () =>
-        useCases.getServiceConfig.execute({ serviceName: params.service_name }),
+        useCases.getServiceConfig.execute({
+          serviceName: params.service_name,
+          revealSecrets: revealsSecrets(principalOf(request)),
+        }),
       );
       return { service_name: result.serviceName, entries: result.entries.map(serviceEntryJson) };
     },
@@ -89,6 +92,7 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
           page: query.page,
           pageSize: query.page_size,
           search: query.search,
+          revealSecrets: revealsSecrets(principalOf(request)),
         }),
       );
       return { entries: result.entries.map(entryJson), pagination: paginationJson(result.pagination) };
@@ -110,7 +114,10 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
     },
     async (request) => {
       const params = request.params;
-      const entry = await run(request, 'GetConfig', () => useCases.getConfig.execute(params));
+      const revealSecrets = revealsSecrets(principalOf(request));
+      const entry = await run(request, 'GetConfig', () =>
+        useCases.getConfig.execute({ ...params, revealSecrets }),
+      );
       return entryJson(entry);
     },
   );
@@ -135,7 +142,7 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
     },
     async (request, reply) => {
       const { params, body } = request;
-      const actor = principalOf(request).actor;
+      const principal = principalOf(request);
       const result = await run(request, 'UpdateConfig', () =>
         useCases.updateConfig.execute({
           namespace: params.namespace,
@@ -143,7 +150,10 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
           value: body.value,
           version: body.version,
           description: body.description,
-          actor,
+          actor: principal.actor,
+          secret: body.secret,
+          mayClearSecret: mayClearSecret(principal),
+          metadata: body.metadata,
         }),
       );
       return reply.code(result.created ? 201 : 200).send(entryJson(result.entry));
@@ -193,7 +203,12 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
     async (request) => {
       const { params, query } = request;
       const result = await run(request, 'GetConfigHistory', () =>
-        useCases.getConfigHistory.execute({ ...params, page: query.page, pageSize: query.page_size }),
+        useCases.getConfigHistory.execute({
+          ...params,
+          page: query.page,
+          pageSize: query.page_size,
+          revealSecrets: revealsSecrets(principalOf(request)),
+        }),
       );
       return { history: result.changes.map(changeJson), pagination: paginationJson(result.pagination) };
     },

@@ -1,5 +1,6 @@
 import { configErrors } from '../errors.js';
 import type { ConfigEntry } from '../model/config-entry.js';
+import { entryFor } from '../model/secret.js';
 import type { ConfigCache } from '../ports/config-cache.js';
 import type { ConfigRepository } from '../ports/config-repository.js';
 import { serviceNameProblem, serviceSegmentsFor } from '../rules/service-name.js';
@@ -17,6 +18,11 @@ export interface GetServiceConfigInput {
   readonly serviceName: string;
   /** gRPC `environment`; empty or absent = don't check. */
   readonly environment?: string | undefined;
+  /**
+   * The caller may read secret values (SPEC §8: sys_operator and above); otherwise they are
+   * REDACTED. Absent = false, so a caller that forgets to decide leaks nothing.
+   */
+  readonly revealSecrets?: boolean | undefined;
 }
 
 export interface ServiceConfig {
@@ -42,7 +48,8 @@ export class GetServiceConfig {
       }
     }
     if (entries.length === 0) throw configErrors.serviceNotFound();
-    return { serviceName: input.serviceName, entries };
+    const reveal = input.revealSecrets ?? false;
+    return { serviceName: input.serviceName, entries: entries.map((entry) => entryFor(entry, reveal)) };
   }
 }
 

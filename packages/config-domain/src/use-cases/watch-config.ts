@@ -1,5 +1,6 @@
 import { configErrors } from '../errors.js';
 import type { ConfigChange } from '../model/config-change.js';
+import { changeFor } from '../model/secret.js';
 import type { ChangeFeed } from '../ports/change-feed.js';
 import type { ChangeLogRepository } from '../ports/change-log-repository.js';
 import type { ConfigRules } from '../rules/config-rules.js';
@@ -31,6 +32,11 @@ export interface WatchConfigInput {
   readonly fromRevision?: bigint | undefined;
   /** Ends the stream (normally, without error) and releases the feed subscription. */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * The caller may read secret values (SPEC §8: sys_operator and above); otherwise they are
+   * REDACTED. Absent = false, so a caller that forgets to decide leaks nothing.
+   */
+  readonly revealSecrets?: boolean | undefined;
 }
 
 /**
@@ -56,6 +62,7 @@ export class WatchConfig {
       fromRevisionProblem(input.fromRevision),
     );
     const { signal, fromRevision } = input;
+    const reveal = input.revealSecrets ?? false;
     if (signal?.aborted) return;
 
     const watched = new Set(namespaces);
@@ -86,7 +93,7 @@ export class WatchConfig {
           for (const change of page) {
             if (signal?.aborted) return;
             lastDelivered = change.revision;
-            yield change;
+            yield changeFor(change, reveal);
           }
           if (page.length < this.replayPageSize) break;
         }
@@ -95,7 +102,7 @@ export class WatchConfig {
       for (let next = await buffer.next(); !next.done; next = await buffer.next()) {
         if (lastDelivered !== undefined && next.value.revision <= lastDelivered) continue;
         lastDelivered = next.value.revision;
-        yield next.value;
+        yield changeFor(next.value, reveal);
       }
     } finally {
       signal?.removeEventListener('abort', onAbort);
