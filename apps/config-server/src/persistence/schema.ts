@@ -40,6 +40,8 @@ export const configEntries = configServerSchema.table(
   },
   (t) => [
     unique('uq_config_entries_namespace_key').on(t.namespace, t.key),
+    // Start-up key check and rewrap read only secret rows.
+    index('idx_config_entries_secret').on(t.id).where(sql`${t.secret}`),
     index('idx_config_entries_namespace').on(t.namespace),
     index('idx_config_entries_key').on(t.key),
     index('idx_config_entries_updated_at').on(t.updatedAt.desc()),
@@ -75,6 +77,7 @@ export const configChangeLogs = configServerSchema.table(
   },
   (t) => [
     unique('uq_config_change_logs_revision').on(t.revision),
+    index('idx_config_change_logs_secret').on(t.id).where(sql`${t.secret}`),
     check('config_change_logs_change_type_check', sql`${t.changeType} IN ('CREATED', 'UPDATED', 'DELETED')`),
     index('idx_config_change_logs_config_entry_id').on(t.configEntryId),
     index('idx_config_change_logs_namespace').on(t.namespace),
