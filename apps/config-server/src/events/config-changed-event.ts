@@ -35,7 +35,7 @@ export function configChangedMessage(
   context: EventContext,
 ): OutboxMessage {
   // SPEC §8: the event of a secret entry carries "[redacted]", never the value (nor the ciphertext).
-  const change = changeFor(committed, true);
+  const change = changeFor(committed, false);
   const event = create(ConfigChangedEventSchema, {
     metadata: create(commonEventV1.EventMetadataSchema, {
       eventId: change.id,
