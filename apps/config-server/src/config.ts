@@ -1,4 +1,12 @@
-import { durationMs, platformConfigSchema } from '@k1s0/platform';
+import {
+  durationMs,
+  type EnvOverride,
+  type KeyRing,
+  KeyRingError,
+  parseKeyRing,
+  platformConfigSchema,
+  readKeyRingFile,
+} from '@k1s0/platform';
 import { z } from 'zod';
 
 /** The topic of design 001 ("イベントと Kafka トピックの対応"). */
@@ -7,6 +15,33 @@ export const DEFAULT_CHANGED_TOPIC = 'k1s0.system.config.changed.v1';
 const kafkaSchema = platformConfigSchema.shape.kafka.unwrap().extend({
   topic_changed: z.string().min(1).default(DEFAULT_CHANGED_TOPIC),
 });
+
+/**
+ * Key-encryption keys of secret values (SPEC §8): `keyring` (CONFIG_KEYRING) as text, or
+ * `keyring_file` (CONFIG_KEYRING_FILE) naming a file holding it; parsed here so that a bad ring
+ * is a configuration error naming the field. `ring` is undefined when neither is set.
+ */
+const secretsSchema = z
+  .object({ keyring: z.string().optional(), keyring_file: z.string().optional() })
+  .default({})
+  .transform((section, ctx): { ring: KeyRing | undefined } => {
+    const field = section.keyring !== undefined ? 'keyring' : 'keyring_file';
+    try {
+      if (section.keyring !== undefined) return { ring: parseKeyRing(section.keyring) };
+      if (section.keyring_file !== undefined) return { ring: readKeyRingFile(section.keyring_file) };
+      return { ring: undefined };
+    } catch (error) {
+      if (!(error instanceof KeyRingError)) throw error;
+      ctx.addIssue({ code: 'custom', path: [field], message: error.message });
+      return z.NEVER;
+    }
+  });
+
+/** The config server's environment variables beyond the platform's (SPEC §2). */
+export const configServerEnv: ReadonlyArray<EnvOverride> = [
+  { env: 'CONFIG_KEYRING', path: ['config_server', 'secrets', 'keyring'] },
+  { env: 'CONFIG_KEYRING_FILE', path: ['config_server', 'secrets', 'keyring_file'] },
+];
 
 /** `config_server:` section of config.yaml (design 000 "config.yaml", plus value/watch limits). */
 const configServerSection = z
@@ -58,6 +93,17 @@ const configServerSection = z
         drain_timeout: durationMs.pipe(z.number().int().min(1)).default(5_000),
       })
       .default({ ping_interval: 30_000, max_buffered_bytes: 1024 * 1024, drain_timeout: 5_000 }),
+    secrets: secretsSchema,
+    /** SPEC §8: maximum serialized size of an entry's `metadata`. */
+    metadata: z
+      .object({
+        max_bytes: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .default(16 * 1024),
+      })
+      .default({ max_bytes: 16 * 1024 }),
   })
   .default({
     cache: { ttl: 60_000, max_entries: 10_000 },
@@ -65,6 +111,8 @@ const configServerSection = z
     value: { max_bytes: 64 * 1024 },
     watch: { retention_days: 365, poll_interval: 1_000 },
     websocket: { ping_interval: 30_000, max_buffered_bytes: 1024 * 1024, drain_timeout: 5_000 },
+    secrets: { ring: undefined },
+    metadata: { max_bytes: 16 * 1024 },
   });
 
 export const configServerConfigSchema = platformConfigSchema.extend({

@@ -1,5 +1,7 @@
 import {
   type AccessControlOperation,
+  hasRole,
+  type Principal,
   type RoleRequirement,
   type RoleTable,
   rolesByMethodFrom,
@@ -12,7 +14,12 @@ import { ConfigService } from '@k1s0/proto';
  */
 export const configRoles: RoleTable<
   typeof ConfigService,
-  'getConfigHistory' | 'rollbackConfig' | 'watchAllOrReplay' | AccessControlOperation
+  | 'getConfigHistory'
+  | 'rollbackConfig'
+  | 'watchAllOrReplay'
+  | 'readSecretValues'
+  | 'clearSecretFlag'
+  | AccessControlOperation
 > = {
   getServiceConfig: 'authenticated',
   getConfig: 'sys_auditor',
@@ -30,7 +37,17 @@ export const configRoles: RoleTable<
   listApiKeys: 'sys_admin',
   revokeApiKey: 'sys_admin',
   readAuditLog: 'sys_admin',
+  // SPEC §8: who reads secret values in plaintext (everyone else gets "[redacted]") on every read,
+  // list, history, bulk fetch and watch; and who may turn a secret entry back into a plain one.
+  readSecretValues: 'sys_operator',
+  clearSecretFlag: 'sys_admin',
 };
+
+/** What the read use cases take as `revealSecrets` for this caller. */
+export const revealsSecrets = (principal: Principal) => hasRole(principal, configRoles.readSecretValues);
+
+/** What UpdateConfig takes as `mayClearSecret` for this caller. */
+export const mayClearSecret = (principal: Principal) => hasRole(principal, configRoles.clearSecretFlag);
 
 export const configRpcRole = rolesByMethodFrom(ConfigService, configRoles);
 

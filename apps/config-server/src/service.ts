@@ -1,9 +1,17 @@
 import { fileURLToPath } from 'node:url';
 import { configRules, createConfigUseCases, randomUuids, systemClock } from '@k1s0/config-domain';
-import { type AppParts, type Kernel, type ServiceDefinition, trackOutboxBacklog } from '@k1s0/platform';
+import {
+  type AppParts,
+  developmentKeyRing,
+  EnvelopeCipher,
+  isDevEnvironment,
+  type Kernel,
+  type ServiceDefinition,
+  trackOutboxBacklog,
+} from '@k1s0/platform';
 import { ConfigService } from '@k1s0/proto';
 import { LruConfigCache } from './cache/lru-config-cache.js';
-import { type ConfigServerConfig, configServerConfigSchema } from './config.js';
+import { type ConfigServerConfig, configServerConfigSchema, configServerEnv } from './config.js';
 import { configErrorCodes } from './error-codes.js';
 import { PostgresChangeFeed } from './feed/postgres-change-feed.js';
 import { configServiceImpl } from './grpc/config-service.js';
@@ -12,6 +20,8 @@ import { PostgresChangeLogRepository } from './persistence/postgres-change-log-r
 import { PostgresConfigRepository } from './persistence/postgres-config-repository.js';
 import { PostgresConfigWriter } from './persistence/postgres-config-writer.js';
 import { configApiKeys, configAuditLogs, configOutbox } from './persistence/schema.js';
+import { checkSecretKeys, rewrapSecrets } from './persistence/secret-keys.js';
+import { SecretValues } from './persistence/secret-values.js';
 import { createConfigOutboxRelay } from './relay/config-outbox-relay.js';
 import { configRoutes } from './rest/config-routes.js';
 import { configRoles, configRpcRole } from './roles.js';
@@ -28,13 +38,20 @@ function build(kernel: Kernel<ConfigServerConfig>): AppParts {
     allowedTiers: section.namespace.allowed_tiers,
     maxDepth: section.namespace.max_depth,
     maxValueBytes: section.value.max_bytes,
+    maxMetadataBytes: section.metadata.max_bytes,
   });
+  // SPEC §8 secrets: the configured key ring; in dev/test without one, the public development key;
+  // elsewhere none, and then storing a secret is refused (and stored secrets stop start-up).
+  const ring =
+    section.secrets.ring ?? (isDevEnvironment(config.app.environment) ? developmentKeyRing() : undefined);
+  const cipher = ring === undefined ? undefined : new EnvelopeCipher(ring);
+  const values = new SecretValues(cipher);
   const cache = new LruConfigCache({
     maxEntries: section.cache.max_entries,
     ttlMs: section.cache.ttl,
     metrics,
   });
-  const changeLog = new PostgresChangeLogRepository(database);
+  const changeLog = new PostgresChangeLogRepository(database, values);
   const feed = new PostgresChangeFeed({
     database,
     changeLog,
@@ -44,8 +61,8 @@ function build(kernel: Kernel<ConfigServerConfig>): AppParts {
     metrics,
   });
   const useCases = createConfigUseCases({
-    repository: new PostgresConfigRepository(database),
-    writer: new PostgresConfigWriter(database, { topic: config.kafka.topic_changed }),
+    repository: new PostgresConfigRepository(database, values),
+    writer: new PostgresConfigWriter(database, { topic: config.kafka.topic_changed }, values),
     changeLog,
     cache,
     feed,
@@ -67,6 +84,7 @@ function build(kernel: Kernel<ConfigServerConfig>): AppParts {
   // One implementation for both listeners (REST port's Connect and the h2c gRPC port).
   const rpc = configServiceImpl({ useCases, shutdownSignal, metrics });
   let retention: { stop(): void } | undefined;
+  let rekeying: Promise<void> | undefined;
 
   return {
     rest: async (app) => {
@@ -87,12 +105,23 @@ function build(kernel: Kernel<ConfigServerConfig>): AppParts {
     },
     readiness: relay ? { kafka: relay.readiness } : {},
     async start() {
+      await checkSecretKeys(database, cipher);
+      if (cipher !== undefined) {
+        // Rotation: values still wrapped by an older key move to the primary in the background.
+        rekeying = rewrapSecrets(database, cipher).then(
+          ({ rewrapped }) => {
+            if (rewrapped > 0) logger.info({ rewrapped, keyId: cipher.primaryKeyId }, 'secrets re-wrapped');
+          },
+          (error: unknown) => logger.warn({ err: error }, 'secret re-wrap failed; retried at next start'),
+        );
+      }
       await feed.start();
       retention = startChangeLogRetention({ changeLog, retentionDays: section.watch.retention_days, logger });
       if (relay) relay.start();
       else trackOutboxBacklog(kernel.metrics.registry, database, configOutbox);
     },
     async stop() {
+      await rekeying;
       retention?.stop();
       await relay?.stop();
       await feed.stop();
@@ -103,6 +132,7 @@ function build(kernel: Kernel<ConfigServerConfig>): AppParts {
 export const configServerDefinition: ServiceDefinition<typeof configServerConfigSchema> = {
   configDir: fileURLToPath(new URL('../config', import.meta.url)),
   schema: configServerConfigSchema,
+  envOverrides: configServerEnv,
   codes: configErrorCodes,
   openapi: {
     title: 'k1s0 system config server',

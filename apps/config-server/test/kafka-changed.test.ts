@@ -191,6 +191,28 @@ describe('config server → Kafka', () => {
     expect(assertDeliveredInOrder(ours, changes)).toBe(0);
   }, 30_000);
 
+  it('a secret entry\'s events carry "[redacted]", never the value (SPEC §8)', async () => {
+    const { service: server, recorder } = await harness.startRecorded(await harness.sharedBroker());
+    const namespace = `system.vault.k${randomUUID().slice(0, 8)}`;
+    const plaintext = 'kafka-must-not-see-this';
+    const created = await call(server, 'PUT', `/api/v1/config/${namespace}/password`, {
+      token: tokens.operator,
+      body: { value: plaintext, version: 0, secret: true },
+    });
+    expect(created.status).toBe(201);
+    const rows = [await write(server, namespace, 'password', `${plaintext}-2`)];
+    const all = await history(server, namespace, 'password');
+    await waitForAll(recorder, all);
+    const ours = recorder.messages.filter((message) => message.key === namespace);
+    expect(ours.map((m) => [eventOf(m).changeType, eventOf(m).oldValue, eventOf(m).newValue])).toEqual([
+      ['CREATED', '', '"[redacted]"'],
+      ['UPDATED', '"[redacted]"', '"[redacted]"'],
+    ]);
+    expect(rows[0]?.new_value).toBe('[redacted]'); // the auditor's history view
+    for (const message of ours)
+      expect(Buffer.from(message.value).toString('latin1')).not.toContain(plaintext);
+  });
+
   it('keeps accepting writes while the broker is down, reports it in /readyz, and delivers everything once it is back', async ({
     annotate,
   }) => {

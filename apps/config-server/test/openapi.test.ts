@@ -78,8 +78,15 @@ describe('GET /openapi.json', () => {
       requestBody: { content: { 'application/json': { schema: { properties: Record<string, unknown> } } } };
     };
     const body = put.requestBody.content['application/json'].schema;
-    expect(Object.keys(body.properties).sort()).toEqual(['description', 'value', 'version']);
+    expect(Object.keys(body.properties).sort()).toEqual([
+      'description',
+      'metadata',
+      'secret',
+      'value',
+      'version',
+    ]);
     expect(body.properties.version).toMatchObject({ type: 'integer', minimum: 0 });
+    expect(body.properties.secret).toMatchObject({ type: 'boolean' });
   });
 
   it('still answers bad input with the validation envelope naming the field', async () => {

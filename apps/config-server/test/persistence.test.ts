@@ -91,6 +91,8 @@ function entry(namespace: string, key: string, value: ConfigEntry['value'], vers
     updatedBy: 'a@example.com',
     createdAt: at,
     updatedAt: at,
+    secret: false,
+    metadata: null,
   };
 }
 
@@ -107,6 +109,7 @@ function created(e: ConfigEntry): PendingConfigChange {
     changeType: 'CREATED',
     changedBy: e.createdBy,
     changedAt: at,
+    secret: false,
   };
 }
 

@@ -72,6 +72,14 @@ export const configErrors = {
       message: `名前空間 ${namespace} へのアクセス権限がありません`,
     }),
 
+  /** SPEC §8: only sys_admin may turn a secret entry back into a plain one. */
+  secretClearDenied: () =>
+    new AppError('permission_denied', {
+      code: ConfigErrorCode.PERMISSION_DENIED,
+      message: 'secret フラグの解除には sys_admin ロールが必要です',
+      details: [{ field: 'secret', message: 'role sys_admin required to clear the secret flag' }],
+    }),
+
   /** A watch stream that cannot continue; the client reconnects with its last revision. */
   watchInterrupted: (reason: string, cause?: unknown) =>
     new AppError('unavailable', { code: ConfigErrorCode.UNAVAILABLE, message: reason, cause }),

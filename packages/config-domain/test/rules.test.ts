@@ -214,6 +214,9 @@ describe('write decisions', () => {
     value: 50,
     description: undefined,
     actor: 'op@example.com',
+    secret: undefined,
+    mayClearSecret: false,
+    metadata: undefined,
   };
   const current = {
     id: 'entry-1',
@@ -226,6 +229,8 @@ describe('write decisions', () => {
     updatedBy: 'admin@example.com',
     createdAt: new Date('2026-01-01T00:00:00Z'),
     updatedAt: new Date('2026-01-02T00:00:00Z'),
+    secret: false,
+    metadata: null,
   };
 
   it('creates version 1 from version 0 when absent', () => {
@@ -283,6 +288,40 @@ describe('write decisions', () => {
       changeType: 'DELETED',
       changedBy: 'admin@example.com',
       changedAt: now,
+      secret: false,
     });
+  });
+
+  it('keeps the secret flag and metadata when a write does not name them', () => {
+    const secretCurrent = { ...current, secret: true, metadata: { team: 'payments' } };
+    const plan = decidePut(secretCurrent, { ...request, expectedVersion: 3 }, now, newId);
+    expect(plan.kind === 'update' && plan.next).toMatchObject({
+      secret: true,
+      metadata: { team: 'payments' },
+    });
+    expect(plan.change.secret).toBe(true);
+  });
+
+  it('marks a key secret on any write, but only a caller that may clear it turns it off', () => {
+    const marked = decidePut(current, { ...request, expectedVersion: 3, secret: true }, now, newId);
+    expect(marked.kind === 'update' && marked.next.secret).toBe(true);
+    const secretCurrent = { ...current, secret: true };
+    expect(() =>
+      decidePut(secretCurrent, { ...request, expectedVersion: 3, secret: false }, now, newId),
+    ).toThrow(expect.objectContaining({ kind: 'permission_denied' }));
+    const cleared = decidePut(
+      secretCurrent,
+      { ...request, expectedVersion: 3, secret: false, mayClearSecret: true },
+      now,
+      newId,
+    );
+    expect(cleared.kind === 'update' && cleared.next.secret).toBe(false);
+    // The log row still protects the value that was secret before the flag was cleared.
+    expect(cleared.change.secret).toBe(true);
+  });
+
+  it('sending secret: false for a key that is not secret is no clearing and needs no extra role', () => {
+    const plan = decidePut(current, { ...request, expectedVersion: 3, secret: false }, now, newId);
+    expect(plan.kind === 'update' && plan.next.secret).toBe(false);
   });
 });

@@ -2,6 +2,7 @@ export * from './apikeys/index.js';
 export * from './audit/index.js';
 export * from './auth/index.js';
 export * from './config/index.js';
+export * from './crypto/index.js';
 export * from './db/index.js';
 export * from './discovery/index.js';
 export * from './embedded/index.js';

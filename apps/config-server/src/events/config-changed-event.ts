@@ -1,5 +1,5 @@
 import { create, toBinary } from '@bufbuild/protobuf';
-import type { ConfigValue, PendingConfigChange } from '@k1s0/config-domain';
+import { type ConfigValue, changeFor, type PendingConfigChange } from '@k1s0/config-domain';
 import type { OutboxMessage } from '@k1s0/platform';
 import { ConfigChangedEventSchema, commonEventV1 } from '@k1s0/proto';
 import { isSpanContextValid, trace } from '@opentelemetry/api';
@@ -26,13 +26,16 @@ function activeTraceId(): string {
 /**
  * The Kafka message announcing a committed change (design 001 ConfigChangedEvent, protobuf binary),
  * keyed by namespace so per-namespace order survives partitioning. The event id is the change-log
- * row id, so consumers can deduplicate the relay's at-least-once redeliveries.
+ * row id, so consumers can deduplicate the relay's at-least-once redeliveries. Values of secret
+ * entries are "[redacted]" (SPEC §8).
  */
 export function configChangedMessage(
-  change: PendingConfigChange,
+  committed: PendingConfigChange,
   topic: string,
   context: EventContext,
 ): OutboxMessage {
+  // SPEC §8: the event of a secret entry carries "[redacted]", never the value (nor the ciphertext).
+  const change = changeFor(committed, false);
   const event = create(ConfigChangedEventSchema, {
     metadata: create(commonEventV1.EventMetadataSchema, {
       eventId: change.id,

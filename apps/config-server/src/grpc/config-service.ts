@@ -2,6 +2,7 @@ import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import type { ConfigChange, ConfigUseCases } from '@k1s0/config-domain';
 import { Gauge, principalFromContext, type Registry, requestIdFor } from '@k1s0/platform';
 import type { ConfigService } from '@k1s0/proto';
+import { mayClearSecret, revealsSecrets } from '../roles.js';
 import { runUseCase } from '../use-case-runner.js';
 import { watchChanges } from '../watch/watch-changes.js';
 import {
@@ -10,6 +11,7 @@ import {
   flattenedConfigs,
   paginationMessage,
   parseJsonBytes,
+  parseMetadataJson,
   unlessEmpty,
   unlessZero,
 } from './messages.js';
@@ -58,6 +60,7 @@ export function configServiceImpl(options: ConfigServiceOptions): ServiceImpl<ty
           namespace: req.namespace,
           key: req.key,
           scopes: principalFromContext(ctx).scopes,
+          revealSecrets: revealsSecrets(principalFromContext(ctx)),
         }),
       );
       return { entry: entryMessage(entry) };
@@ -71,6 +74,7 @@ export function configServiceImpl(options: ConfigServiceOptions): ServiceImpl<ty
           pageSize: unlessZero(req.pagination?.pageSize ?? 0),
           search: unlessEmpty(req.search),
           scopes: principalFromContext(ctx).scopes,
+          revealSecrets: revealsSecrets(principalFromContext(ctx)),
         }),
       );
       return { entries: result.entries.map(entryMessage), pagination: paginationMessage(result.pagination) };
@@ -78,7 +82,7 @@ export function configServiceImpl(options: ConfigServiceOptions): ServiceImpl<ty
 
     async updateConfig(req, ctx) {
       // `updated_by` in the request is ignored: the actor is the token's (SPEC §3).
-      const { actor, scopes } = principalFromContext(ctx);
+      const principal = principalFromContext(ctx);
       const result = await run(ctx, 'UpdateConfig', async () =>
         useCases.updateConfig.execute({
           namespace: req.namespace,
@@ -86,8 +90,11 @@ export function configServiceImpl(options: ConfigServiceOptions): ServiceImpl<ty
           value: parseJsonBytes(req.value),
           version: req.version,
           description: unlessEmpty(req.description),
-          actor,
-          scopes,
+          actor: principal.actor,
+          scopes: principal.scopes,
+          secret: req.secret, // proto3 `optional`: undefined when unset = keep the flag
+          mayClearSecret: mayClearSecret(principal),
+          metadata: parseMetadataJson(req.metadataJson),
         }),
       );
       return { entry: entryMessage(result.entry) };
@@ -107,6 +114,7 @@ export function configServiceImpl(options: ConfigServiceOptions): ServiceImpl<ty
           serviceName: req.serviceName,
           environment: req.environment,
           scopes: principalFromContext(ctx).scopes,
+          revealSecrets: revealsSecrets(principalFromContext(ctx)),
         }),
       );
       return { configs: flattenedConfigs(result.entries) };

@@ -45,6 +45,8 @@ export function entryMessage(entry: ConfigEntry): configV1.ConfigEntry {
     updatedBy: entry.updatedBy,
     createdAt: timestampMessage(entry.createdAt),
     updatedAt: timestampMessage(entry.updatedAt),
+    secret: entry.secret,
+    metadataJson: entry.metadata === null ? '' : JSON.stringify(entry.metadata),
   });
 }
 
@@ -69,6 +71,7 @@ export function changeEventMessage(change: ConfigChange): configV1.ConfigChangeE
     changeType: change.changeType,
     changedAt: timestampMessage(change.changedAt),
     revision: change.revision,
+    secret: change.secret,
   });
 }
 
@@ -77,6 +80,21 @@ export function flattenedConfigs(entries: readonly ConfigEntry[]): Record<string
   const configs: Record<string, string> = {};
   for (const entry of entries) configs[`${entry.namespace}.${entry.key}`] = JSON.stringify(entry.value);
   return configs;
+}
+
+/**
+ * `metadata_json` of UpdateConfigRequest: '' = keep the current metadata; otherwise JSON text the
+ * use case checks like REST's `metadata` (a non-object is reported on `metadata_json`).
+ */
+export function parseMetadataJson(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw configErrors.validationFailed([
+      { field: 'metadata_json', message: 'metadata_json は JSON オブジェクトのテキストで指定してください' },
+    ]);
+  }
 }
 
 /** proto3 has no "absent" for scalars: 0 / '' mean "not given". */

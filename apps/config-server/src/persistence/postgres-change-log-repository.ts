@@ -3,6 +3,7 @@ import { belowSafeHorizon, type Database, withTransaction } from '@k1s0/platform
 import { and, asc, count, desc, eq, gt, inArray, lte, max, type SQL, sql } from 'drizzle-orm';
 import { changeFromRow } from './rows.js';
 import { changeLogRetention, configChangeLogs } from './schema.js';
+import { SecretValues } from './secret-values.js';
 
 const RETENTION_ROW_ID = 1;
 
@@ -17,7 +18,11 @@ const settled = () => belowSafeHorizon(sql`${configChangeLogs.txId}`);
 
 /** ChangeLogRepository over `config_server.config_change_logs`, plus retention. */
 export class PostgresChangeLogRepository implements ChangeLogRepository {
-  constructor(private readonly database: Database) {}
+  constructor(
+    private readonly database: Database,
+    /** Without a cipher (the default) secret rows can't be read: fails closed. */
+    private readonly values: SecretValues = new SecretValues(undefined),
+  ) {}
 
   async history(namespace: string, key: string, window: PageWindow): Promise<ChangeHistory> {
     const where = and(eq(configChangeLogs.namespace, namespace), eq(configChangeLogs.key, key));
@@ -31,7 +36,7 @@ export class PostgresChangeLogRepository implements ChangeLogRepository {
         .offset(window.offset),
       this.database.db.select({ total: count() }).from(configChangeLogs).where(where),
     ]);
-    return { changes: rows.map(changeFromRow), total: totals[0]?.total ?? 0 };
+    return { changes: rows.map((row) => changeFromRow(row, this.values)), total: totals[0]?.total ?? 0 };
   }
 
   async findVersion(configEntryId: string, version: number): Promise<ConfigChange | undefined> {
@@ -41,7 +46,7 @@ export class PostgresChangeLogRepository implements ChangeLogRepository {
       .where(and(eq(configChangeLogs.configEntryId, configEntryId), eq(configChangeLogs.newVersion, version)))
       .orderBy(desc(configChangeLogs.revision))
       .limit(1);
-    return row === undefined ? undefined : changeFromRow(row);
+    return row === undefined ? undefined : changeFromRow(row, this.values);
   }
 
   /** Only settled rows: a change still in flight with a lower revision can never be skipped. */
@@ -58,7 +63,7 @@ export class PostgresChangeLogRepository implements ChangeLogRepository {
       .where(and(...conditions))
       .orderBy(asc(configChangeLogs.revision))
       .limit(limit);
-    return rows.map(changeFromRow);
+    return rows.map((row) => changeFromRow(row, this.values));
   }
 
   /**
@@ -74,7 +79,7 @@ export class PostgresChangeLogRepository implements ChangeLogRepository {
       .where(gt(configChangeLogs.revision, afterRevision))
       .orderBy(asc(configChangeLogs.revision))
       .limit(limit);
-    return rows.map(({ row, settled }) => ({ change: changeFromRow(row), settled }));
+    return rows.map(({ row, settled }) => ({ change: changeFromRow(row, this.values), settled }));
   }
 
   async oldestRetainedRevision(): Promise<bigint> {

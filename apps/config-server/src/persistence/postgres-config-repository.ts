@@ -3,6 +3,7 @@ import type { Database } from '@k1s0/platform';
 import { and, count, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { entryFromRow } from './rows.js';
 import { configEntries } from './schema.js';
+import { SecretValues } from './secret-values.js';
 
 /** `%`, `_` and the escape character itself are literal in a search. */
 function likePattern(search: string): string {
@@ -15,14 +16,18 @@ const byteOrder = (column: typeof configEntries.namespace | typeof configEntries
 
 /** ConfigRepository over `config_server.config_entries`. */
 export class PostgresConfigRepository implements ConfigRepository {
-  constructor(private readonly database: Database) {}
+  constructor(
+    private readonly database: Database,
+    /** Without a cipher (the default) secret rows can't be read: fails closed. */
+    private readonly values: SecretValues = new SecretValues(undefined),
+  ) {}
 
   async find(namespace: string, key: string): Promise<ConfigEntry | undefined> {
     const [row] = await this.database.db
       .select()
       .from(configEntries)
       .where(and(eq(configEntries.namespace, namespace), eq(configEntries.key, key)));
-    return row === undefined ? undefined : entryFromRow(row);
+    return row === undefined ? undefined : entryFromRow(row, this.values);
   }
 
   async list(namespace: string, query: ConfigListQuery): Promise<ConfigListResult> {
@@ -41,7 +46,7 @@ export class PostgresConfigRepository implements ConfigRepository {
         .offset(query.offset),
       this.database.db.select({ total: count() }).from(configEntries).where(where),
     ]);
-    return { entries: rows.map(entryFromRow), total: totals[0]?.total ?? 0 };
+    return { entries: rows.map((row) => entryFromRow(row, this.values)), total: totals[0]?.total ?? 0 };
   }
 
   async findByService(serviceSegments: readonly string[]): Promise<ConfigEntry[]> {
@@ -51,6 +56,6 @@ export class PostgresConfigRepository implements ConfigRepository {
       .from(configEntries)
       .where(inArray(sql`split_part(${configEntries.namespace}, '.', 2)`, [...serviceSegments]))
       .orderBy(byteOrder(configEntries.namespace), byteOrder(configEntries.key));
-    return rows.map(entryFromRow);
+    return rows.map((row) => entryFromRow(row, this.values));
   }
 }

@@ -1,6 +1,7 @@
 import type {
   ConfigChange,
   ConfigEntry,
+  ConfigMetadata,
   ConfigValue,
   ConfigWriter,
   PendingConfigChange,
@@ -18,6 +19,7 @@ import { configChangedMessage } from '../events/config-changed-event.js';
 import { CHANGE_CHANNEL } from '../feed/change-notification.js';
 import { currentRequestId } from '../request-context.js';
 import { configOutbox, revisionLog } from './schema.js';
+import { SecretValues } from './secret-values.js';
 
 export interface PostgresConfigWriterOptions {
   /** Kafka topic of ConfigChangedEvent (`kafka.topic_changed`). */
@@ -29,7 +31,7 @@ type Fragment = postgres.PendingQuery<postgres.Row[]>;
 // Timestamps go as ISO text: drizzle, sharing this postgres.js client, replaced its date serializers.
 
 /** A jsonb parameter as drizzle writes one: JSON text, and SQL NULL for a null. */
-function jsonText(value: ConfigValue | null): string | null {
+function jsonText(value: ConfigValue | ConfigMetadata | null): string | null {
   return value === null ? null : JSON.stringify(value);
 }
 
@@ -56,6 +58,8 @@ export class PostgresConfigWriter implements ConfigWriter {
   constructor(
     private readonly database: Database,
     private readonly options: PostgresConfigWriterOptions,
+    /** Without a cipher (the default) a secret write is refused: fails closed. */
+    private readonly values: SecretValues = new SecretValues(undefined),
   ) {
     this.sql = database.sql;
   }
@@ -65,11 +69,12 @@ export class PostgresConfigWriter implements ConfigWriter {
     return this.write(
       change,
       sql`insert into config_server.config_entries
-            (id, namespace, key, value, version, description, created_by, updated_by, created_at, updated_at)
+            (id, namespace, key, value, version, description, created_by, updated_by, created_at, updated_at,
+             secret, metadata)
           select ${entry.id}::uuid, ${entry.namespace}::text, ${entry.key}::text,
-            ${jsonText(entry.value)}::jsonb, ${entry.version}::int, ${entry.description}::text,
+            ${this.storedValue(entry)}::jsonb, ${entry.version}::int, ${entry.description}::text,
             ${entry.createdBy}::text, ${entry.updatedBy}::text, ${entry.createdAt.toISOString()}::timestamptz,
-            ${entry.updatedAt.toISOString()}::timestamptz
+            ${entry.updatedAt.toISOString()}::timestamptz, ${entry.secret}::boolean, ${jsonText(entry.metadata)}::jsonb
           from alloc
           on conflict (namespace, key) do nothing
           returning id`,
@@ -81,8 +86,9 @@ export class PostgresConfigWriter implements ConfigWriter {
     return this.write(
       change,
       sql`update config_server.config_entries
-          set namespace = ${next.namespace}, key = ${next.key}, value = ${jsonText(next.value)}::jsonb,
-            version = ${next.version}, description = ${next.description},
+          set namespace = ${next.namespace}, key = ${next.key}, value = ${this.storedValue(next)}::jsonb,
+            version = ${next.version}, description = ${next.description}, secret = ${next.secret}::boolean,
+            metadata = ${jsonText(next.metadata)}::jsonb,
             updated_by = ${next.updatedBy}, updated_at = ${next.updatedAt.toISOString()}::timestamptz
           from alloc
           where config_entries.id = ${next.id} and config_entries.version = ${expectedVersion}
@@ -101,6 +107,16 @@ export class PostgresConfigWriter implements ConfigWriter {
     );
   }
 
+  /** The entry's value column: sealed when the entry is secret. */
+  private storedValue(entry: ConfigEntry): string | null {
+    return jsonText(this.values.toStored(entry.value, entry.secret, entry.namespace, entry.key));
+  }
+
+  /** A change-log value column: sealed when the change is secret. */
+  private storedChangeValue(change: PendingConfigChange, value: ConfigValue | null): string | null {
+    return jsonText(this.values.toStored(value, change.secret, change.namespace, change.key));
+  }
+
   private async write(pending: PendingConfigChange, applyEntry: Fragment): Promise<WriteResult> {
     const { sql } = this;
     // The event carries no revision, so it is encoded before the revision is drawn.
@@ -115,11 +131,12 @@ export class PostgresConfigWriter implements ConfigWriter {
         ), log as (
           insert into config_server.config_change_logs
             (id, revision, tx_id, config_entry_id, namespace, key, old_value, new_value,
-             old_version, new_version, change_type, changed_by, changed_at)
+             old_version, new_version, change_type, changed_by, changed_at, secret)
           select ${pending.id}::uuid, alloc.seq, alloc.tx_id, ${pending.configEntryId}::uuid,
-            ${pending.namespace}::text, ${pending.key}::text, ${jsonText(pending.oldValue)}::jsonb,
-            ${jsonText(pending.newValue)}::jsonb, ${pending.oldVersion}::int, ${pending.newVersion}::int,
-            ${pending.changeType}::text, ${pending.changedBy}::text, ${pending.changedAt.toISOString()}::timestamptz
+            ${pending.namespace}::text, ${pending.key}::text, ${this.storedChangeValue(pending, pending.oldValue)}::jsonb,
+            ${this.storedChangeValue(pending, pending.newValue)}::jsonb, ${pending.oldVersion}::int, ${pending.newVersion}::int,
+            ${pending.changeType}::text, ${pending.changedBy}::text, ${pending.changedAt.toISOString()}::timestamptz,
+            ${pending.secret}::boolean
           from alloc cross join entry
           returning revision
         ), outbox as (

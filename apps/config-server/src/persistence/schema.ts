@@ -1,8 +1,9 @@
-import type { ConfigValue } from '@k1s0/config-domain';
+import type { ConfigMetadata, ConfigValue } from '@k1s0/config-domain';
 import { apiKeysTable, auditLogsTable, type OrderedLogSpec, outboxTable, xid8 } from '@k1s0/platform';
 import { sql } from 'drizzle-orm';
 import {
   bigint,
+  boolean,
   check,
   index,
   integer,
@@ -32,9 +33,15 @@ export const configEntries = configServerSchema.table(
     updatedBy: varchar('updated_by', { length: 255 }).notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    /** SPEC §8: `value` then holds the sealed envelope (a JSON string), never the plaintext. */
+    secret: boolean('secret').notNull().default(false),
+    /** SPEC §8 free-form labels (a JSON object), NULL when none. */
+    metadata: jsonb('metadata').$type<ConfigMetadata>(),
   },
   (t) => [
     unique('uq_config_entries_namespace_key').on(t.namespace, t.key),
+    // Start-up key check and rewrap read only secret rows.
+    index('idx_config_entries_secret').on(t.id).where(sql`${t.secret}`),
     index('idx_config_entries_namespace').on(t.namespace),
     index('idx_config_entries_key').on(t.key),
     index('idx_config_entries_updated_at').on(t.updatedAt.desc()),
@@ -65,9 +72,12 @@ export const configChangeLogs = configServerSchema.table(
     changeType: varchar('change_type', { length: 20 }).notNull(),
     changedBy: varchar('changed_by', { length: 255 }).notNull(),
     changedAt: timestamp('changed_at', { withTimezone: true }).notNull().defaultNow(),
+    /** Both values are sealed envelopes (JSON strings) of a secret entry. */
+    secret: boolean('secret').notNull().default(false),
   },
   (t) => [
     unique('uq_config_change_logs_revision').on(t.revision),
+    index('idx_config_change_logs_secret').on(t.id).where(sql`${t.secret}`),
     check('config_change_logs_change_type_check', sql`${t.changeType} IN ('CREATED', 'UPDATED', 'DELETED')`),
     index('idx_config_change_logs_config_entry_id').on(t.configEntryId),
     index('idx_config_change_logs_namespace').on(t.namespace),

@@ -9,7 +9,7 @@ import {
 } from '@k1s0/platform';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { configRoles } from '../roles.js';
+import { configRoles, mayClearSecret, revealsSecrets } from '../roles.js';
 import { runUseCase } from '../use-case-runner.js';
 import { changeJson, entryJson, paginationJson, serviceEntryJson } from './presenters.js';
 import {
@@ -67,6 +67,7 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
         useCases.getServiceConfig.execute({
           serviceName: params.service_name,
           scopes: principalOf(request).scopes,
+          revealSecrets: revealsSecrets(principalOf(request)),
         }),
       );
       return { service_name: result.serviceName, entries: result.entries.map(serviceEntryJson) };
@@ -93,6 +94,7 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
           pageSize: query.page_size,
           search: query.search,
           scopes: principalOf(request).scopes,
+          revealSecrets: revealsSecrets(principalOf(request)),
         }),
       );
       return { entries: result.entries.map(entryJson), pagination: paginationJson(result.pagination) };
@@ -114,8 +116,10 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
     },
     async (request) => {
       const params = request.params;
+      const principal = principalOf(request);
+      const revealSecrets = revealsSecrets(principal);
       const entry = await run(request, 'GetConfig', () =>
-        useCases.getConfig.execute({ ...params, scopes: principalOf(request).scopes }),
+        useCases.getConfig.execute({ ...params, scopes: principal.scopes, revealSecrets }),
       );
       return entryJson(entry);
     },
@@ -141,7 +145,7 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
     },
     async (request, reply) => {
       const { params, body } = request;
-      const { actor, scopes } = principalOf(request);
+      const principal = principalOf(request);
       const result = await run(request, 'UpdateConfig', () =>
         useCases.updateConfig.execute({
           namespace: params.namespace,
@@ -149,8 +153,11 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
           value: body.value,
           version: body.version,
           description: body.description,
-          actor,
-          scopes,
+          actor: principal.actor,
+          scopes: principal.scopes,
+          secret: body.secret,
+          mayClearSecret: mayClearSecret(principal),
+          metadata: body.metadata,
         }),
       );
       return reply.code(result.created ? 201 : 200).send(entryJson(result.entry));
@@ -205,6 +212,7 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
           page: query.page,
           pageSize: query.page_size,
           scopes: principalOf(request).scopes,
+          revealSecrets: revealsSecrets(principalOf(request)),
         }),
       );
       return { history: result.changes.map(changeJson), pagination: paginationJson(result.pagination) };

@@ -24,6 +24,10 @@ export function entryJson(entry: ConfigEntry): z.input<typeof entrySchema> {
     updated_by: entry.updatedBy,
     created_at: timestamp(entry.createdAt),
     updated_at: timestamp(entry.updatedAt),
+    // SPEC §8: optional fields, absent (rather than false / null) on plain entries, so entries
+    // without them look exactly as before.
+    ...(entry.secret ? { secret: true as const } : {}),
+    ...(entry.metadata !== null ? { metadata: entry.metadata } : {}),
   };
 }
 
@@ -51,6 +55,7 @@ export function changeJson(change: ConfigChange): z.input<typeof changeSchema> {
     change_type: change.changeType,
     changed_by: change.changedBy,
     changed_at: timestamp(change.changedAt),
+    ...(change.secret ? { secret: true as const } : {}),
   };
 }
 

@@ -3,6 +3,7 @@ import {
   descriptionProblem,
   existingVersionProblem,
   expectedVersionProblem,
+  metadataProblem,
   type Problem,
   valueProblem,
 } from '@k1s0/config-domain';
@@ -49,6 +50,21 @@ export function putBodySchema(rules: ConfigRules) {
         .null()
         .transform(() => undefined)
         .or(ruled<string>((v) => descriptionProblem(v, rules), { type: 'string' }))
+        .optional(),
+      // SPEC §8. Absent keeps the flag; false clears it (sys_admin only).
+      secret: z.boolean({ error: 'secret は true か false で指定してください' }).optional().meta({
+        description: 'true stores the value encrypted; false clears the flag (sys_admin); absent keeps it',
+      }),
+      // SPEC §8. Absent or null keeps the metadata; an object replaces it ({} clears it).
+      metadata: z
+        .null()
+        .transform(() => undefined)
+        .or(
+          ruled<Record<string, unknown>>((v) => metadataProblem(v, rules), {
+            type: 'object',
+            description: `Free-form labels, at most ${rules.maxMetadataBytes} bytes serialized; replaces the current ones ({} clears)`,
+          }),
+        )
         .optional(),
     },
     { error: 'リクエストボディは JSON オブジェクトで指定してください' },

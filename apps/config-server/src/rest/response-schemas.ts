@@ -19,8 +19,16 @@ export const entrySchema = z
     updated_by: z.string(),
     created_at: timestamp,
     updated_at: timestamp,
+    secret: z.literal(true).optional().meta({
+      description:
+        'SPEC §8: present (true) only for secret entries; value is "[redacted]" below sys_operator',
+    }),
+    metadata: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .meta({ description: 'SPEC §8 free-form labels; absent when none' }),
   })
-  .meta({ id: 'ConfigEntry', description: 'Entry JSON (SPEC §5)' });
+  .meta({ id: 'ConfigEntry', description: 'Entry JSON (SPEC §5, §8)' });
 
 export const paginationSchema = z
   .object({ total_count: z.int(), page: z.int(), page_size: z.int(), has_next: z.boolean() })
@@ -40,6 +48,10 @@ export const changeSchema = z
     change_type: z.enum(CHANGE_TYPES),
     changed_by: z.string(),
     changed_at: timestamp,
+    secret: z
+      .literal(true)
+      .optional()
+      .meta({ description: 'Values of a secret entry: "[redacted]" below sys_operator' }),
   })
   .meta({ id: 'ConfigChange', description: 'One change-log row' });
 

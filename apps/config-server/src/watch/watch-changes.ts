@@ -1,6 +1,6 @@
 import type { ConfigChange, ConfigUseCases } from '@k1s0/config-domain';
 import { type Principal, requireRole } from '@k1s0/platform';
-import { watchConfigRole } from '../roles.js';
+import { revealsSecrets, watchConfigRole } from '../roles.js';
 
 export interface WatchRequest {
   /** Exact namespaces; empty = all. */
@@ -27,6 +27,8 @@ export function watchChanges(
     fromRevision: request.fromRevision,
     // The use case leaves out what is outside the caller's scopes (SPEC §8).
     scopes: principal.scopes,
+    // Below sys_operator a secret's values arrive as "[redacted]" (SPEC §8).
+    revealSecrets: revealsSecrets(principal),
     signal,
   });
 }

@@ -28,6 +28,11 @@ export interface ConfigChange {
   readonly changeType: ChangeType;
   readonly changedBy: string;
   readonly changedAt: Date;
+  /**
+   * Either side of the change belongs to a secret entry: both values are stored encrypted and
+   * are REDACTED for callers who may not read secrets (history, watch, the Kafka event).
+   */
+  readonly secret: boolean;
 }
 
 /** A change the domain has decided on; the store assigns `revision` when it commits it. */

@@ -16,6 +16,8 @@ export interface ConfigRules {
   readonly maxValueDepth: number;
   /** Maximum description length in Unicode code points (the column is TEXT; 1000 is our choice). */
   readonly maxDescriptionLength: number;
+  /** Maximum UTF-8 size of an entry's JSON-serialized `metadata` (SPEC §8: 16 KiB). */
+  readonly maxMetadataBytes: number;
 }
 
 export const defaultConfigRules: ConfigRules = {
@@ -24,6 +26,7 @@ export const defaultConfigRules: ConfigRules = {
   maxValueBytes: 64 * 1024,
   maxValueDepth: 64,
   maxDescriptionLength: 1000,
+  maxMetadataBytes: 16 * 1024,
 };
 
 /** Defaults overlaid with whatever the configuration sets. */

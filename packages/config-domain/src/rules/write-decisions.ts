@@ -1,6 +1,6 @@
 import { configErrors } from '../errors.js';
 import type { PendingConfigChange } from '../model/config-change.js';
-import type { ConfigEntry } from '../model/config-entry.js';
+import type { ConfigEntry, ConfigMetadata } from '../model/config-entry.js';
 import type { ConfigValue } from '../model/json-value.js';
 
 /** A validated request to set a key's value (PUT or rollback). */
@@ -13,6 +13,12 @@ export interface PutRequest {
   /** `undefined` keeps the current description ('' for a new key). */
   readonly description: string | undefined;
   readonly actor: string;
+  /** `true` marks the entry secret, `false` clears the flag, `undefined` keeps it (false for a new key). */
+  readonly secret: boolean | undefined;
+  /** The caller may clear the secret flag (SPEC §8: sys_admin); decided at the edge from its roles. */
+  readonly mayClearSecret: boolean;
+  /** Replaces the entry's metadata (`null` = none); `undefined` keeps it (none for a new key). */
+  readonly metadata: ConfigMetadata | null | undefined;
 }
 
 export type PutPlan =
@@ -50,8 +56,13 @@ export function decidePut(
       updatedBy: request.actor,
       createdAt: now,
       updatedAt: now,
+      secret: request.secret ?? false,
+      metadata: request.metadata ?? null,
     };
     return { kind: 'insert', entry, change: changeOf(newId(), entry, undefined, entry, request.actor, now) };
+  }
+  if (current.secret && request.secret === false && !request.mayClearSecret) {
+    throw configErrors.secretClearDenied();
   }
   if (request.expectedVersion !== current.version) {
     throw configErrors.versionConflict(request.expectedVersion, current.version);
@@ -59,6 +70,8 @@ export function decidePut(
   const next: ConfigEntry = {
     ...current,
     value: request.value,
+    secret: request.secret ?? current.secret,
+    metadata: request.metadata === undefined ? current.metadata : request.metadata,
     version: current.version + 1,
     description: request.description ?? current.description,
     updatedBy: request.actor,
@@ -103,5 +116,7 @@ function changeOf(
     changeType: before === undefined ? 'CREATED' : after === undefined ? 'DELETED' : 'UPDATED',
     changedBy: actor,
     changedAt: now,
+    // A value that was secret on either side stays protected in the log, also once the flag is cleared.
+    secret: (before?.secret ?? false) || (after?.secret ?? false),
   };
 }

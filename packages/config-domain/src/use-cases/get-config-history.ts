@@ -1,6 +1,7 @@
 import { configErrors } from '../errors.js';
 import type { ConfigChange } from '../model/config-change.js';
 import { type PageInfo, pageInfo } from '../model/pagination.js';
+import { changeFor } from '../model/secret.js';
 import type { ChangeLogRepository } from '../ports/change-log-repository.js';
 import type { ConfigRepository } from '../ports/config-repository.js';
 import type { ConfigRules } from '../rules/config-rules.js';
@@ -19,6 +20,11 @@ export interface GetConfigHistoryDeps {
 export interface GetConfigHistoryInput extends PageRequest, CallerScopes {
   readonly namespace: string;
   readonly key: string;
+  /**
+   * The caller may read secret values (SPEC §8: sys_operator and above); otherwise they are
+   * REDACTED. Absent = false, so a caller that forgets to decide leaks nothing.
+   */
+  readonly revealSecrets?: boolean | undefined;
 }
 
 export interface ConfigHistory {
@@ -44,6 +50,10 @@ export class GetConfigHistory {
     if (total === 0 && (await repository.find(input.namespace, input.key)) === undefined) {
       throw configErrors.keyNotFound();
     }
-    return { changes, pagination: pageInfo(page.page, page.pageSize, total) };
+    const reveal = input.revealSecrets ?? false;
+    return {
+      changes: changes.map((change) => changeFor(change, reveal)),
+      pagination: pageInfo(page.page, page.pageSize, total),
+    };
   }
 }

@@ -1,5 +1,6 @@
 import { configErrors } from '../errors.js';
 import type { ConfigEntry } from '../model/config-entry.js';
+import { entryFor } from '../model/secret.js';
 import type { ConfigCache } from '../ports/config-cache.js';
 import type { ConfigRepository } from '../ports/config-repository.js';
 import { type CallerScopes, inScope } from '../rules/scope.js';
@@ -18,6 +19,11 @@ export interface GetServiceConfigInput extends CallerScopes {
   readonly serviceName: string;
   /** gRPC `environment`; empty or absent = don't check. */
   readonly environment?: string | undefined;
+  /**
+   * The caller may read secret values (SPEC §8: sys_operator and above); otherwise they are
+   * REDACTED. Absent = false, so a caller that forgets to decide leaks nothing.
+   */
+  readonly revealSecrets?: boolean | undefined;
 }
 
 export interface ServiceConfig {
@@ -50,7 +56,8 @@ export class GetServiceConfig {
     const { scopes } = input;
     const visible = scopes === undefined ? entries : entries.filter((e) => inScope(scopes, e.namespace));
     if (visible.length === 0) throw configErrors.serviceNotFound();
-    return { serviceName: input.serviceName, entries: visible };
+    const reveal = input.revealSecrets ?? false;
+    return { serviceName: input.serviceName, entries: visible.map((entry) => entryFor(entry, reveal)) };
   }
 }
 

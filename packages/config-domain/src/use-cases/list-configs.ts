@@ -1,6 +1,7 @@
 import { isStorableText } from '@k1s0/platform/errors';
 import type { ConfigEntry } from '../model/config-entry.js';
 import { type PageInfo, pageInfo } from '../model/pagination.js';
+import { entryFor } from '../model/secret.js';
 import type { ConfigRepository } from '../ports/config-repository.js';
 import type { ConfigRules } from '../rules/config-rules.js';
 import { KEY_MAX_LENGTH } from '../rules/key.js';
@@ -18,6 +19,11 @@ export interface ListConfigsInput extends PageRequest, CallerScopes {
   readonly namespace: string;
   /** Case-insensitive substring of the key; empty or absent = no filter. */
   readonly search?: string | undefined;
+  /**
+   * The caller may read secret values (SPEC §8: sys_operator and above); otherwise they are
+   * REDACTED. Absent = false, so a caller that forgets to decide leaks nothing.
+   */
+  readonly revealSecrets?: boolean | undefined;
 }
 
 export interface ListConfigsResult {
@@ -40,7 +46,11 @@ export class ListConfigs {
       limit: page.limit,
       search,
     });
-    return { entries, pagination: pageInfo(page.page, page.pageSize, total) };
+    const reveal = input.revealSecrets ?? false;
+    return {
+      entries: entries.map((entry) => entryFor(entry, reveal)),
+      pagination: pageInfo(page.page, page.pageSize, total),
+    };
   }
 }
 

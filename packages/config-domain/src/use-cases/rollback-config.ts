@@ -61,6 +61,11 @@ export class RollbackConfig {
       expectedVersion: input.version,
       description: undefined,
       actor: input.actor,
+      // Never clears the flag; restoring a value that was secret makes the entry secret again
+      // (also when a deleted secret key comes back), so a rollback can't expose a secret.
+      secret: target.secret ? true : undefined,
+      mayClearSecret: false,
+      metadata: undefined,
     });
   }
 

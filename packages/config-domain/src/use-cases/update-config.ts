@@ -1,10 +1,12 @@
+import type { ConfigMetadata } from '../model/config-entry.js';
 import type { ConfigValue } from '../model/json-value.js';
 import type { ConfigRules } from '../rules/config-rules.js';
 import { descriptionProblem } from '../rules/description.js';
 import { keyProblem } from '../rules/key.js';
+import { metadataProblem, normalizedMetadata } from '../rules/metadata.js';
 import { namespaceProblem } from '../rules/namespace.js';
 import { assertNamespaceInScope, type CallerScopes } from '../rules/scope.js';
-import { assertValid } from '../rules/validation.js';
+import { assertValid, type Problem } from '../rules/validation.js';
 import { valueProblem } from '../rules/value.js';
 import { expectedVersionProblem } from '../rules/version.js';
 import { type ConfigWriteResult, type PutConfigValueDeps, putConfigValue } from './put-config-value.js';
@@ -24,6 +26,12 @@ export interface UpdateConfigInput extends CallerScopes {
   readonly description?: string | undefined;
   /** From the caller's token (SPEC §3), never from the request body. */
   readonly actor: string;
+  /** SPEC §8: true = store encrypted, false = clear the flag (needs `mayClearSecret`), absent = keep. */
+  readonly secret?: boolean | undefined;
+  /** The caller holds the role that may clear the secret flag (sys_admin); false when absent. */
+  readonly mayClearSecret?: boolean | undefined;
+  /** SPEC §8 labels: a JSON object replaces the metadata (`{}` clears it); absent keeps it. */
+  readonly metadata?: unknown;
 }
 
 /** PUT: create (version 0 → 1, `created`) or update (version → version + 1) under optimistic locking. */
@@ -38,6 +46,8 @@ export class UpdateConfig {
       valueProblem(input.value, rules),
       expectedVersionProblem(input.version),
       descriptionProblem(input.description, rules),
+      metadataProblem(input.metadata, rules),
+      secretProblem(input.secret),
     );
     assertNamespaceInScope(input.scopes, input.namespace);
     return putConfigValue(this.deps, {
@@ -47,6 +57,16 @@ export class UpdateConfig {
       expectedVersion: input.version,
       description: input.description,
       actor: input.actor,
+      secret: input.secret,
+      mayClearSecret: input.mayClearSecret ?? false,
+      // checked by metadataProblem above
+      metadata:
+        input.metadata === undefined ? undefined : normalizedMetadata(input.metadata as ConfigMetadata),
     });
   }
+}
+
+function secretProblem(secret: unknown): Problem {
+  if (secret === undefined || typeof secret === 'boolean') return undefined;
+  return { field: 'secret', message: 'secret は true か false で指定してください' };
 }

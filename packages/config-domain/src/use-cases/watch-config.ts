@@ -1,5 +1,6 @@
 import { configErrors } from '../errors.js';
 import type { ConfigChange } from '../model/config-change.js';
+import { changeFor } from '../model/secret.js';
 import type { ChangeFeed } from '../ports/change-feed.js';
 import type { ChangeLogRepository } from '../ports/change-log-repository.js';
 import type { ConfigRules } from '../rules/config-rules.js';
@@ -36,6 +37,11 @@ export interface WatchConfigInput extends CallerScopes {
   readonly fromRevision?: bigint | undefined;
   /** Ends the stream (normally, without error) and releases the feed subscription. */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * The caller may read secret values (SPEC §8: sys_operator and above); otherwise they are
+   * REDACTED. Absent = false, so a caller that forgets to decide leaks nothing.
+   */
+  readonly revealSecrets?: boolean | undefined;
 }
 
 /**
@@ -61,6 +67,7 @@ export class WatchConfig {
       fromRevisionProblem(input.fromRevision),
     );
     const { signal, fromRevision, scopes } = input;
+    const reveal = input.revealSecrets ?? false;
     if (signal?.aborted) return;
 
     const watched = new Set(namespaces);
@@ -94,7 +101,7 @@ export class WatchConfig {
             if (signal?.aborted) return;
             // The cursor passes changes left out by the scopes too, so the replay always advances.
             lastDelivered = change.revision;
-            if (inScope(scopes, change.namespace)) yield change;
+            if (inScope(scopes, change.namespace)) yield changeFor(change, reveal);
           }
           if (page.length < this.replayPageSize) break;
         }
@@ -103,7 +110,7 @@ export class WatchConfig {
       for (let next = await buffer.next(); !next.done; next = await buffer.next()) {
         if (lastDelivered !== undefined && next.value.revision <= lastDelivered) continue;
         lastDelivered = next.value.revision;
-        yield next.value;
+        yield changeFor(next.value, reveal);
       }
     } finally {
       signal?.removeEventListener('abort', onAbort);

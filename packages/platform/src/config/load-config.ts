@@ -5,8 +5,15 @@ import type { z } from 'zod';
 import { DEV_DEFAULT_SECRET } from '../auth/dev-token.js';
 import { DEFAULT_APP_ENV, isDevEnvironment } from './platform-config.js';
 
+/** An environment variable that overrides a config path (`list`: comma-separated into an array). */
+export interface EnvOverride {
+  readonly env: string;
+  readonly path: readonly string[];
+  readonly list?: boolean;
+}
+
 /** Environment variables that override the YAML files (SPEC §2), mapped to their config path. */
-const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string[]; list?: boolean }> = [
+const ENV_OVERRIDES: ReadonlyArray<EnvOverride> = [
   { env: 'APP_ENV', path: ['app', 'environment'] },
   { env: 'DATABASE_URL', path: ['database', 'url'] },
   { env: 'KAFKA_BROKERS', path: ['kafka', 'brokers'], list: true },
@@ -63,7 +70,7 @@ function deepMerge(base: Tree, overlay: Tree): Tree {
   return out;
 }
 
-function setPath(tree: Tree, path: string[], value: unknown): void {
+function setPath(tree: Tree, path: readonly string[], value: unknown): void {
   let node = tree;
   for (const segment of path.slice(0, -1)) {
     const next = node[segment];
@@ -123,6 +130,8 @@ export interface LoadConfigOptions<S extends z.ZodType> {
   configDir: string;
   schema: S;
   env?: NodeJS.ProcessEnv;
+  /** An app's own variables (e.g. the config server's CONFIG_KEYRING), applied like the platform's. */
+  envOverrides?: ReadonlyArray<EnvOverride>;
 }
 
 /**
@@ -139,7 +148,7 @@ export function loadConfig<S extends z.ZodType>(options: LoadConfigOptions<S>): 
     environmentDefaults(appEnv),
     deepMerge(tree, readYaml(join(options.configDir, `config.${appEnv}.yaml`))),
   );
-  for (const { env: name, path, list } of ENV_OVERRIDES) {
+  for (const { env: name, path, list } of [...ENV_OVERRIDES, ...(options.envOverrides ?? [])]) {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
     setPath(

@@ -15,7 +15,7 @@ import {
   type RoleRequirement,
   type TokenVerifier,
 } from '../auth/index.js';
-import { ConfigError, loadConfig, type PlatformConfig } from '../config/index.js';
+import { ConfigError, type EnvOverride, loadConfig, type PlatformConfig } from '../config/index.js';
 import { createDatabase, type Database, runMigrations } from '../db/index.js';
 import { isDiscoveryService } from '../discovery/index.js';
 import { type EmbeddedPostgres, ensureEmbeddedPostgres } from '../embedded/index.js';
@@ -71,6 +71,8 @@ export interface ServiceDefinition<S extends z.ZodType<PlatformConfig>> {
   /** Folder holding config.yaml (+ config.<APP_ENV>.yaml). */
   configDir: string;
   schema: S;
+  /** Environment variables of this app beyond the platform's (SPEC §2 list). */
+  envOverrides?: ReadonlyArray<EnvOverride>;
   codes: ErrorCodes;
   /** Title and description of the REST API's OpenAPI document. */
   openapi: { title: string; description: string };
@@ -104,7 +106,12 @@ export async function startService<S extends z.ZodType<PlatformConfig>>(
   definition: ServiceDefinition<S>,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<RunningService<z.infer<S>>> {
-  const config = loadConfig({ configDir: definition.configDir, schema: definition.schema, env });
+  const config = loadConfig({
+    configDir: definition.configDir,
+    schema: definition.schema,
+    env,
+    envOverrides: definition.envOverrides,
+  });
   const logger = createLogger({ name: config.app.name, level: config.observability.log.level });
   const { otlp_endpoint: otlpEndpoint } = config.observability.tracing;
   const tracing = otlpEndpoint
@@ -228,7 +235,18 @@ export async function startService<S extends z.ZodType<PlatformConfig>>(
   });
   runtime.shutdownSignal.addEventListener('abort', () => shutdown.abort(runtime.shutdownSignal.reason));
   await apiKeys?.start();
-  await parts.start?.();
+  try {
+    await parts.start?.();
+  } catch (error) {
+    // A start-up check failed (e.g. a missing encryption key): release everything, then report.
+    await parts.stop?.().catch(() => undefined);
+    await runtime.close();
+    await apiKeys?.stop();
+    await audit?.stop();
+    await database.close();
+    await embedded?.stop();
+    throw error;
+  }
   const { restPort, grpcPort } = await runtime.listen();
   logger.info({ restPort, grpcPort }, `${config.app.name} listening`);
 

@@ -1,0 +1,2 @@
+export * from './envelope-cipher.js';
+export * from './key-ring.js';
