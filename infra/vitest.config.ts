@@ -1,0 +1,14 @@
+import { defineProject } from 'vitest/config';
+
+// Checks of the production artefacts under infra/ (image tree, Helm chart, Kong, dashboards).
+export default defineProject({
+  test: {
+    name: 'infra',
+    include: ['test/**/*.test.ts'],
+    // For runs from this directory; under the root config it reuses the root's server.
+    globalSetup: ['../packages/platform/src/testing/global-setup.ts'],
+    testTimeout: 60_000,
+    // The image-tree test compiles the workspace and deploys two production folders first.
+    hookTimeout: 600_000,
+  },
+});
