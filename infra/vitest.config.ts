@@ -7,7 +7,8 @@ export default defineProject({
     include: ['test/**/*.test.ts'],
     // For runs from this directory; under the root config it reuses the root's server.
     globalSetup: ['../packages/platform/src/testing/global-setup.ts'],
-    testTimeout: 60_000,
+    // Each case starts compiled services as processes; generous for a loaded 2-core machine.
+    testTimeout: 180_000,
     // The image-tree test compiles the workspace and deploys two production folders first.
     hookTimeout: 600_000,
   },
