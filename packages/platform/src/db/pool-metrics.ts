@@ -1,7 +1,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { Database } from './database.js';
 
-/** Pool occupancy postgres.js reports (patches/postgres@3.4.9.patch adds `sql.poolStats`). */
+/** Pool occupancy postgres.js reports (patches/postgres@3.4.9.patch adds `sql.poolStats()`). */
 interface PoolStats {
   max: number;
   open: number;
@@ -13,8 +13,8 @@ interface PoolStats {
 }
 
 function poolStats(database: Database): PoolStats | undefined {
-  const stats = (database.sql as unknown as { poolStats?: PoolStats }).poolStats;
-  return stats && typeof stats.max === 'number' ? stats : undefined;
+  const read = (database.sql as unknown as { poolStats?: () => PoolStats }).poolStats;
+  return typeof read === 'function' ? read() : undefined;
 }
 
 /**
