@@ -3,12 +3,13 @@
  * (APP_ENV=prod, RS256 tokens) pinned to CPU 0, drives each workload from CPU 1 (wrk for REST, a
  * Node Connect client for gRPC, postgres.js for the raw baselines) and writes the table to
  * bench/results/<timestamp>.md and stdout. Knobs: BENCH_DURATION, BENCH_WARMUP, BENCH_ONLY,
- * BENCH_PROFILE, BENCH_CATCHUP_EVENTS (see bench/lib/settings.ts and the README).
+ * BENCH_PROFILE, BENCH_CATCHUP_EVENTS, BENCH_RUNTIME (see bench/lib/settings.ts and the README).
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildImageTree, buildWorkspace } from '../scripts/build-image-tree.js';
 import { type BenchPostgres, startBenchPostgres } from './lib/bench-postgres.js';
 import { assertPlacementPossible, cpuBusyMeter, LOAD_CPU, pinProcess } from './lib/cpu.js';
 import { foreignCpuMeter, treeCpuMeter } from './lib/foreign-cpu.js';
@@ -30,6 +31,8 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 
 /** Issue 13: every service stays under this peak RSS in every row that loads it. */
 const SERVICE_PEAK_RSS_LIMIT_MIB = 200;
+/** The image's CMD after `node` (infra/docker/Dockerfile). */
+const IMAGE_NODE_ARGS = ['--enable-source-maps', '--experimental-async-context-frame'];
 
 const SERVICES = [
   { key: 'config', name: 'config-server', entry: 'apps/config-server/src/main.ts' },
@@ -64,7 +67,14 @@ async function startServices(
 ): Promise<{ services: BenchContext['services']; missing: Map<string, string> }> {
   const services: BenchContext['services'] = {};
   const missing = new Map<string, string>();
+  const compiled = readSettings().runtime === 'compiled';
+  if (compiled) {
+    log('bench: building the production folders (BENCH_RUNTIME=compiled) …');
+    buildWorkspace();
+  }
   for (const spec of SERVICES) {
+    const tree = join(workDir, `${spec.name}-image`);
+    if (compiled) buildImageTree(spec.name, tree, { build: false });
     if (!existsSync(join(repoRoot, spec.entry))) {
       missing.set(spec.key, `${spec.entry} does not exist yet`);
       continue;
@@ -88,7 +98,9 @@ async function startServices(
       log(`bench: starting ${spec.name} …`);
       const process_ = await startServerProcess({
         name: spec.name,
-        entry: spec.entry,
+        ...(compiled
+          ? { entry: join(tree, 'dist', 'main.js'), cwd: tree, nodeArgs: IMAGE_NODE_ARGS }
+          : { entry: spec.entry }),
         env,
         readyUrl: `http://127.0.0.1:${port}/readyz`,
         logFile: join(workDir, `${spec.name}.log`),

@@ -27,6 +27,9 @@ export interface ServerProcessOptions {
   logFile: string;
   /** When set, the process runs under `node --cpu-prof` writing into this directory. */
   cpuProfileDir?: string;
+  /** Node arguments before the entry (default SERVICE_NODE_ARGS: tsx) and working directory (default the repo). */
+  nodeArgs?: readonly string[];
+  cwd?: string;
 }
 
 function exited(child: ChildProcess): Promise<number | null> {
@@ -45,12 +48,16 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     : [];
   const [command, args] = pinned(SERVER_CPU, process.execPath, [
     ...profileFlags,
-    ...SERVICE_NODE_ARGS,
+    ...(options.nodeArgs ?? SERVICE_NODE_ARGS),
     options.entry,
     ...(options.args ?? []),
   ]);
   const log = createWriteStream(options.logFile);
-  const child = spawn(command, args, { cwd: repoRoot, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, {
+    cwd: options.cwd ?? repoRoot,
+    env: options.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout.pipe(log);
   child.stderr.pipe(log);
   const exit = exited(child);

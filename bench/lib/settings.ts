@@ -10,6 +10,11 @@ export interface BenchSettings {
   profile: boolean;
   /** Events seeded for the global-log catch-up (BENCH_CATCHUP_EVENTS, default 200000). */
   catchUpEvents: number;
+  /**
+   * BENCH_RUNTIME: `compiled` (default) runs each service as the image does, `node dist/main.js`
+   * from its production folder (scripts/build-image-tree.ts); `source` runs src/main.ts through tsx.
+   */
+  runtime: 'compiled' | 'source';
 }
 
 function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -19,6 +24,12 @@ function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number):
   if (!Number.isFinite(value) || value <= 0)
     throw new Error(`${name} must be a positive number, got "${raw}"`);
   return value;
+}
+
+function runtimeOf(raw: string | undefined): BenchSettings['runtime'] {
+  if (raw === undefined || raw === '' || raw === 'compiled') return 'compiled';
+  if (raw === 'source') return 'source';
+  throw new Error(`BENCH_RUNTIME must be compiled or source, got "${raw}"`);
 }
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSettings {
@@ -33,5 +44,6 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
     ),
     profile: env.BENCH_PROFILE === '1',
     catchUpEvents: Math.round(positiveNumber(env, 'BENCH_CATCHUP_EVENTS', 200_000)),
+    runtime: runtimeOf(env.BENCH_RUNTIME),
   };
 }

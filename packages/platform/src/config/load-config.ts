@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { DEV_DEFAULT_SECRET } from '../auth/dev-token.js';
@@ -16,6 +16,7 @@ export interface EnvOverride {
 const ENV_OVERRIDES: ReadonlyArray<EnvOverride> = [
   { env: 'APP_ENV', path: ['app', 'environment'] },
   { env: 'DATABASE_URL', path: ['database', 'url'] },
+  { env: 'DATABASE_MIGRATE_ON_START', path: ['database', 'migrate_on_start'] },
   { env: 'KAFKA_BROKERS', path: ['kafka', 'brokers'], list: true },
   { env: 'AUTH_JWKS_URL', path: ['auth', 'jwks_url'] },
   { env: 'AUTH_ISSUER', path: ['auth', 'issuer'] },
@@ -126,27 +127,72 @@ function unknownKeys(schema: z.ZodType, tree: unknown, path: string[]): string[]
 }
 
 export interface LoadConfigOptions<S extends z.ZodType> {
-  /** Folder holding config.yaml and config.<APP_ENV>.yaml. */
+  /** Folder holding config.yaml and config.<APP_ENV>.yaml (the one packaged with the service). */
   configDir: string;
   schema: S;
   env?: NodeJS.ProcessEnv;
   /** An app's own variables (e.g. the config server's CONFIG_KEYRING), applied like the platform's. */
   envOverrides?: ReadonlyArray<EnvOverride>;
+  /** Command-line arguments; `--config <dir|file>` replaces the packaged folder. */
+  argv?: readonly string[];
+}
+
+/** The value of `--config <path>` or `--config=<path>` in argv, if any. */
+function configFlag(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--config') {
+      const value = argv[i + 1];
+      if (value === undefined || value === '') {
+        throw new ConfigError('invalid configuration: --config needs a folder or a config.yaml path', [
+          '--config',
+        ]);
+      }
+      return value;
+    }
+    if (arg.startsWith('--config=')) return arg.slice('--config='.length);
+  }
+  return undefined;
 }
 
 /**
- * config.yaml, then config.<APP_ENV>.yaml over it, then environment variables over both; the
- * result is validated by `schema`. A bad value or an unknown key throws a ConfigError naming
- * the field.
+ * Where config.yaml is read from: `--config` (a folder, or a file used as config.yaml with its
+ * config.<APP_ENV>.yaml looked up beside it), else CONFIG_DIR, else the packaged folder. A mounted
+ * ConfigMap (e.g. CONFIG_DIR=/etc/k1s0) thereby replaces the packaged file; an explicitly named
+ * place without a config file is an error rather than a silent fall-back to defaults.
+ */
+export function resolveConfigFile(options: {
+  configDir: string;
+  env: NodeJS.ProcessEnv;
+  argv?: readonly string[];
+}): { dir: string; file: string } {
+  const flag = configFlag(options.argv ?? []);
+  const named = flag ?? (options.env.CONFIG_DIR || undefined);
+  if (named === undefined) return { dir: options.configDir, file: join(options.configDir, 'config.yaml') };
+  const source = flag === undefined ? 'CONFIG_DIR' : '--config';
+  const path = resolve(named);
+  const isFile = existsSync(path) && statSync(path).isFile();
+  const file = isFile ? path : join(path, 'config.yaml');
+  if (!existsSync(file)) {
+    throw new ConfigError(`invalid configuration: ${source}: ${file} does not exist`, [source]);
+  }
+  return { dir: dirname(file), file };
+}
+
+/**
+ * config.yaml (see resolveConfigFile for where it is), then config.<APP_ENV>.yaml over it, then
+ * environment variables over both; the result is validated by `schema`. A bad value or an unknown
+ * key throws a ConfigError naming the field.
  */
 export function loadConfig<S extends z.ZodType>(options: LoadConfigOptions<S>): z.infer<S> {
   const env = options.env ?? process.env;
-  let tree = readYaml(join(options.configDir, 'config.yaml'));
+  const { dir, file } = resolveConfigFile({ configDir: options.configDir, env, argv: options.argv });
+  let tree = readYaml(file);
   const named = env.APP_ENV || (isTree(tree.app) ? tree.app.environment : undefined);
   const appEnv = typeof named === 'string' && named !== '' ? named : DEFAULT_APP_ENV;
   tree = deepMerge(
     environmentDefaults(appEnv),
-    deepMerge(tree, readYaml(join(options.configDir, `config.${appEnv}.yaml`))),
+    deepMerge(tree, readYaml(join(dir, `config.${appEnv}.yaml`))),
   );
   for (const { env: name, path, list } of [...ENV_OVERRIDES, ...(options.envOverrides ?? [])]) {
     const raw = env[name];

@@ -62,6 +62,13 @@ export const platformConfigSchema = z.object({
   }),
   database: z.object({
     url: z.string().url().optional(),
+    /**
+     * Apply pending migrations at start-up (default). Off when a platform team runs
+     * `node dist/migrate.js` as a Job before the rollout (DATABASE_MIGRATE_ON_START=false).
+     */
+    migrate_on_start: z
+      .union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')])
+      .default(true),
     max_connections: z.coerce.number().int().min(1).max(500).default(20),
     connect_timeout_seconds: z.coerce.number().int().min(1).default(5),
     /** Where the embedded PostgreSQL keeps its data when no url is given (relative to the repo). */

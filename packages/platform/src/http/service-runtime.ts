@@ -17,6 +17,7 @@ import {
 import { AppError } from '../errors/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { HttpMetrics } from '../observability/metrics.js';
+import { withIncomingTrace } from '../observability/tracing.js';
 import { errorInterceptor } from './connect-errors.js';
 import { classifyError, type ErrorCodes, envelope, statusOf } from './error-envelope.js';
 import { type ReadinessCheck, readinessReport } from './readiness.js';
@@ -164,6 +165,9 @@ function instrument(app: FastifyInstance, options: ServiceOptions): void {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // After body parsing, so the handler (REST route, Connect or gRPC call) runs inside the
+  // caller's trace: Fastify calls it synchronously from `done`.
+  app.addHook('preHandler', (request, _reply, done) => withIncomingTrace(request.headers, done));
   app.addHook('onResponse', async (request, reply) => {
     const labels = {
       route: request.routeOptions.url ?? 'unmatched',

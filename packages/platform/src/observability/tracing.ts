@@ -1,4 +1,12 @@
-import { SpanStatusCode, trace } from '@opentelemetry/api';
+import {
+  type Context,
+  context,
+  defaultTextMapGetter,
+  ROOT_CONTEXT,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 
 const tracer = trace.getTracer('k1s0');
 
@@ -18,4 +26,17 @@ export function traced<T>(name: string, fn: () => Promise<T>): Promise<T> {
       span.end();
     }
   });
+}
+
+const w3c = new W3CTraceContextPropagator();
+
+/**
+ * Runs `fn` in the trace context of an incoming request's W3C `traceparent` (and `tracestate`)
+ * header, so the spans opened while serving it continue the caller's trace (SPEC §7). Without the
+ * header, or without a registered context manager (no tracing configured), `fn` just runs.
+ */
+export function withIncomingTrace<T>(headers: Record<string, string | string[] | undefined>, fn: () => T): T {
+  if (headers.traceparent === undefined) return fn();
+  const incoming: Context = w3c.extract(ROOT_CONTEXT, headers, defaultTextMapGetter);
+  return context.with(incoming, fn);
 }

@@ -15,8 +15,15 @@ import {
   type RoleRequirement,
   type TokenVerifier,
 } from '../auth/index.js';
-import { ConfigError, type EnvOverride, loadConfig, type PlatformConfig } from '../config/index.js';
-import { createDatabase, type Database, runMigrations } from '../db/index.js';
+import {
+  ConfigError,
+  configError,
+  type EnvOverride,
+  isDevEnvironment,
+  loadConfig,
+  type PlatformConfig,
+} from '../config/index.js';
+import { createDatabase, type Database, runMigrations, trackDatabasePool } from '../db/index.js';
 import { isDiscoveryService } from '../discovery/index.js';
 import { type EmbeddedPostgres, ensureEmbeddedPostgres } from '../embedded/index.js';
 import {
@@ -98,35 +105,25 @@ export interface RunningService<C extends PlatformConfig> {
 }
 
 /**
- * Loads config, connects (or starts the embedded PostgreSQL), migrates, wires and listens.
- * Configuration errors (ConfigError, including the auth rules of SPEC §3) are thrown before
- * anything is started.
+ * Outside dev/test a missing DATABASE_URL is a configuration error: the embedded PostgreSQL is a
+ * development convenience and must never start inside a pod (its data would die with it).
  */
-export async function startService<S extends z.ZodType<PlatformConfig>>(
-  definition: ServiceDefinition<S>,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<RunningService<z.infer<S>>> {
-  const config = loadConfig({
-    configDir: definition.configDir,
-    schema: definition.schema,
-    env,
-    envOverrides: definition.envOverrides,
-  });
-  const logger = createLogger({ name: config.app.name, level: config.observability.log.level });
-  const { otlp_endpoint: otlpEndpoint } = config.observability.tracing;
-  const tracing = otlpEndpoint
-    ? startTracingExport({ serviceName: config.app.name, serviceVersion: config.app.version, otlpEndpoint })
-    : undefined;
-  const verifier = createTokenVerifier({
-    jwksUrl: config.auth.jwks_url,
-    issuer: config.auth.issuer,
-    audience: config.auth.audience,
-    clientId: config.auth.client_id,
-    allowedAzp: config.auth.allowed_azp,
-    devSecret: config.auth.dev_secret,
-    appEnv: config.app.environment,
-  });
+function requireDatabaseOutsideDev(config: PlatformConfig): void {
+  if (config.database.url || isDevEnvironment(config.app.environment)) return;
+  throw configError([
+    {
+      field: 'database.url',
+      message: `DATABASE_URL is required when APP_ENV is ${config.app.environment} (the embedded PostgreSQL is only for dev and test)`,
+    },
+  ]);
+}
 
+/** The configured database, or (dev/test without a url) the embedded PostgreSQL. */
+async function connectDatabase(
+  definition: ServiceDefinition<z.ZodType<PlatformConfig>>,
+  config: PlatformConfig,
+  logger: Logger,
+): Promise<{ database: Database; embedded?: EmbeddedPostgres }> {
   let embedded: EmbeddedPostgres | undefined;
   let url = config.database.url;
   if (!url) {
@@ -148,19 +145,69 @@ export async function startService<S extends z.ZodType<PlatformConfig>>(
     connectTimeoutSec: config.database.connect_timeout_seconds,
     applicationName: config.app.name,
   });
-  try {
-    await runMigrations(database, {
-      migrationsFolder: definition.migrations.folder,
-      migrationsSchema: definition.migrations.schema,
-      migrationsTable: definition.migrations.table,
-    });
-  } catch (error) {
-    await database.close();
-    await embedded?.stop();
-    throw error;
+  return { database, embedded };
+}
+
+function migrate(
+  definition: ServiceDefinition<z.ZodType<PlatformConfig>>,
+  database: Database,
+): Promise<void> {
+  return runMigrations(database, {
+    migrationsFolder: definition.migrations.folder,
+    migrationsSchema: definition.migrations.schema,
+    migrationsTable: definition.migrations.table,
+  });
+}
+
+/**
+ * Loads config, connects (or starts the embedded PostgreSQL), migrates, wires and listens.
+ * Configuration errors (ConfigError, including the auth rules of SPEC §3) are thrown before
+ * anything is started.
+ */
+export async function startService<S extends z.ZodType<PlatformConfig>>(
+  definition: ServiceDefinition<S>,
+  env: NodeJS.ProcessEnv = process.env,
+  /** Command-line arguments (`--config`); runServiceMain passes the process's own. */
+  argv: readonly string[] = [],
+): Promise<RunningService<z.infer<S>>> {
+  const config = loadConfig({
+    configDir: definition.configDir,
+    schema: definition.schema,
+    env,
+    argv,
+    envOverrides: definition.envOverrides,
+  });
+  const logger = createLogger({ name: config.app.name, level: config.observability.log.level });
+  const { otlp_endpoint: otlpEndpoint } = config.observability.tracing;
+  const tracing = otlpEndpoint
+    ? startTracingExport({ serviceName: config.app.name, serviceVersion: config.app.version, otlpEndpoint })
+    : undefined;
+  const verifier = createTokenVerifier({
+    jwksUrl: config.auth.jwks_url,
+    issuer: config.auth.issuer,
+    audience: config.auth.audience,
+    clientId: config.auth.client_id,
+    allowedAzp: config.auth.allowed_azp,
+    devSecret: config.auth.dev_secret,
+    appEnv: config.app.environment,
+  });
+  requireDatabaseOutsideDev(config);
+
+  const { database, embedded } = await connectDatabase(definition, config, logger);
+  if (config.database.migrate_on_start) {
+    try {
+      await migrate(definition, database);
+    } catch (error) {
+      await database.close();
+      await embedded?.stop();
+      throw error;
+    }
+  } else {
+    logger.info('database.migrate_on_start is off: migrations are left to `migrate`');
   }
 
   const metrics = createMetrics(definition.metricsPrefix);
+  trackDatabasePool(metrics.registry, database);
   const shutdown = new AbortController();
   const access = definition.accessControl;
   const audit = access
@@ -283,15 +330,9 @@ export async function runServiceMain<S extends z.ZodType<PlatformConfig>>(
 ): Promise<void> {
   let service: RunningService<z.infer<S>>;
   try {
-    service = await startService(definition);
+    service = await startService(definition, process.env, process.argv.slice(2));
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-    } else {
-      process.stderr.write(
-        `start-up failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-      );
-    }
+    reportStartFailure(error);
     process.exit(1);
   }
   const onSignal = (signal: NodeJS.Signals) => {
@@ -313,4 +354,53 @@ export async function runServiceMain<S extends z.ZodType<PlatformConfig>>(
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
+}
+
+function reportStartFailure(error: unknown): void {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+  } else {
+    process.stderr.write(
+      `start-up failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+  }
+}
+
+/**
+ * Applies the service's pending migrations and exits: the `migrate` command (`node dist/migrate.js`,
+ * `./k1s0 migrate`) a platform team runs as a Job before a rollout. Same config and same rules as
+ * the service (no DATABASE_URL outside dev/test is refused); exit 0 when the schema is current.
+ */
+export async function runMigrateMain<S extends z.ZodType<PlatformConfig>>(
+  definition: ServiceDefinition<S>,
+  env: NodeJS.ProcessEnv = process.env,
+  argv: readonly string[] = process.argv.slice(2),
+): Promise<void> {
+  try {
+    const config = loadConfig({
+      configDir: definition.configDir,
+      schema: definition.schema,
+      env,
+      argv,
+      envOverrides: definition.envOverrides,
+    });
+    requireDatabaseOutsideDev(config);
+    const logger = createLogger({
+      name: `${config.app.name}-migrate`,
+      level: config.observability.log.level,
+    });
+    const { database, embedded } = await connectDatabase(definition, config, logger);
+    try {
+      await migrate(definition, database);
+    } finally {
+      await database.close();
+      await embedded?.stop();
+    }
+    logger.info({ schema: definition.migrations.schema }, 'migrations applied');
+    process.stderr.write(`${config.app.name}: migrations applied (schema ${definition.migrations.schema})\n`);
+  } catch (error) {
+    reportStartFailure(error);
+    process.exit(1);
+  }
+  process.exit(0);
 }

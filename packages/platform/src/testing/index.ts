@@ -6,5 +6,6 @@ export * from './kafka-service-harness.js';
 export * from './openapi-coverage.js';
 export * from './postgres.js';
 export * from './service-process.js';
+export * from './span-recorder.js';
 export * from './tokens.js';
 export * from './wait-for.js';

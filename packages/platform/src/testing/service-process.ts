@@ -11,6 +11,13 @@ export interface ServiceProcessOptions {
   args?: readonly string[];
   /** Over the test's own environment; `undefined` removes a variable. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Node arguments before the entry; default SERVICE_NODE_ARGS (tsx). A compiled tree passes its own. */
+  nodeArgs?: readonly string[];
+  /** Working directory; default the repo root. */
+  cwd?: string;
+  /** Run as this user/group (the test runs as root; the image runs as a non-root user). */
+  uid?: number;
+  gid?: number;
 }
 
 export interface ProcessExit {
@@ -44,10 +51,13 @@ export function startServiceProcess(options: ServiceProcessOptions): ServiceProc
     else env[name] = value;
   }
   const entry = isAbsolute(options.entry) ? options.entry : join(repoRoot, options.entry);
-  const child = spawn(process.execPath, [...SERVICE_NODE_ARGS, entry, ...(options.args ?? [])], {
-    cwd: repoRoot,
+  const nodeArgs = options.nodeArgs ?? SERVICE_NODE_ARGS;
+  const child = spawn(process.execPath, [...nodeArgs, entry, ...(options.args ?? [])], {
+    cwd: options.cwd ?? repoRoot,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.uid === undefined ? {} : { uid: options.uid }),
+    ...(options.gid === undefined ? {} : { gid: options.gid }),
   });
   let stdout = '';
   let stderr = '';
