@@ -1,27 +1,35 @@
 /**
  * issue 10 finding 11: a failing query's parameter values reach neither the log nor span events.
  * Real PostgreSQL, real drizzle/postgres.js errors, pino writing to a memory destination, spans
- * (traced() records redactError(error) on the span the same way; no span test yet).
+ * recorded by the OpenTelemetry SDK's in-memory exporter.
  */
+import { trace } from '@opentelemetry/api';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type Database } from '../src/db/database.js';
 import { createLogger } from '../src/observability/logger.js';
 import { redactError } from '../src/observability/redact-error.js';
+import { traced } from '../src/observability/tracing.js';
 import { createTestDatabase, type TestDatabase } from '../src/testing/postgres.js';
 
 const SECRET = 'hunter2-parameter-value';
 let testDb: TestDatabase;
 let database: Database;
+const exporter = new InMemorySpanExporter();
+const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
 
 beforeAll(async () => {
   testDb = await createTestDatabase();
   database = createDatabase({ url: testDb.url, max: 2 });
   await database.sql`create table secrets (v text primary key)`;
   await database.sql`insert into secrets values (${SECRET})`;
+  trace.setGlobalTracerProvider(provider);
 });
 
 afterAll(async () => {
+  await provider.shutdown();
+  trace.disable();
   await database?.close();
   await testDb?.drop();
 });
@@ -66,5 +74,16 @@ describe('redactError', () => {
     expect(lines).toHaveLength(2);
     expect(lines[0]).toContain('23505');
     for (const line of lines) expect(line).not.toContain(SECRET);
+  });
+
+  it('span exception events (traced) carry no parameter value', async () => {
+    exporter.reset();
+    await traced('redact.test', async () => {
+      throw await failingInsert();
+    }).catch(() => undefined);
+    const [span] = exporter.getFinishedSpans().filter((candidate) => candidate.name === 'redact.test');
+    const events = JSON.stringify(span?.events);
+    expect(events).toContain('exception');
+    expect(events).not.toContain(SECRET);
   });
 });
