@@ -1,5 +1,5 @@
 import type { ConfigValue } from '@k1s0/config-domain';
-import { type OrderedLogSpec, outboxTable, xid8 } from '@k1s0/platform';
+import { type OrderedLogSpec, outboxDeadLetterTable, outboxTable, xid8 } from '@k1s0/platform';
 import { sql } from 'drizzle-orm';
 import {
   bigint,
@@ -91,6 +91,9 @@ export const changeLogRetention = configServerSchema.table('change_log_retention
 
 /** Transactional outbox (ConfigChangedEvent rows for Kafka). */
 export const configOutbox = outboxTable(configServerSchema);
+
+/** Outbox rows the broker rejected for good (the relay moves on; issue 10). */
+export const configOutboxDeadLetters = outboxDeadLetterTable(configServerSchema);
 
 /** How revisions are drawn: first write of each change transaction (see orderedLogFunctionSql). */
 export const revisionLog: OrderedLogSpec = {
