@@ -7,6 +7,11 @@
  *
  * Prints the bootstrap address ("127.0.0.1:PORT") as the first stdout line,
  * then serves until SIGTERM/SIGINT (or until its parent process dies).
+ *
+ * Fault injection: each stdin line "errors API COUNT CODE" makes the next
+ * COUNT requests of Kafka API key API (0 = Produce) fail with error code CODE
+ * (e.g. "errors 0 2 10": two MESSAGE_TOO_LARGE produce answers); the broker
+ * answers "ok" (or "error: ...") on stdout once the errors are queued.
  * Built by build.sh, which links with -Wl,--wrap=bind,--wrap=getsockname
  * (see decoy_fd and __wrap_bind).
  */
@@ -146,6 +151,27 @@ static int configure_cluster(rd_kafka_mock_cluster_t *mcluster, char **topics, i
     return 0;
 }
 
+/* Reads "errors API COUNT CODE" lines from stdin (see the header comment). */
+static void *command_loop(void *arg) {
+    rd_kafka_mock_cluster_t *mcluster = arg;
+    char line[256];
+    while (fgets(line, sizeof(line), stdin)) {
+        int api, count, code;
+        if (sscanf(line, "errors %d %d %d", &api, &count, &code) == 3 && api >= 0 && count >= 1 &&
+            count <= 1000) {
+            rd_kafka_resp_err_t errs[1000];
+            for (int i = 0; i < count; i++) errs[i] = (rd_kafka_resp_err_t)code;
+            settle();
+            rd_kafka_mock_push_request_errors_array(mcluster, (int16_t)api, (size_t)count, errs);
+            printf("ok\n");
+        } else {
+            printf("error: expected \"errors API COUNT CODE\"\n");
+        }
+        fflush(stdout);
+    }
+    return NULL;
+}
+
 int main(int argc, char **argv) {
     int partitions = 3;
     int argi = 1;
@@ -197,6 +223,10 @@ int main(int argc, char **argv) {
 
     printf("%s\n", rd_kafka_mock_cluster_bootstraps(mcluster));
     fflush(stdout);
+
+    /* Detached: it ends with the process (stdin closed or not). */
+    pthread_t commands;
+    if (pthread_create(&commands, NULL, command_loop, mcluster) == 0) pthread_detach(commands);
 
     int sig;
     sigwait(&stop_signals, &sig);

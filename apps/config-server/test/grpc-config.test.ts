@@ -129,6 +129,21 @@ describe('UpdateConfig', () => {
     expect(fromJson(updated.entry!.value)).toEqual({ x: 1 });
   });
 
+  it('enforces the 64 KiB value limit as REST does (issue 10): INVALID_ARGUMENT, nothing stored', async () => {
+    const op = auth(tokens.operator);
+    const over = 'x'.repeat(64 * 1024); // 65,538 bytes serialized
+    const error = await client
+      .updateConfig({ namespace: 'system.grpc.size', key: 'big', value: json(over), version: 0 }, op)
+      .then(
+        () => undefined,
+        (e: unknown) => ConnectError.from(e),
+      );
+    expect(error?.code).toBe(Code.InvalidArgument);
+    expect(
+      await codeOf(client.getConfig({ namespace: 'system.grpc.size', key: 'big' }, auth(tokens.auditor))),
+    ).toBe(Code.NotFound);
+  });
+
   it('ABORTED on a version conflict, NOT_FOUND when absent, INVALID_ARGUMENT for bad JSON or no value', async () => {
     const op = auth(tokens.operator);
     expect(

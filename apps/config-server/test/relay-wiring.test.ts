@@ -45,7 +45,7 @@ it('with brokers configured it relays and reports Kafka readiness (503 while the
     const ready = await call<{ status: string; checks: Record<string, string> }>(server, 'GET', '/readyz');
     expect(ready.status).toBe(503);
     expect(ready.body.checks.database).toBe('ok');
-    expect(ready.body.checks.kafka).toMatch(/^error: /);
+    expect(ready.body.checks.kafka).toBe('error');
     // The gauge is read from the database at scrape time; a scrape whose read fails keeps no value.
     await waitFor(
       'an outbox backlog of at least 1',

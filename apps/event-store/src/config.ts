@@ -1,3 +1,4 @@
+import { defaultEventStoreLimits } from '@k1s0/eventstore-domain';
 import { platformConfigSchema } from '@k1s0/platform';
 import { z } from 'zod';
 
@@ -21,6 +22,10 @@ export const eventStoreConfigSchema = platformConfigSchema.extend({
       default_read_all_limit: positiveInt.default(100),
       /** SubscribeAll re-reads at least this often even without a NOTIFY. */
       subscribe_poll_interval_ms: positiveInt.default(1000),
+      /** UTF-8 bytes of one event's JSON payload + metadata (and of a snapshot's state); REST and gRPC. */
+      max_event_bytes: positiveInt.default(defaultEventStoreLimits.maxEventBytes),
+      /** UTF-8 bytes of all events of one append; REST and gRPC (design 002's 1 MiB). */
+      max_request_bytes: positiveInt.default(defaultEventStoreLimits.maxRequestBytes),
     })
     .default({
       max_events_per_append: 100,
@@ -29,6 +34,8 @@ export const eventStoreConfigSchema = platformConfigSchema.extend({
       max_read_all_limit: 1000,
       default_read_all_limit: 100,
       subscribe_poll_interval_ms: 1000,
+      max_event_bytes: defaultEventStoreLimits.maxEventBytes,
+      max_request_bytes: defaultEventStoreLimits.maxRequestBytes,
     }),
   relay: z
     .object({

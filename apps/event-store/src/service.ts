@@ -35,6 +35,8 @@ export function limitsOf(config: EventStoreConfig) {
     defaultPageSize: section.default_page_size,
     maxReadAllLimit: section.max_read_all_limit,
     defaultReadAllLimit: section.default_read_all_limit,
+    maxEventBytes: section.max_event_bytes,
+    maxRequestBytes: section.max_request_bytes,
   };
 }
 

@@ -17,6 +17,7 @@ export * from './rules/global-log-query.js';
 export * from './rules/new-events.js';
 export * from './rules/ranges.js';
 export * from './rules/scope.js';
+export * from './rules/sizes.js';
 export * from './rules/stream-id.js';
 export * from './rules/stream-read-query.js';
 export * from './rules/type-name.js';

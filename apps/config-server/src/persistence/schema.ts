@@ -1,5 +1,12 @@
 import type { ConfigMetadata, ConfigValue } from '@k1s0/config-domain';
-import { apiKeysTable, auditLogsTable, type OrderedLogSpec, outboxTable, xid8 } from '@k1s0/platform';
+import {
+  apiKeysTable,
+  auditLogsTable,
+  type OrderedLogSpec,
+  outboxDeadLetterTable,
+  outboxTable,
+  xid8,
+} from '@k1s0/platform';
 import { sql } from 'drizzle-orm';
 import {
   bigint,
@@ -105,6 +112,9 @@ export const configOutbox = outboxTable(configServerSchema);
 /** API keys and the audit trail of this service (SPEC §8; platform apikeys/, audit/). */
 export const configApiKeys = apiKeysTable(configServerSchema);
 export const configAuditLogs = auditLogsTable(configServerSchema);
+
+/** Outbox rows the broker rejected for good (the relay moves on; issue 10). */
+export const configOutboxDeadLetters = outboxDeadLetterTable(configServerSchema);
 
 /** How revisions are drawn: first write of each change transaction (see orderedLogFunctionSql). */
 export const revisionLog: OrderedLogSpec = {

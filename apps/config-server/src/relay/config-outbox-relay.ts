@@ -6,7 +6,7 @@ import {
   type ReadinessCheck,
   type Registry,
 } from '@k1s0/platform';
-import { configOutbox } from '../persistence/schema.js';
+import { configOutbox, configOutboxDeadLetters } from '../persistence/schema.js';
 
 export interface ConfigOutboxRelayOptions {
   database: Database;
@@ -32,6 +32,7 @@ export function createConfigOutboxRelay(options: ConfigOutboxRelayOptions): Conf
   const relay = createOutboxRelay({
     database: options.database,
     table: configOutbox,
+    deadLetters: configOutboxDeadLetters,
     publisher,
     logger: options.logger,
     leaderLockKey: 'config_server.outbox_relay',

@@ -22,8 +22,9 @@ export interface PreparedAppend {
 }
 
 export function prepareAppend(request: AppendRequest): PreparedAppend {
-  const payloads = request.events.map((event) => JSON.stringify(event.payload));
-  const metadata = request.events.map((event) => JSON.stringify(event.metadata));
+  // The append use case serialized each event once for its size check; reuse that text.
+  const payloads = request.events.map((event) => event.payloadJson ?? JSON.stringify(event.payload));
+  const metadata = request.events.map((event) => event.metadataJson ?? JSON.stringify(event.metadata));
   let bytes = 0;
   for (const text of payloads) bytes += text.length;
   for (const text of metadata) bytes += text.length;

@@ -1,6 +1,17 @@
 import { apiKeysTable, auditLogsTable, xid8 } from '@k1s0/platform';
 import { sql } from 'drizzle-orm';
-import { bigint, index, integer, jsonb, pgSchema, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  index,
+  integer,
+  jsonb,
+  pgSchema,
+  primaryKey,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from 'drizzle-orm/pg-core';
 
 export const eventStoreSchema = pgSchema('event_store');
 
@@ -85,3 +96,24 @@ export const relayCheckpoints = eventStoreSchema.table('relay_checkpoints', {
 /** API keys and the audit trail of this service (SPEC §8; platform apikeys/, audit/). */
 export const eventStoreApiKeys = apiKeysTable(eventStoreSchema);
 export const eventStoreAuditLogs = auditLogsTable(eventStoreSchema);
+
+/**
+ * Events a relay could not publish because the broker rejects them for good (e.g. larger than its
+ * `message.max.bytes`): set aside here, with the broker's reason, so the relay moves on (issue 10).
+ * The event itself stays in `events`; an operator can re-publish it once the cause is fixed.
+ */
+export const relayDeadLetters = eventStoreSchema.table(
+  'relay_dead_letters',
+  {
+    /** The relay's checkpoint name, e.g. `kafka:<topic>`. */
+    relay: text('relay').notNull(),
+    sequence: bigint('sequence', { mode: 'bigint' }).notNull(),
+    streamId: text('stream_id').notNull(),
+    eventId: uuid('event_id').notNull(),
+    eventType: text('event_type').notNull(),
+    /** Broker error id, e.g. MESSAGE_TOO_LARGE. */
+    reason: text('reason').notNull(),
+    deadLetteredAt: timestamp('dead_lettered_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.relay, t.sequence] })],
+);

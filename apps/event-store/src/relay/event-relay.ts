@@ -2,12 +2,16 @@ import type { EventStore, NewEventsSignal } from '@k1s0/eventstore-domain';
 import {
   createRelayLoop,
   type Database,
+  type DeadLetter,
   type DrainOutcome,
   type Logger,
   type Publisher,
+  publishOrDeadLetter,
   type RelayTimingOptions,
+  unavailableOrOriginal,
   unlessAborted,
 } from '@k1s0/platform';
+import { relayDeadLetters } from '../persistence/schema.js';
 import { publishedMessage } from './published-message.js';
 import { kafkaCheckpointName, relayCheckpoint } from './relay-checkpoint.js';
 import type { RelayMetrics } from './relay-metrics.js';
@@ -45,12 +49,16 @@ export interface EventRelay {
  * (one leader, NOTIFY + poll wake-ups, backoff): each term resumes after the durable checkpoint,
  * reads batches with `EventStore.readAll`, publishes each batch and only then advances the
  * checkpoint. A failed batch is retried from the same position; a crash between ack and checkpoint
- * re-publishes (consumers deduplicate on `event-id`).
+ * re-publishes (consumers deduplicate on `event-id`). An event the broker rejects for good
+ * (publishOrDeadLetter) goes to `event_store.relay_dead_letters`, counted and logged at error
+ * level, and the relay continues with the next one in order.
  */
 export function createEventRelay(options: EventRelayOptions): EventRelay {
   const { database, events, newEvents, publisher, topic, metrics } = options;
   const batchSize = options.batchSize ?? 100;
-  const checkpoint = relayCheckpoint(database, options.checkpointName ?? kafkaCheckpointName(topic));
+  const checkpointName = options.checkpointName ?? kafkaCheckpointName(topic);
+  const checkpoint = relayCheckpoint(database, checkpointName);
+  const logger = options.logger.child({ relay: topic });
   // The next sequence to read; loaded from the checkpoint when a leadership term begins.
   let cursor = 1n;
 
@@ -58,12 +66,48 @@ export function createEventRelay(options: EventRelayOptions): EventRelay {
     const batch = await events.readAll({ fromSequence: cursor, limit: batchSize, eventTypes: [] });
     const last = batch.events.at(-1);
     if (last) {
+      let deadLettered = 0;
+      // A message the broker rejects for good is set aside, never retried in place (issue 10).
+      const deadLetter = async ({ index, reason, error }: DeadLetter) => {
+        const event = batch.events[index]!;
+        try {
+          await database.db
+            .insert(relayDeadLetters)
+            .values({
+              relay: checkpointName,
+              sequence: event.sequence,
+              streamId: event.streamId,
+              eventId: event.eventId,
+              eventType: event.eventType,
+              reason,
+            })
+            .onConflictDoNothing();
+        } catch (dbError) {
+          throw unavailableOrOriginal(dbError);
+        }
+        deadLettered++;
+        metrics?.deadLetters.inc({ topic, reason });
+        logger.error(
+          {
+            err: error,
+            sequence: String(event.sequence),
+            streamId: event.streamId,
+            eventId: event.eventId,
+            reason,
+          },
+          'relay dead-lettered an event the broker rejects permanently; publishing continues',
+        );
+      };
       await unlessAborted(
-        publisher.publish(batch.events.map((event) => publishedMessage(event, topic))),
+        publishOrDeadLetter(
+          publisher,
+          batch.events.map((event) => publishedMessage(event, topic)),
+          deadLetter,
+        ),
         signal,
       );
       await checkpoint.save(last.sequence);
-      metrics?.published.inc({ topic }, batch.events.length);
+      metrics?.published.inc({ topic }, batch.events.length - deadLettered);
     }
     cursor = batch.nextSequence;
     return batch.events.length < batchSize ? 'idle' : 'more';
@@ -72,7 +116,7 @@ export function createEventRelay(options: EventRelayOptions): EventRelay {
   const loop = createRelayLoop({
     ...options,
     leaderLockKey: options.leaderLockKey ?? 'event_store.kafka_relay',
-    logger: options.logger.child({ relay: topic }),
+    logger,
     listen: (wakeUp) => newEvents.subscribe(wakeUp),
     beginTerm: async () => {
       cursor = (await checkpoint.load()) + 1n;

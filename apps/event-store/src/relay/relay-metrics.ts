@@ -3,6 +3,8 @@ import { Counter, Gauge, type Registry } from '@k1s0/platform';
 export interface RelayMetrics {
   published: Counter<'topic'>;
   errors: Counter;
+  /** Events set aside in event_store.relay_dead_letters (the broker rejects them for good). */
+  deadLetters: Counter<'topic' | 'reason'>;
   /** Calls `read` at scrape time for the lag gauge; returns the unregister function. */
   trackLag(read: () => Promise<number>): () => void;
 }
@@ -30,6 +32,12 @@ export function createRelayMetrics(registry: Registry): RelayMetrics {
     errors: new Counter({
       name: 'event_store_relay_errors_total',
       help: 'Failed relay attempts (publish or database errors)',
+      registers: [registry],
+    }),
+    deadLetters: new Counter({
+      name: 'event_store_relay_dead_letters_total',
+      help: 'Events the broker rejected permanently (e.g. MESSAGE_TOO_LARGE), recorded in event_store.relay_dead_letters and skipped',
+      labelNames: ['topic', 'reason'] as const,
       registers: [registry],
     }),
     trackLag(read) {

@@ -20,4 +20,10 @@ export interface PreparedEvent {
   payload: JsonValue;
   metadata: EventMetadata;
   occurredAt: Date;
+  /**
+   * `payload` / `metadata` as JSON text, serialized once by the size check so the store does not
+   * serialize again; absent when a caller built the event by hand (the store serializes then).
+   */
+  payloadJson?: string;
+  metadataJson?: string;
 }

@@ -8,6 +8,7 @@ import { duplicateEventId, streamAlreadyExists, versionConflict } from '../rules
 import { checkExpectedVersion } from '../rules/expected-version.js';
 import { prepareNewEvents } from '../rules/new-events.js';
 import { assertStreamInScope, type CallerScopes } from '../rules/scope.js';
+import { type SizeLimits, sizedEvents } from '../rules/sizes.js';
 import { checkStreamId, defaultAggregateType } from '../rules/stream-id.js';
 import { checkTypeName } from '../rules/type-name.js';
 import { Violations } from '../rules/violations.js';
@@ -40,13 +41,16 @@ export interface AppendEventsDeps {
 
 /**
  * Appends 1..maxEventsPerAppend events to a stream under optimistic concurrency (SPEC §6).
- * Errors: VALIDATION_ERROR, VERSION_CONFLICT, STREAM_ALREADY_EXISTS, DUPLICATE_EVENT_ID.
+ * Errors: VALIDATION_ERROR, PAYLOAD_TOO_LARGE, VERSION_CONFLICT, STREAM_ALREADY_EXISTS, DUPLICATE_EVENT_ID.
  */
 export class AppendEvents {
   private readonly maxEventsPerAppend: number;
+  private readonly sizeLimits: SizeLimits;
 
   constructor(private readonly deps: AppendEventsDeps) {
-    this.maxEventsPerAppend = resolveLimits(deps.limits).maxEventsPerAppend;
+    const limits = resolveLimits(deps.limits);
+    this.maxEventsPerAppend = limits.maxEventsPerAppend;
+    this.sizeLimits = limits;
   }
 
   async execute(input: AppendEventsInput): Promise<AppendEventsResult> {
@@ -61,11 +65,13 @@ export class AppendEvents {
     });
     violations.throwIfAny();
     assertStreamInScope(input.scopes, input.streamId);
+    // Before the write (REST's body limit is only a first, transport-level bound).
+    const sized = sizedEvents(events, this.sizeLimits);
 
     const outcome = await this.deps.events.append({
       streamId: input.streamId,
       expectedVersion: input.expectedVersion,
-      events,
+      events: sized,
       aggregateType: input.aggregateType ?? defaultAggregateType(input.streamId),
     });
     switch (outcome.kind) {

@@ -1,4 +1,5 @@
 import type { JsonValue } from '../model/json.js';
+import { type EventStoreLimits, resolveLimits } from '../model/limits.js';
 import type { Snapshot } from '../model/snapshot.js';
 import type { Clock } from '../ports/clock.js';
 import type { EventStore } from '../ports/event-store.js';
@@ -7,6 +8,7 @@ import type { SnapshotStore } from '../ports/snapshot-store.js';
 import { streamNotFound, validationFailed } from '../rules/errors.js';
 import { checkIntegerInRange } from '../rules/ranges.js';
 import { assertStreamInScope, type CallerScopes } from '../rules/scope.js';
+import { payloadTooLarge, utf8ByteLength } from '../rules/sizes.js';
 import { checkStorableJson } from '../rules/storable-text.js';
 import { checkStreamId } from '../rules/stream-id.js';
 import { checkTypeName } from '../rules/type-name.js';
@@ -26,11 +28,16 @@ export interface CreateSnapshotDeps {
   snapshots: SnapshotStore;
   clock: Clock;
   ids: IdGenerator;
+  limits?: Partial<EventStoreLimits>;
 }
 
-/** Stores an aggregate state as of a stream version. Errors: VALIDATION_ERROR, STREAM_NOT_FOUND. */
+/** Stores an aggregate state as of a stream version. Errors: VALIDATION_ERROR, PAYLOAD_TOO_LARGE, STREAM_NOT_FOUND. */
 export class CreateSnapshot {
-  constructor(private readonly deps: CreateSnapshotDeps) {}
+  private readonly maxStateBytes: number;
+
+  constructor(private readonly deps: CreateSnapshotDeps) {
+    this.maxStateBytes = resolveLimits(deps.limits).maxEventBytes;
+  }
 
   async execute(input: CreateSnapshotInput): Promise<Snapshot> {
     const violations = new Violations();
@@ -41,6 +48,8 @@ export class CreateSnapshot {
     else checkStorableJson(violations, 'state', input.state);
     violations.throwIfAny();
     assertStreamInScope(input.scopes, input.streamId);
+    const stateBytes = utf8ByteLength(JSON.stringify(input.state));
+    if (stateBytes > this.maxStateBytes) throw payloadTooLarge('state', stateBytes, this.maxStateBytes);
 
     const stream = await this.deps.events.getStream(input.streamId);
     if (stream === null) throw streamNotFound(input.streamId);

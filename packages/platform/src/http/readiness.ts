@@ -3,13 +3,18 @@ export type ReadinessCheck = () => Promise<void>;
 
 export interface ReadinessReport {
   ready: boolean;
-  /** Per check: 'ok' or `error: <reason>`. */
-  checks: Record<string, string>;
+  /**
+   * Per check: 'ok' or 'error'. Public (/readyz): it names the failing check but never carries the
+   * dependency's error text, which could reveal hosts, users or SQL (issue 10 finding 11).
+   */
+  checks: Record<string, 'ok' | 'error'>;
+  /** Per failing check, the reason: for the log only. */
+  failures: Record<string, string>;
 }
 
 const READINESS_TIMEOUT_MS = 2000;
 
-async function runCheck(check: ReadinessCheck): Promise<string> {
+async function runCheck(check: ReadinessCheck): Promise<string | undefined> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -18,9 +23,9 @@ async function runCheck(check: ReadinessCheck): Promise<string> {
         timer = setTimeout(() => reject(new Error('timeout')), READINESS_TIMEOUT_MS);
       }),
     ]);
-    return 'ok';
+    return undefined;
   } catch (error) {
-    return `error: ${error instanceof Error ? error.message : String(error)}`;
+    return error instanceof Error ? error.message : String(error);
   } finally {
     clearTimeout(timer);
   }
@@ -34,12 +39,18 @@ export async function readinessReport(
   readiness: Record<string, ReadinessCheck>,
   shutdownSignal: AbortSignal,
 ): Promise<ReadinessReport> {
-  const checks: Record<string, string> = {};
+  const checks: Record<string, 'ok' | 'error'> = {};
+  const failures: Record<string, string> = {};
   await Promise.all(
     Object.entries(readiness).map(async ([name, check]) => {
-      checks[name] = await runCheck(check);
+      const failure = await runCheck(check);
+      checks[name] = failure === undefined ? 'ok' : 'error';
+      if (failure !== undefined) failures[name] = failure;
     }),
   );
-  if (shutdownSignal.aborted) checks.shutdown = 'error: shutting down';
-  return { ready: Object.values(checks).every((v) => v === 'ok'), checks };
+  if (shutdownSignal.aborted) {
+    checks.shutdown = 'error';
+    failures.shutdown = 'shutting down';
+  }
+  return { ready: Object.values(checks).every((v) => v === 'ok'), checks, failures };
 }

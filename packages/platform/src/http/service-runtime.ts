@@ -94,7 +94,9 @@ export async function createServiceRuntime(options: ServiceOptions): Promise<Ser
 
   rest.get('/healthz', { schema: operationsRouteSchemas.healthz }, async () => ({ status: 'ok' }));
   rest.get('/readyz', { schema: operationsRouteSchemas.readyz }, async (_request, reply) => {
-    const { ready, checks } = await readinessReport(options.readiness, shutdown.signal);
+    const { ready, checks, failures } = await readinessReport(options.readiness, shutdown.signal);
+    // The reasons go to the log, never into the public answer.
+    if (!ready) logger.warn({ failures }, 'not ready');
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
   });
   rest.get('/metrics', { schema: operationsRouteSchemas.metrics }, async (_request, reply) => {

@@ -1,5 +1,6 @@
 import { trace } from '@opentelemetry/api';
 import { type Logger, pino } from 'pino';
+import { redactError } from './redact-error.js';
 
 export type { Logger } from 'pino';
 
@@ -23,15 +24,24 @@ const REDACT = [
 ];
 
 /** JSON logs with the active trace id on every line (SPEC §7). */
-export function createLogger(options: { name: string; level: string }): Logger {
-  return pino({
+export function createLogger(
+  options: { name: string; level: string },
+  destination?: pino.DestinationStream,
+): Logger {
+  const settings: pino.LoggerOptions = {
     name: options.name,
     level: options.level,
     redact: { paths: REDACT, censor: '[redacted]' },
+    // Errors without SQL parameter values (redactError), then pino's usual error shape.
+    serializers: {
+      err: (error: unknown) => pino.stdSerializers.errWithCause(redactError(error) as Error),
+      error: (error: unknown) => pino.stdSerializers.errWithCause(redactError(error) as Error),
+    },
     timestamp: pino.stdTimeFunctions.isoTime,
     mixin() {
       const span = trace.getActiveSpan();
       return span ? { trace_id: span.spanContext().traceId } : {};
     },
-  });
+  };
+  return destination ? pino(settings, destination) : pino(settings);
 }

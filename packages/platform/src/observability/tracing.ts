@@ -7,6 +7,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { redactError } from './redact-error.js';
 
 const tracer = trace.getTracer('k1s0');
 
@@ -19,7 +20,9 @@ export function traced<T>(name: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (error) {
-      span.recordException(error instanceof Error ? error : String(error));
+      // Span events are exported: no SQL parameter values in them (issue 10 finding 11).
+      const redacted = redactError(error);
+      span.recordException(redacted instanceof Error ? redacted : String(error));
       span.setStatus({ code: SpanStatusCode.ERROR });
       throw error;
     } finally {

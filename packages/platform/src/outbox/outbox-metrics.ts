@@ -4,6 +4,8 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 export interface OutboxMetrics {
   published: Counter<'outbox' | 'topic'>;
   errors: Counter<'outbox'>;
+  /** Messages the broker rejected for good, moved to the outbox's dead-letter table. */
+  deadLetters: Counter<'outbox' | 'reason'>;
   /** Reports `read()` as the `outbox_backlog` gauge at each scrape; returns the unregister function. */
   trackBacklog(outbox: string, read: () => Promise<number>): () => void;
 }
@@ -39,6 +41,12 @@ export function outboxMetrics(registry: Registry): OutboxMetrics {
       name: 'outbox_relay_errors_total',
       help: 'Failed outbox relay attempts (publish or database errors)',
       labelNames: ['outbox'] as const,
+      registers: [registry],
+    }),
+    deadLetters: new Counter({
+      name: 'outbox_relay_dead_letters_total',
+      help: 'Outbox messages the broker rejected permanently (e.g. MESSAGE_TOO_LARGE), moved to the dead-letter table',
+      labelNames: ['outbox', 'reason'] as const,
       registers: [registry],
     }),
     trackBacklog(outbox, read) {

@@ -3,6 +3,7 @@ import { getTableConfig } from 'drizzle-orm/pg-core';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Database } from '../db/database.js';
+import { type DeadLetter, publishOrDeadLetter } from '../relay/dead-letter.js';
 import {
   createRelayLoop,
   type DrainOutcome,
@@ -11,12 +12,17 @@ import {
 } from '../relay/relay-loop.js';
 import { outboxChannel } from './enqueue.js';
 import { outboxMetrics } from './outbox-metrics.js';
-import type { OutboxTable } from './outbox-table.js';
+import type { OutboxDeadLetterTable, OutboxTable } from './outbox-table.js';
 import type { Publisher } from './publisher.js';
 
 export interface OutboxRelayOptions extends RelayTimingOptions {
   database: Database;
   table: OutboxTable;
+  /**
+   * Where rows the broker rejects for good go (then the relay continues with the next row). Without
+   * it such a row is retried forever, like any failure.
+   */
+  deadLetters?: OutboxDeadLetterTable;
   publisher: Publisher;
   logger: Logger;
   /** Replicas with the same key elect one active relay, e.g. 'config_server.outbox_relay'. */
@@ -58,8 +64,25 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const drainOnce = async (signal: AbortSignal): Promise<DrainOutcome> => {
     const rows = await database.db.select().from(table).orderBy(asc(table.id)).limit(batchSize);
     if (rows.length > 0) {
+      const messages = rows.map(({ topic, key, value, headers }) => ({ topic, key, value, headers }));
+      const deadLettered = new Set<number>();
+      const deadLetters = options.deadLetters;
+      const deadLetter = async ({ index, reason, error }: DeadLetter) => {
+        const row = rows[index]!;
+        // Recorded before the outbox row is deleted below; a retried batch inserts it again: no-op.
+        await database.db
+          .insert(deadLetters!)
+          .values({ ...row, reason })
+          .onConflictDoNothing();
+        deadLettered.add(index);
+        metrics?.deadLetters.inc({ outbox: outboxName, reason });
+        logger.error(
+          { err: error, outboxId: String(row.id), topic: row.topic, key: row.key, reason },
+          'outbox relay dead-lettered a message the broker rejects permanently; publishing continues',
+        );
+      };
       await unlessAborted(
-        publisher.publish(rows.map(({ topic, key, value, headers }) => ({ topic, key, value, headers }))),
+        deadLetters ? publishOrDeadLetter(publisher, messages, deadLetter) : publisher.publish(messages),
         signal,
       );
       await database.db.delete(table).where(
@@ -68,7 +91,9 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           rows.map((row) => row.id),
         ),
       );
-      for (const row of rows) metrics?.published.inc({ outbox: outboxName, topic: row.topic });
+      rows.forEach((row, index) => {
+        if (!deadLettered.has(index)) metrics?.published.inc({ outbox: outboxName, topic: row.topic });
+      });
     }
     return rows.length < batchSize ? 'idle' : 'more';
   };

@@ -1,1 +1,2 @@
+export * from './dead-letter.js';
 export * from './relay-loop.js';

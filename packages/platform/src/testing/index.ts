@@ -1,3 +1,4 @@
+export * from './database-outage.js';
 export * from './grpc-discovery-client.js';
 export * from './jwks-server.js';
 export * from './kafka-consumer.js';
@@ -7,5 +8,6 @@ export * from './openapi-coverage.js';
 export * from './postgres.js';
 export * from './service-process.js';
 export * from './span-recorder.js';
+export * from './tcp-proxy.js';
 export * from './tokens.js';
 export * from './wait-for.js';

@@ -21,7 +21,16 @@ export interface KafkaTestBroker {
 export interface KafkaMock extends KafkaTestBroker {
   port: number;
   pid: number;
+  /**
+   * Makes the next `count` requests of Kafka API `apiKey` (0 = Produce) fail with broker error
+   * `errorCode` (e.g. 10 MESSAGE_TOO_LARGE, 19 NOT_ENOUGH_REPLICAS); resolves once they are queued.
+   */
+  injectErrors(apiKey: number, count: number, errorCode: number): Promise<void>;
 }
+
+/** Kafka API keys and broker error codes the tests inject. */
+export const KafkaApi = { produce: 0 } as const;
+export const KafkaErrorCode = { messageTooLarge: 10, notEnoughReplicas: 19 } as const;
 
 export interface KafkaMockOptions {
   /** Created up front: the mock does not implement CreateTopics. */
@@ -121,10 +130,20 @@ export async function startKafkaMock(opts: KafkaMockOptions): Promise<KafkaMock>
   if (opts.port !== undefined) args.push('--port', String(opts.port));
   args.push('--', ...opts.topics);
 
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // stdin carries fault-injection commands (mock-broker.c), answered one line each on stdout.
+  const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const brokers = await readBootstrapLine(child);
   // Keep draining so a chatty broker can never block on a full pipe.
-  child.stdout?.resume();
+  const answers: Array<(line: string) => void> = [];
+  let pendingOut = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    pendingOut += chunk.toString();
+    for (let newline = pendingOut.indexOf('\n'); newline >= 0; newline = pendingOut.indexOf('\n')) {
+      const line = pendingOut.slice(0, newline).trim();
+      pendingOut = pendingOut.slice(newline + 1);
+      answers.shift()?.(line);
+    }
+  });
   child.stderr?.resume();
 
   const pid = child.pid;
@@ -139,6 +158,14 @@ export async function startKafkaMock(opts: KafkaMockOptions): Promise<KafkaMock>
     bootstrapBrokers: [brokers],
     port,
     pid,
+    injectErrors(apiKey, count, errorCode) {
+      return new Promise<void>((resolve, reject) => {
+        answers.push((line) =>
+          line === 'ok' ? resolve() : reject(new Error(`kafka-mock: injectErrors: ${line}`)),
+        );
+        child.stdin?.write(`errors ${apiKey} ${count} ${errorCode}\n`);
+      });
+    },
     stop: () => {
       stopped ??= stopProcess(child);
       return stopped;
