@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import {
   authInterceptor,
   authPlugin,
+  bearerToken,
   createTokenVerifier,
   type RoleRequirement,
   type TokenVerifier,
@@ -145,6 +146,8 @@ export async function startService<S extends z.ZodType<PlatformConfig>>(
     verifier,
     shutdownSignal: shutdown.signal,
   });
+  const roleFor = (service: string, method: string): RoleRequirement | 'public' =>
+    isDiscoveryService(service) ? 'public' : parts.connect.roleFor(service, method);
   const runtime = await createServiceRuntime({
     config,
     codes: definition.codes,
@@ -158,11 +161,11 @@ export async function startService<S extends z.ZodType<PlatformConfig>>(
     },
     connect: {
       routes: parts.connect.routes,
-      interceptors: [
-        authInterceptor(verifier, (service, method) =>
-          isDiscoveryService(service) ? 'public' : parts.connect.roleFor(service, method),
-        ),
-      ],
+      interceptors: [authInterceptor(verifier, roleFor)],
+      // Identity from the headers before the body is read; the role is checked by the interceptor.
+      authenticate: async (service, method, authorization) => {
+        if (roleFor(service, method) !== 'public') await verifier.verify(bearerToken(authorization));
+      },
     },
   });
   runtime.shutdownSignal.addEventListener('abort', () => shutdown.abort(runtime.shutdownSignal.reason));
