@@ -5,6 +5,7 @@ export * from './kafka-mock.js';
 export * from './kafka-service-harness.js';
 export * from './openapi-coverage.js';
 export * from './postgres.js';
+export * from './rest-fuzz.js';
 export * from './service-process.js';
 export * from './tokens.js';
 export * from './wait-for.js';
