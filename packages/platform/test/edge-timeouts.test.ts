@@ -1,4 +1,4 @@
-import { connect as http2Connect, constants as http2Constants } from 'node:http2';
+import { type ClientHttp2Stream, connect as http2Connect, constants as http2Constants } from 'node:http2';
 import { type Socket, connect as tcpConnect } from 'node:net';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { createConnectTransport, createGrpcTransport } from '@connectrpc/connect-node';
@@ -97,6 +97,17 @@ function rawConnection(head: string | Buffer): RawConnection {
   return { socket, received: () => text, closed };
 }
 
+/** grpc-status of a raw HTTP/2 gRPC call: in the headers (trailers-only) or the trailers. */
+function grpcStatus(stream: ClientHttp2Stream): Promise<unknown> {
+  return new Promise((resolve) => {
+    stream.once('response', (headers) => {
+      if (headers['grpc-status'] !== undefined) resolve(headers['grpc-status']);
+      else stream.once('trailers', (trailers) => resolve(trailers['grpc-status']));
+      stream.resume();
+    });
+  });
+}
+
 const statusOf = (response: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1]);
 const bodyOf = (response: string): unknown => JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4));
 
@@ -129,13 +140,11 @@ describe('finding 5: authentication before the body, and timeouts', () => {
         'content-type': 'application/grpc',
         te: 'trailers',
       });
+      stream.on('error', () => {});
       stream.write(Buffer.from([0, 0, 0, 0, 100])); // announces 100 bytes, sends none
-      const headers = await new Promise<Record<string, unknown>>((resolve) =>
-        stream.once('response', resolve),
-      );
-      expect(headers['grpc-status']).toBe(String(Code.Unauthenticated));
-      stream.resume();
-      await new Promise((resolve) => stream.once('close', resolve));
+      // before: no answer until the body was complete
+      expect(await grpcStatus(stream)).toBe(String(Code.Unauthenticated));
+      await new Promise((resolve) => stream.once('close', resolve)); // the unread body is not waited for
     } finally {
       session.close();
     }
@@ -264,6 +273,25 @@ describe('finding 7: stream caps', () => {
 });
 
 describe('finding 10: what the HTTP parser and router reject gets the envelope', () => {
+  it('a gRPC string field that is not valid UTF-8 (a lone surrogate) → INVALID_ARGUMENT, not INTERNAL', async () => {
+    const session = http2Connect(`http://127.0.0.1:${grpcPort}`);
+    try {
+      const stream = session.request({
+        ':method': 'POST',
+        ':path': GET_CONFIG,
+        'content-type': 'application/grpc',
+        te: 'trailers',
+        authorization: `Bearer ${token}`,
+      });
+      // GetConfigRequest{namespace: U+D800 as CESU-8, what protobufjs writes for a lone surrogate}
+      const message = Buffer.from([0x0a, 0x03, 0xed, 0xa0, 0x80]);
+      stream.end(Buffer.concat([Buffer.from([0, 0, 0, 0, message.length]), message]));
+      expect(await grpcStatus(stream)).toBe(String(Code.InvalidArgument)); // before: 13 INTERNAL
+    } finally {
+      session.close();
+    }
+  });
+
   it.each([
     ['bad percent-encoding', '/api/v1/things/%ff'],
     ['an encoded lone surrogate', '/api/v1/things/%ED%A0%80'],

@@ -1,5 +1,5 @@
 import { constants as http2Constants, type ServerHttp2Stream } from 'node:http2';
-import type { ConnectError } from '@connectrpc/connect';
+import type { ConnectError, HandlerContext } from '@connectrpc/connect';
 import { codeToHttpStatus, errorToJson } from '@connectrpc/connect/protocol-connect';
 import { setTrailerStatus } from '@connectrpc/connect/protocol-grpc';
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
@@ -36,12 +36,44 @@ export interface ConnectGateOptions {
 export function connectGate(options: ConnectGateOptions): onRequestAsyncHookHandler {
   return async (request, reply) => {
     armBodyTimeout(request, reply, options.bodyTimeoutMs);
+    const http2 = (request.raw as { stream?: ServerHttp2Stream }).stream;
+    if (http2 !== undefined) {
+      // HTTP/2: Connect's own requestGate (connectRequestGate) refuses before the body is read and
+      // answers in the protocol's exact shape (grpc-js needs a true trailers-only response). A
+      // body still arriving after the answer is cut after a grace period.
+      reply.raw.once('finish', () => {
+        const timer = setTimeout(() => {
+          if (!http2.destroyed && !request.raw.readableEnded) http2.close(http2Constants.NGHTTP2_NO_ERROR);
+        }, UNREAD_BODY_GRACE_MS);
+        timer.unref();
+      });
+      return;
+    }
     const [, service = '', method = ''] = /^\/([^/]+)\/([^/?]+)/.exec(request.url) ?? [];
     try {
       await options.authenticate(service, method, request.headers.authorization);
     } catch (error) {
       writeConnectError(request, reply, toConnectError(error, options.codes, options.logger));
       return reply;
+    }
+  };
+}
+
+/** Connect's requestGate (HTTP/2 port and HTTP/2 clients): authentication from the headers. */
+export function connectRequestGate(
+  authenticate: ConnectAuthenticate,
+  codes: ErrorCodes,
+  logger?: Logger,
+): (context: HandlerContext) => Promise<void> {
+  return async (context) => {
+    try {
+      await authenticate(
+        context.service.typeName,
+        context.method.name,
+        context.requestHeader.get('authorization') ?? undefined,
+      );
+    } catch (error) {
+      throw toConnectError(error, codes, logger);
     }
   };
 }
@@ -66,6 +98,8 @@ function armBodyTimeout(request: FastifyRequest, reply: FastifyReply, ms: number
   reply.raw.once('close', clear);
 }
 
+/** How long an HTTP/2 body may keep arriving after the refusal was sent. */
+const UNREAD_BODY_GRACE_MS = 1_000;
 const GRPC = /^application\/grpc(?:\+|;|$)/i;
 const GRPC_WEB = /^application\/grpc-web/i;
 const CONNECT_STREAM = /^application\/connect\+/i;
@@ -77,11 +111,6 @@ export function writeConnectError(request: FastifyRequest, reply: FastifyReply, 
   const contentType = request.headers['content-type'] ?? '';
   const http2 = (request.raw as { stream?: ServerHttp2Stream }).stream;
   if (http2 === undefined && !request.raw.complete) reply.header('connection', 'close');
-  if (http2 !== undefined && !request.raw.readableEnded) {
-    reply.raw.once('finish', () => {
-      if (!http2.destroyed) http2.close(http2Constants.NGHTTP2_NO_ERROR);
-    });
-  }
   for (const [name, value] of error.metadata) reply.header(name, value);
   if (GRPC_WEB.test(contentType) || GRPC.test(contentType)) {
     // Trailers-only response: the status travels in the headers.

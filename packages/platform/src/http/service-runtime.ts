@@ -21,7 +21,7 @@ import { AppError } from '../errors/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { HttpMetrics } from '../observability/metrics.js';
 import { errorInterceptor } from './connect-errors.js';
-import { type ConnectAuthenticate, connectGate } from './connect-gate.js';
+import { type ConnectAuthenticate, connectGate, connectRequestGate } from './connect-gate.js';
 import { classifyError, type ErrorCodes, envelope, statusOf } from './error-envelope.js';
 import { type ReadinessCheck, readinessReport } from './readiness.js';
 import { requestIdFor } from './request-id.js';
@@ -94,6 +94,9 @@ export async function createServiceRuntime(options: ServiceOptions): Promise<Ser
       streams.interceptor,
     ],
     shutdownSignal: shutdown.signal,
+    ...(options.connect.authenticate
+      ? { requestGate: connectRequestGate(options.connect.authenticate, codes, logger) }
+      : {}),
     readMaxBytes: config.grpc.max_recv_msg_size,
     shutdownTimeoutMs: config.server.shutdown_timeout,
     // Compressed requests are still accepted, but responses go uncompressed unless huge: between
