@@ -211,8 +211,9 @@ describe('SubscribeAll', () => {
         sleep(5000).then(() => 'still open'),
       ]);
       await stopped;
-      // The stream completes normally (status OK), so clients simply reconnect elsewhere.
-      expect(outcome).toBe('ended');
+      // UNAVAILABLE, not a clean end (status OK) as before issue 10 (finding 9): a client must tell
+      // a shutdown from the end of data, and UNAVAILABLE is what it retries on another instance.
+      expect(outcome).toBe(Code.Unavailable);
     } finally {
       await other.stop();
     }

@@ -46,6 +46,21 @@ export const platformConfigSchema = z.object({
     host: z.string().min(1).default('0.0.0.0'),
     port,
     shutdown_timeout: durationMs.default(10_000),
+    /** Readiness answers 503 this long before the listeners stop (time for load balancers to notice). */
+    pre_stop_delay: durationMs.default(0),
+    /** Whole request (headers and body) must arrive within this; 408 envelope and close otherwise. */
+    request_timeout: durationMs.default(30_000),
+    /** Request headers must arrive within this; the connection is closed otherwise. */
+    headers_timeout: durationMs.default(10_000),
+    /** An idle keep-alive connection is closed after this. */
+    keep_alive_timeout: durationMs.default(5_000),
+    /**
+     * Socket inactivity timeout of the REST port; 0 = off. Off by default: the request, headers
+     * and keep-alive timeouts already bound every phase but one, a quiet server stream.
+     */
+    connection_timeout: durationMs.default(0),
+    /** How often Node checks the request and headers timeouts (their granularity). */
+    timeout_check_interval: durationMs.default(1_000),
     body_limit_bytes: z.coerce
       .number()
       .int()
@@ -59,6 +74,14 @@ export const platformConfigSchema = z.object({
       .int()
       .positive()
       .default(4 * 1024 * 1024),
+    /** An HTTP/2 connection without any frame for this long is closed (GOAWAY); 0 = never. */
+    idle_timeout: durationMs.default(120_000),
+    /** SETTINGS_MAX_CONCURRENT_STREAMS announced on every HTTP/2 connection. */
+    max_concurrent_streams: z.coerce.number().int().min(1).default(100),
+    /** Open server streams (WatchConfig, SubscribeAll, health Watch) per caller, both ports. */
+    max_streams_per_caller: z.coerce.number().int().min(1).default(100),
+    /** Open server streams in total, both ports. */
+    max_streams_total: z.coerce.number().int().min(1).default(10_000),
   }),
   database: z.object({
     url: z.string().url().optional(),

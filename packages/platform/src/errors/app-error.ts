@@ -11,6 +11,8 @@ export type ErrorKind =
   | 'already_exists'
   | 'failed_precondition'
   | 'payload_too_large'
+  | 'resource_exhausted'
+  | 'request_timeout'
   | 'unavailable'
   | 'internal';
 

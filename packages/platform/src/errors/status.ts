@@ -10,6 +10,8 @@ export const httpStatusOf: Record<ErrorKind, number> = {
   already_exists: 409,
   failed_precondition: 412,
   payload_too_large: 413,
+  resource_exhausted: 429,
+  request_timeout: 408,
   unavailable: 503,
   internal: 500,
 };
@@ -27,6 +29,8 @@ export const grpcCodeOf: Record<ErrorKind, number> = {
   already_exists: 6, // ALREADY_EXISTS
   failed_precondition: 9, // FAILED_PRECONDITION
   payload_too_large: 8, // RESOURCE_EXHAUSTED
+  resource_exhausted: 8, // RESOURCE_EXHAUSTED
+  request_timeout: 4, // DEADLINE_EXCEEDED
   unavailable: 14, // UNAVAILABLE
   internal: 13, // INTERNAL
 };

@@ -1,10 +1,13 @@
+import { type Server as HttpServer, STATUS_CODES } from 'node:http';
 import type { Http2Server, Http2ServerRequest, Http2ServerResponse } from 'node:http2';
-import type { ConnectRouter, Interceptor } from '@connectrpc/connect';
+import { Server as NetServer, type Socket } from 'node:net';
+import { Code, ConnectError, type ConnectRouter, type Interceptor } from '@connectrpc/connect';
 import { fastifyConnectPlugin } from '@connectrpc/connect-fastify';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
   LogController,
 } from 'fastify';
 import type { PlatformConfig } from '../config/index.js';
@@ -19,9 +22,11 @@ import type { Logger } from '../observability/logger.js';
 import type { HttpMetrics } from '../observability/metrics.js';
 import { withIncomingTrace } from '../observability/tracing.js';
 import { errorInterceptor } from './connect-errors.js';
+import { type ConnectAuthenticate, connectGate, connectRequestGate } from './connect-gate.js';
 import { classifyError, type ErrorCodes, envelope, statusOf } from './error-envelope.js';
 import { type ReadinessCheck, readinessReport } from './readiness.js';
 import { requestIdFor } from './request-id.js';
+import { createStreamLimiter, type StreamLimiter } from './stream-limits.js';
 
 export interface ServiceOptions {
   config: PlatformConfig;
@@ -37,6 +42,11 @@ export interface ServiceOptions {
   connect: {
     routes: (router: ConnectRouter) => void;
     interceptors: Interceptor[];
+    /**
+     * Authenticates a call from its headers before its body is read (both ports); without it
+     * only the interceptors check, after Connect has buffered the message.
+     */
+    authenticate?: ConnectAuthenticate;
   };
 }
 
@@ -47,6 +57,8 @@ export interface ServiceRuntime {
   grpc: GrpcServer;
   /** Aborted when shutdown starts: streams end on it. */
   shutdownSignal: AbortSignal;
+  /** Caps on open server streams (per caller, total). */
+  streams: StreamLimiter;
   listen(): Promise<{ restPort: number; grpcPort: number }>;
   /** Stops accepting, lets in-flight requests finish (bounded by shutdown_timeout), ends streams. */
   close(): Promise<void>;
@@ -62,22 +74,51 @@ const RESPONSE_COMPRESS_MIN_BYTES = 4 * 1024 * 1024;
 
 export async function createServiceRuntime(options: ServiceOptions): Promise<ServiceRuntime> {
   const { config, codes, logger, metrics } = options;
+  // Draining starts first (readiness 503, health NOT_SERVING, `Connection: close` on answers);
+  // `shutdown` aborts once the listeners stop accepting, ending streams with UNAVAILABLE.
+  const draining = new AbortController();
   const shutdown = new AbortController();
+  const streams = createStreamLimiter({
+    perCaller: config.grpc.max_streams_per_caller,
+    total: config.grpc.max_streams_total,
+  });
   const connectOptions = {
     // Health and reflection after the app's services, so they describe them (src/discovery).
     routes: (router: ConnectRouter) => {
       options.connect.routes(router);
-      registerGrpcDiscovery(router, { readiness: options.readiness, shutdownSignal: shutdown.signal });
+      registerGrpcDiscovery(router, { readiness: options.readiness, shutdownSignal: draining.signal });
     },
-    interceptors: [errorInterceptor(codes, logger), ...options.connect.interceptors],
+    interceptors: [
+      errorInterceptor(codes, logger),
+      unavailableOnShutdown(shutdown.signal),
+      ...options.connect.interceptors,
+      streams.interceptor,
+    ],
     shutdownSignal: shutdown.signal,
+    ...(options.connect.authenticate
+      ? { requestGate: connectRequestGate(options.connect.authenticate, codes, logger) }
+      : {}),
     readMaxBytes: config.grpc.max_recv_msg_size,
     shutdownTimeoutMs: config.server.shutdown_timeout,
     // Compressed requests are still accepted, but responses go uncompressed unless huge: between
     // services gzip cost more CPU than the bytes it saves (a ReadEvents page is tens of KiB).
     compressMinBytes: RESPONSE_COMPRESS_MIN_BYTES,
   };
+  const registerConnect = async (app: FastifyInstance) => {
+    const { authenticate } = options.connect;
+    await app.register(async (scope) => {
+      // In front of the plugin's routes only: REST routes authenticate per route (requireAuth).
+      if (authenticate) {
+        scope.addHook(
+          'onRequest',
+          connectGate({ authenticate, codes, logger, bodyTimeoutMs: config.server.request_timeout }),
+        );
+      }
+      await scope.register(fastifyConnectPlugin as never, connectOptions);
+    });
+  };
 
+  const { server: limits } = config;
   const rest = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     logController: quietRequests(),
@@ -86,15 +127,37 @@ export async function createServiceRuntime(options: ServiceOptions): Promise<Ser
     routerOptions: { maxParamLength: 1024 },
     bodyLimit: config.server.body_limit_bytes,
     genReqId: requestIdFor,
-    forceCloseConnections: 'idle',
-    return503OnClosing: true,
+    // Closing is ours (drain below): Fastify's would drop idle keep-alive sockets a client may be
+    // writing its next request to (a reset), and answer requests during close with 503.
+    forceCloseConnections: false,
+    return503OnClosing: false,
+    requestTimeout: limits.request_timeout,
+    keepAliveTimeout: limits.keep_alive_timeout,
+    connectionTimeout: limits.connection_timeout,
+    http: {
+      headersTimeout: Math.min(limits.headers_timeout, limits.request_timeout || limits.headers_timeout),
+      requestTimeout: limits.request_timeout,
+      connectionsCheckingInterval: limits.timeout_check_interval,
+    },
+    // Node's HTTP parser answers malformed requests, oversized headers and timeouts itself.
+    clientErrorHandler: (error, socket) => writeClientError(error, socket, codes),
+    frameworkErrors: (_error, request, rawReply) => {
+      const reply = rawReply as unknown as FastifyReply;
+      const bad = new AppError('validation', {
+        code: codes.validation,
+        message: codes.validationMessage,
+        details: [{ field: 'url', message: 'malformed URL (percent-encoding or path too long)' }],
+      });
+      reply.header('x-request-id', request.id);
+      return reply.code(400).send(envelope(bad, codes, request.id));
+    },
   });
-  instrument(rest, options);
+  instrument(rest, options, draining.signal);
   await registerOpenApi(rest, { ...options.openapi, codes });
 
   rest.get('/healthz', { schema: operationsRouteSchemas.healthz }, async () => ({ status: 'ok' }));
   rest.get('/readyz', { schema: operationsRouteSchemas.readyz }, async (_request, reply) => {
-    const { ready, checks, failures } = await readinessReport(options.readiness, shutdown.signal);
+    const { ready, checks, failures } = await readinessReport(options.readiness, draining.signal);
     // The reasons go to the log, never into the public answer.
     if (!ready) logger.warn({ failures }, 'not ready');
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
@@ -109,7 +172,7 @@ export async function createServiceRuntime(options: ServiceOptions): Promise<Ser
     acceptEmptyJsonBodies(scope);
     await options.rest(scope);
   });
-  await rest.register(fastifyConnectPlugin, connectOptions);
+  await registerConnect(rest);
 
   const grpc = Fastify({
     http2: true,
@@ -118,14 +181,20 @@ export async function createServiceRuntime(options: ServiceOptions): Promise<Ser
     logController: quietRequests(),
     genReqId: requestIdFor,
     forceCloseConnections: true,
+    // Fastify closes (GOAWAY) a session without frames for this long; 0 would be Node's "never".
+    http2SessionTimeout: config.grpc.idle_timeout,
   });
-  instrument(grpc as unknown as FastifyInstance, options);
-  await grpc.register(fastifyConnectPlugin as never, connectOptions);
+  // SETTINGS_MAX_CONCURRENT_STREAMS on every new connection: a client opens at most this many at once.
+  grpc.server.updateSettings({ maxConcurrentStreams: config.grpc.max_concurrent_streams });
+  instrument(grpc as unknown as FastifyInstance, options, draining.signal);
+  await registerConnect(grpc as unknown as FastifyInstance);
 
+  let closing: Promise<void> | undefined;
   return {
     rest,
     grpc,
     shutdownSignal: shutdown.signal,
+    streams,
     async listen() {
       await rest.listen({ host: config.server.host, port: config.server.port });
       await grpc.listen({ host: config.server.host, port: config.grpc.port });
@@ -137,13 +206,115 @@ export async function createServiceRuntime(options: ServiceOptions): Promise<Ser
       };
       return { restPort: port(rest), grpcPort: port(grpc) };
     },
-    async close() {
-      shutdown.abort(
-        new AppError('unavailable', { code: 'UNAVAILABLE', message: 'server is shutting down' }),
-      );
-      await Promise.all([rest.close(), grpc.close()]);
+    close() {
+      closing ??= drain({
+        rest,
+        grpc,
+        draining,
+        shutdown,
+        preStopDelayMs: config.server.pre_stop_delay,
+        // Half the budget for connections to finish on their own; the rest for the app's stop.
+        drainTimeoutMs: Math.floor(config.server.shutdown_timeout / 2),
+      });
+      return closing;
     },
   };
+}
+
+interface DrainParts {
+  rest: FastifyInstance;
+  grpc: GrpcServer;
+  draining: AbortController;
+  shutdown: AbortController;
+  preStopDelayMs: number;
+  drainTimeoutMs: number;
+}
+
+/**
+ * SIGTERM drain (SPEC §7): readiness 503 first (and for pre_stop_delay only that), then the
+ * listeners stop accepting and streams end UNAVAILABLE; in-flight requests finish and each
+ * keep-alive connection closes after its current answer (`Connection: close`, see instrument).
+ * Idle keep-alive sockets are not cut at once (a client may be writing to one: a reset); they
+ * close on their next answer or their keep-alive timeout. Whatever is left after drainTimeoutMs
+ * is closed.
+ */
+async function drain(parts: DrainParts): Promise<void> {
+  const { rest, grpc } = parts;
+  parts.draining.abort(
+    new AppError('unavailable', { code: 'UNAVAILABLE', message: 'server is shutting down' }),
+  );
+  if (parts.preStopDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, parts.preStopDelayMs));
+  const restServer = rest.server as HttpServer;
+  const grpcServer = grpc.server as Http2Server & { closeHttp2Sessions?: () => void };
+  // net.Server's close stops accepting without http.Server's closeIdleConnections.
+  NetServer.prototype.close.call(restServer);
+  NetServer.prototype.close.call(grpcServer);
+  parts.shutdown.abort(
+    new AppError('unavailable', { code: 'UNAVAILABLE', message: 'server is shutting down' }),
+  );
+  // GOAWAY: open HTTP/2 streams may finish, no new ones start.
+  grpcServer.closeHttp2Sessions?.();
+  const deadline = Date.now() + parts.drainTimeoutMs;
+  while (
+    Date.now() < deadline &&
+    (await connectionCount(restServer)) + (await connectionCount(grpcServer)) > 0
+  ) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  restServer.closeAllConnections();
+  await Promise.all([rest.close(), grpc.close()]);
+}
+
+function connectionCount(server: NetServer): Promise<number> {
+  return new Promise((resolve) => server.getConnections((error, count) => resolve(error ? 0 : count)));
+}
+
+/** Server streams that end because the server is shutting down end UNAVAILABLE, not OK. */
+function unavailableOnShutdown(signal: AbortSignal): Interceptor {
+  async function* ending<T>(stream: AsyncIterable<T>): AsyncGenerator<T> {
+    yield* stream;
+    if (signal.aborted) {
+      throw new ConnectError('server is shutting down; reconnect to another instance', Code.Unavailable);
+    }
+  }
+  return (next) => async (req) => {
+    const res = await next(req);
+    return res.stream ? { ...res, message: ending(res.message) } : res;
+  };
+}
+
+/**
+ * Node's HTTP parser rejects some requests before Fastify sees them (broken request line, bad
+ * header, headers over the size limit, request or headers timeout). They get the envelope too,
+ * then the connection is closed: after a parse error its byte stream cannot be trusted.
+ */
+function writeClientError(error: Error & { code?: string }, socket: Socket, codes: ErrorCodes): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const status =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  const appError =
+    status === 408
+      ? new AppError('request_timeout', { code: 'REQUEST_TIMEOUT', message: 'request not received in time' })
+      : new AppError('validation', {
+          code: codes.validation,
+          message: codes.validationMessage,
+          details: [
+            status === 431
+              ? { field: 'headers', message: 'request headers too large' }
+              : { field: 'request', message: 'malformed HTTP request' },
+          ],
+        });
+  // A response already under way (e.g. a stream) cannot get a second status line.
+  const current = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !current?.headersSent) {
+    const requestId = requestIdFor({ headers: {} });
+    const body = JSON.stringify(envelope(appError, codes, requestId));
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }
 
 /**
@@ -162,7 +333,7 @@ function acceptEmptyJsonBodies(app: FastifyInstance): void {
 }
 
 /** Request id header, error envelope, 404 envelope and RED metrics on a Fastify instance. */
-function instrument(app: FastifyInstance, options: ServiceOptions): void {
+function instrument(app: FastifyInstance, options: ServiceOptions, draining: AbortSignal): void {
   const { codes, metrics, logger } = options;
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -170,6 +341,13 @@ function instrument(app: FastifyInstance, options: ServiceOptions): void {
   // After body parsing, so the handler (REST route, Connect or gRPC call) runs inside the
   // caller's trace: Fastify calls it synchronously from `done`.
   app.addHook('preHandler', (request, _reply, done) => withIncomingTrace(request.headers, done));
+  app.addHook('onSend', async (request, reply) => {
+    // Draining: the client must not reuse this connection (HTTP/1.1 only; HTTP/2 got GOAWAY).
+    // An error answered before the body was read closes too: its unread rest is not waited for.
+    if (request.raw.httpVersionMajor === 1 && (draining.aborted || !request.raw.complete)) {
+      reply.header('connection', 'close');
+    }
+  });
   app.addHook('onResponse', async (request, reply) => {
     const labels = {
       route: request.routeOptions.url ?? 'unmatched',

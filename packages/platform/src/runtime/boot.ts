@@ -259,6 +259,8 @@ export async function startService<S extends z.ZodType<PlatformConfig>>(
     audit,
     shutdownSignal: shutdown.signal,
   });
+  const roleFor = (service: string, method: string): RoleRequirement | 'public' =>
+    isDiscoveryService(service) ? 'public' : parts.connect.roleFor(service, method);
   const runtime = await createServiceRuntime({
     config,
     codes: definition.codes,
@@ -273,11 +275,16 @@ export async function startService<S extends z.ZodType<PlatformConfig>>(
     },
     connect: {
       routes: parts.connect.routes,
-      interceptors: [
-        authInterceptor(gate, (service, method) =>
-          isDiscoveryService(service) ? 'public' : parts.connect.roleFor(service, method),
-        ),
-      ],
+      interceptors: [authInterceptor(gate, roleFor)],
+      // Identity from the headers before the body is read (Bearer or ApiKey, refusals audited);
+      // the role is checked by the interceptor.
+      authenticate: async (service, method, authorization) => {
+        if (roleFor(service, method) === 'public') return;
+        await gate.admit(authorization, 'authenticated', {
+          operation: `/${service}/${method}`,
+          protocol: 'grpc',
+        });
+      },
     },
   });
   runtime.shutdownSignal.addEventListener('abort', () => shutdown.abort(runtime.shutdownSignal.reason));

@@ -6,6 +6,7 @@ export * from './kafka-mock.js';
 export * from './kafka-service-harness.js';
 export * from './openapi-coverage.js';
 export * from './postgres.js';
+export * from './rest-fuzz.js';
 export * from './service-process.js';
 export * from './span-recorder.js';
 export * from './tcp-proxy.js';

@@ -1,0 +1,136 @@
+import { constants as http2Constants, type ServerHttp2Stream } from 'node:http2';
+import type { ConnectError, HandlerContext } from '@connectrpc/connect';
+import { codeToHttpStatus, errorToJson } from '@connectrpc/connect/protocol-connect';
+import { setTrailerStatus } from '@connectrpc/connect/protocol-grpc';
+import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import type { Logger } from '../observability/logger.js';
+import { toConnectError } from './connect-errors.js';
+import type { ErrorCodes } from './error-envelope.js';
+
+/**
+ * Authenticates a Connect/gRPC call from its headers alone: `/<service>/<Method>` and the
+ * `authorization` header. Throws (an AppError) when the call must not proceed.
+ */
+export type ConnectAuthenticate = (
+  serviceTypeName: string,
+  methodName: string,
+  authorization: string | undefined,
+) => Promise<void>;
+
+export interface ConnectGateOptions {
+  authenticate: ConnectAuthenticate;
+  codes: ErrorCodes;
+  logger?: Logger;
+  /** The request body must have arrived within this (ms; 0 = no limit). */
+  bodyTimeoutMs: number;
+}
+
+/**
+ * onRequest hook in front of the Connect plugin's routes, on both ports. It runs before the
+ * plugin reads the body, which Connect interceptors cannot do: they see the parsed message, so an
+ * interceptor-only check lets an anonymous caller make the server buffer up to
+ * grpc.max_recv_msg_size per call. A refusal is answered in the caller's protocol (gRPC,
+ * gRPC-web, Connect unary or streaming) and the unread body is not waited for: HTTP/1.1 gets
+ * `Connection: close`, HTTP/2 a RST_STREAM(NO_ERROR) once the answer is out.
+ */
+export function connectGate(options: ConnectGateOptions): onRequestAsyncHookHandler {
+  return async (request, reply) => {
+    armBodyTimeout(request, reply, options.bodyTimeoutMs);
+    const http2 = (request.raw as { stream?: ServerHttp2Stream }).stream;
+    if (http2 !== undefined) {
+      // HTTP/2: Connect's own requestGate (connectRequestGate) refuses before the body is read and
+      // answers in the protocol's exact shape (grpc-js needs a true trailers-only response). A
+      // body still arriving after the answer is cut after a grace period.
+      reply.raw.once('finish', () => {
+        const timer = setTimeout(() => {
+          if (!http2.destroyed && !request.raw.readableEnded) http2.close(http2Constants.NGHTTP2_NO_ERROR);
+        }, UNREAD_BODY_GRACE_MS);
+        timer.unref();
+      });
+      return;
+    }
+    const [, service = '', method = ''] = /^\/([^/]+)\/([^/?]+)/.exec(request.url) ?? [];
+    try {
+      await options.authenticate(service, method, request.headers.authorization);
+    } catch (error) {
+      writeConnectError(request, reply, toConnectError(error, options.codes, options.logger));
+      return reply;
+    }
+  };
+}
+
+/** Connect's requestGate (HTTP/2 port and HTTP/2 clients): authentication from the headers. */
+export function connectRequestGate(
+  authenticate: ConnectAuthenticate,
+  codes: ErrorCodes,
+  logger?: Logger,
+): (context: HandlerContext) => Promise<void> {
+  return async (context) => {
+    try {
+      await authenticate(
+        context.service.typeName,
+        context.method.name,
+        context.requestHeader.get('authorization') ?? undefined,
+      );
+    } catch (error) {
+      throw toConnectError(error, codes, logger);
+    }
+  };
+}
+
+/**
+ * HTTP/1.1 bodies are bounded by Node's requestTimeout; HTTP/2 has no such timer, so a stream
+ * whose body has not fully arrived in time is reset (CANCEL) before Connect waits forever on it.
+ */
+function armBodyTimeout(request: FastifyRequest, reply: FastifyReply, ms: number): void {
+  const stream = (request.raw as { stream?: ServerHttp2Stream }).stream;
+  if (stream === undefined || ms <= 0 || request.raw.readableEnded) return;
+  const timer = setTimeout(() => {
+    if (!request.raw.readableEnded && !stream.destroyed) {
+      request.log.warn({ request_id: request.id }, 'request body not received in time; stream reset');
+      stream.close(http2Constants.NGHTTP2_CANCEL);
+    }
+  }, ms);
+  timer.unref();
+  const clear = () => clearTimeout(timer);
+  request.raw.once('end', clear);
+  request.raw.once('close', clear);
+  reply.raw.once('close', clear);
+}
+
+/** How long an HTTP/2 body may keep arriving after the refusal was sent. */
+const UNREAD_BODY_GRACE_MS = 1_000;
+const GRPC = /^application\/grpc(?:\+|;|$)/i;
+const GRPC_WEB = /^application\/grpc-web/i;
+const CONNECT_STREAM = /^application\/connect\+/i;
+/** Connect end-stream envelope flag (protocol-connect endStreamFlag). */
+const END_STREAM_FLAG = 0b00000010;
+
+/** Answers `error` in the protocol the request speaks, without touching its body. */
+export function writeConnectError(request: FastifyRequest, reply: FastifyReply, error: ConnectError): void {
+  const contentType = request.headers['content-type'] ?? '';
+  const http2 = (request.raw as { stream?: ServerHttp2Stream }).stream;
+  if (http2 === undefined && !request.raw.complete) reply.header('connection', 'close');
+  for (const [name, value] of error.metadata) reply.header(name, value);
+  if (GRPC_WEB.test(contentType) || GRPC.test(contentType)) {
+    // Trailers-only response: the status travels in the headers.
+    const status = setTrailerStatus(new Headers(), error);
+    for (const [name, value] of status) reply.header(name, value);
+    reply.code(200).header('content-type', contentType.split(';')[0]).send();
+    return;
+  }
+  const errorJson = errorToJson(error, undefined);
+  if (CONNECT_STREAM.test(contentType)) {
+    const data = Buffer.from(JSON.stringify({ error: errorJson }));
+    const frame = Buffer.alloc(5 + data.length);
+    frame.writeUInt8(END_STREAM_FLAG, 0);
+    frame.writeUInt32BE(data.length, 1);
+    data.copy(frame, 5);
+    reply.code(200).header('content-type', contentType.split(';')[0]).send(frame);
+    return;
+  }
+  reply
+    .code(codeToHttpStatus(error.code))
+    .header('content-type', 'application/json')
+    .send(Buffer.from(JSON.stringify(errorJson)));
+}
