@@ -140,10 +140,13 @@ describe('migrations', () => {
       select table_name from information_schema.tables where table_schema = 'config_server' order by 1`;
     expect(tables.map((t) => t.table_name)).toEqual([
       '__drizzle_migrations',
+      'api_keys',
+      'audit_logs',
       'change_log_retention',
       'config_change_logs',
       'config_entries',
       'outbox',
+      'outbox_dead_letters',
     ]);
   });
 });

@@ -16,6 +16,8 @@ import {
   type Database,
   GroupCommit,
   type GroupOutcome,
+  isAppError,
+  isConnectFailure,
   isDatabaseUnavailable,
   isUniqueViolation,
   type Tx,
@@ -116,6 +118,7 @@ export class PostgresEventStore implements EventStore {
       maxBytes: batchLimits.maxBytes,
       maxInFlight: batchLimits.maxInFlight,
       sizeOf: (prepared) => prepared.bytes,
+      failsQueue: (error) => isAppError(error) && error.kind === 'unavailable',
     });
   }
 
@@ -149,6 +152,9 @@ export class PostgresEventStore implements EventStore {
         if (outcome) return [this.answered(lone, outcome)];
       } catch (error) {
         if (!isDatabaseUnavailable(error)) throw error;
+        // Could not even connect: nothing ran, and trying again now would wait a second connect
+        // timeout (issue 10 finding 8: appends hung 2-4x connect_timeout during an outage).
+        if (isConnectFailure(error)) return [{ kind: 'failed', error: unavailableOrOriginal(error) }];
         // The statement may have committed: the locked retry below recognises its own events.
         previous = { appending: new Set([0]) };
       }
@@ -166,8 +172,9 @@ export class PostgresEventStore implements EventStore {
       } catch (error) {
         if (isDatabaseUnavailable(error)) {
           // Lost mid-batch (killed backend, failover): once more on another connection; the
-          // outcome of a commit in flight is read back from the database, not guessed.
-          if (++lostConnections <= 1) {
+          // outcome of a commit in flight is read back from the database, not guessed. Not when
+          // the connection could not even be opened: then nothing ran and a retry only waits again.
+          if (!isConnectFailure(error) && ++lostConnections <= 1) {
             previous = current;
             continue;
           }

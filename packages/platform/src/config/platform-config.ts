@@ -94,6 +94,12 @@ export const platformConfigSchema = z.object({
       .default(true),
     max_connections: z.coerce.number().int().min(1).max(500).default(20),
     connect_timeout_seconds: z.coerce.number().int().min(1).default(5),
+    /** Server-side limit on one statement; a request's database time is bounded by connect + this. */
+    statement_timeout: durationMs.default(10_000),
+    /** Server-side limit on a transaction left idle (a crashed or hung client holding locks). */
+    idle_in_transaction_session_timeout: durationMs.default(30_000),
+    /** Cap of postgres.js's reconnect backoff (default grows to 20 s, and queries wait for it). */
+    reconnect_backoff_max: durationMs.default(500),
     /** Where the embedded PostgreSQL keeps its data when no url is given (relative to the repo). */
     embedded_data_dir: z.string().default('.data/postgres'),
     embedded_port: z.coerce.number().int().min(1).max(65535).default(54329),

@@ -11,6 +11,12 @@ export interface DatabaseOptions {
   /** Give up connecting after this long (default 5 s) so a dead database fails fast as `unavailable`. */
   connectTimeoutSec?: number;
   applicationName?: string;
+  /** Server-side `statement_timeout` of every session, ms (0 = none). Default 10 s. */
+  statementTimeoutMs?: number;
+  /** Server-side `idle_in_transaction_session_timeout`, ms (0 = none). Default 30 s. */
+  idleInTransactionTimeoutMs?: number;
+  /** Longest wait before reconnecting after failed connections, ms. Default 500. */
+  reconnectBackoffMaxMs?: number;
 }
 
 export interface Database {
@@ -30,9 +36,20 @@ export interface Database {
 }
 
 export function createDatabase(options: DatabaseOptions): Database {
+  const backoffMaxSec = (options.reconnectBackoffMaxMs ?? 500) / 1000;
   const base: postgres.Options<Record<string, postgres.PostgresType>> = {
     connect_timeout: options.connectTimeoutSec ?? 5,
-    connection: { application_name: options.applicationName ?? 'k1s0' },
+    connection: {
+      application_name: options.applicationName ?? 'k1s0',
+      // A statement (or an abandoned transaction) never holds a connection longer than this, so a
+      // hung query cannot keep requests waiting for the pool (issue 10 finding 8).
+      statement_timeout: options.statementTimeoutMs ?? 10_000,
+      idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? 30_000,
+    },
+    // postgres.js delays a reconnect by up to 20 s (3^n / 100 s, n = failed connections so far, shared
+    // by the pool) and a query waits for it: during an outage requests hung 9-12 s. Capped, so a
+    // request fails within connect_timeout and the pool comes back within the cap of recovery.
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, backoffMaxSec),
     // NOTICEs ("schema already exists, skipping" …) are not application events.
     onnotice: () => {},
   };

@@ -64,6 +64,30 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return code !== undefined && (NETWORK_ERROR_CODES.has(code) || DRIVER_CONNECTION_CODES.has(code));
 }
 
+/** Failures to open a connection (nothing was sent): a retry right away would only fail the same way. */
+const CONNECT_FAILURE_CODES = new Set([
+  'CONNECT_TIMEOUT',
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+const CONNECT_FAILURE_SQLSTATES = new Set(['57P03', '53300', '08001', '08004']);
+
+/**
+ * True when the database could not even be connected to (refused, unreachable, connect timeout,
+ * "starting up"): no statement ran, and retrying at once cannot help (issue 10 finding 8).
+ */
+export function isConnectFailure(error: unknown): boolean {
+  const cause = driverError(error);
+  if (cause instanceof AggregateError) return cause.errors.length > 0 && cause.errors.every(isConnectFailure);
+  const state = sqlState(cause);
+  if (state !== undefined) return CONNECT_FAILURE_SQLSTATES.has(state);
+  const code = errorCode(cause);
+  return code !== undefined && CONNECT_FAILURE_CODES.has(code);
+}
+
 /** unique_violation (23505), optionally of one named constraint; callers turn it into their own error. */
 export function isUniqueViolation(error: unknown, constraint?: string): boolean {
   const cause = postgresError(error);

@@ -13,6 +13,12 @@ export interface GroupCommitOptions<R> {
   sizeOf(request: R): number;
   /** Batches committing at the same time (1 = the classic leader/followers). */
   maxInFlight: number;
+  /**
+   * When a batch's requests all fail with an error for which this is true (the database is
+   * unreachable), the requests queued behind it fail with the same error at once instead of each
+   * waiting out its own connect timeout in turn: requests during an outage answer within one bound.
+   */
+  failsQueue?(error: unknown): boolean;
 }
 
 interface Entry<R, O> {
@@ -93,6 +99,14 @@ export class GroupCommit<R, O> {
       await this.run(batch.slice(0, half));
       await this.run(batch.slice(half));
       return;
+    }
+    const first = outcomes[0];
+    if (
+      first?.kind === 'failed' &&
+      this.options.failsQueue?.(first.error) &&
+      outcomes.every((outcome) => outcome.kind === 'failed')
+    ) {
+      for (const entry of this.queue.splice(0)) entry.reject(first.error);
     }
     const deferred: Entry<R, O>[] = [];
     outcomes.forEach((outcome, i) => {

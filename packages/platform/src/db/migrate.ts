@@ -19,6 +19,8 @@ export async function runMigrations(database: Database, options: MigrationOption
   const lockKey = `migrations:${options.migrationsSchema}.${options.migrationsTable}`;
   const lockConnection = database.dedicatedConnection();
   try {
+    // Waiting for another replica's migration may outlast database.statement_timeout.
+    await lockConnection`set statement_timeout = 0`;
     await lockConnection`select pg_advisory_lock(hashtextextended(${lockKey}, 0))`;
     await migrate(database.db, options);
   } catch (error) {

@@ -143,6 +143,9 @@ async function connectDatabase(
     url,
     max: config.database.max_connections,
     connectTimeoutSec: config.database.connect_timeout_seconds,
+    statementTimeoutMs: config.database.statement_timeout,
+    idleInTransactionTimeoutMs: config.database.idle_in_transaction_session_timeout,
+    reconnectBackoffMaxMs: config.database.reconnect_backoff_max,
     applicationName: config.app.name,
   });
   return { database, embedded };
