@@ -47,7 +47,7 @@ describe('event-store API keys and audit trail', () => {
   it('round trip: a key appends as apikey:<name> on REST and gRPC, is refused beyond its roles, and revoked', async () => {
     const created = await h.call('POST', '/api/v1/apikeys', {
       role: 'sys_admin',
-      body: { name: 'orders-writer', roles: ['sys_operator'], scopes: ['order-*'] },
+      body: { name: 'orders-writer', roles: ['sys_operator'], scopes: ['order-k1'] },
     });
     expect(created.status).toBe(201);
     const { id, key } = created.body as { id: string; key: string };
@@ -78,7 +78,7 @@ describe('event-store API keys and audit trail', () => {
 
     const listed = await h.call('GET', '/api/v1/apikeys', { role: 'sys_admin' });
     expect(listed.body.api_keys).toEqual([
-      expect.objectContaining({ id, name: 'orders-writer', scopes: ['order-*'] }),
+      expect.objectContaining({ id, name: 'orders-writer', scopes: ['order-k1'] }),
     ]);
     expect(listed.body.api_keys[0].key).toBeUndefined();
     expect(listed.body.api_keys[0].last_used_at).not.toBeNull();

@@ -29,7 +29,7 @@ export function tokenGetter(options: TokenOptions): TokenGetter {
     };
     return Object.assign(get, {
       invalidate() {
-        stale = false;
+        stale = true;
       },
     });
   }
