@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
@@ -9,6 +9,7 @@ import {
   embeddedPasswordFile,
   ensureEmbeddedPostgres,
 } from '../src/embedded/index.js';
+import { readOrCreatePassword } from '../src/embedded/password-file.js';
 import { freePort } from '../src/testing/global-setup.js';
 
 async function answers(url: string): Promise<boolean> {
@@ -22,6 +23,24 @@ async function answers(url: string): Promise<boolean> {
     await sql.end({ timeout: 0 });
   }
 }
+
+describe('readOrCreatePassword', () => {
+  it('creates one owner-only password even when several processes race, and keeps it', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'k1s0-password-file-'));
+    try {
+      const file = path.join(dir, 'postgres.password');
+      const raced = await Promise.all(Array.from({ length: 8 }, () => readOrCreatePassword(file)));
+      expect(new Set(raced).size).toBe(1);
+      expect(raced[0]).toMatch(/^[A-Za-z0-9_-]{32}$/);
+      expect((await stat(file)).mode & 0o777).toBe(0o600);
+      // No temp files left behind; a later call reads the same password.
+      expect(await readdir(dir)).toEqual(['postgres.password']);
+      expect(await readOrCreatePassword(file)).toBe(raced[0]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 /**
  * A data folder initialised before issue 10 (superuser postgres/password, no password file):
