@@ -30,7 +30,7 @@ export interface EmbeddedPostgres {
 
 type ServerState = 'absent' | 'starting' | 'ready';
 
-/** Where the server on the port was reached, and with which password. */
+/** The cluster this process expects on 127.0.0.1:port, and its credentials. */
 interface Target {
   port: number;
   /** Absolute data directory of the cluster this process expects on the port. */
