@@ -37,7 +37,9 @@ async function main(): Promise<void> {
       database: 'k1s0',
     });
     env.DATABASE_URL = embedded.url;
-    console.error(`k1s0: embedded PostgreSQL on 127.0.0.1:54329 (data in .data/postgres)`);
+    console.error(
+      'k1s0: embedded PostgreSQL on 127.0.0.1:54329 (data in .data/postgres, password in .data/postgres.password)',
+    );
   }
   // Each service is a plain node process (tsx as a loader, not its CLI wrapper), so the signal
   // the launcher forwards reaches the server itself.

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureEmbeddedPostgres } from '@k1s0/platform';
+import { embeddedPasswordFile, ensureEmbeddedPostgres } from '@k1s0/platform';
 import postgres from 'postgres';
 import { affinityOf, LOAD_CPU, pinProcess, SERVER_CPU } from './cpu.js';
 import { freePort } from './free-port.js';
@@ -103,6 +103,7 @@ export async function startBenchPostgres(options: BenchPostgresOptions = {}): Pr
     async stop() {
       await embedded.stop();
       await rm(dataDir, { recursive: true, force: true });
+      await rm(embeddedPasswordFile(dataDir), { force: true });
     },
   };
 }

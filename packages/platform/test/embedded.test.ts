@@ -1,9 +1,14 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EmbeddedPostgres, ensureEmbeddedPostgres } from '../src/embedded/index.js';
+import { embeddedUrl } from '../src/embedded/embedded-cluster.js';
+import {
+  type EmbeddedPostgres,
+  embeddedPasswordFile,
+  ensureEmbeddedPostgres,
+} from '../src/embedded/index.js';
 import { freePort } from '../src/testing/global-setup.js';
 
 async function query<T>(url: string, fn: (sql: postgres.Sql) => Promise<T>): Promise<T> {
@@ -43,9 +48,12 @@ describe('ensureEmbeddedPostgres', () => {
     await rm(root, { recursive: true, force: true });
   });
 
+  const dataDir = () => path.join(root, 'data', 'postgres');
+  const filePassword = async () => (await readFile(embeddedPasswordFile(dataDir()), 'utf8')).trim();
+
   const ensure = async (database: string) => {
     const server = await ensureEmbeddedPostgres({
-      dataDir: path.join(root, 'data', 'postgres'),
+      dataDir: dataDir(),
       port,
       database,
     });
@@ -56,12 +64,33 @@ describe('ensureEmbeddedPostgres', () => {
   it('initialises and starts a server when none answers, creating the database', async () => {
     const first = await ensure('app_one');
     expect(first.owned).toBe(true);
-    expect(first.url).toBe(`postgres://postgres:password@127.0.0.1:${port}/app_one`);
+    expect(first.url).toBe(`postgres://postgres:${await filePassword()}@127.0.0.1:${port}/app_one`);
     await query(first.url, (sql) => sql`create table kept (id int primary key)`);
     expect(await query(first.url, (sql) => sql`select current_database() as db`)).toEqual([
       { db: 'app_one' },
     ]);
   }, 30_000);
+
+  it('gives the cluster a random password, kept owner-only next to the data directory', async () => {
+    const file = embeddedPasswordFile(dataDir());
+    expect(file).toBe(`${dataDir()}.password`);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const password = await filePassword();
+    // 24 random bytes, base64url.
+    expect(password).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(await answers(embeddedUrl(port, 'postgres', password))).toBe(true);
+    // The pre-issue-10 default no longer opens it.
+    expect(await answers(embeddedUrl(port, 'postgres', 'password'))).toBe(false);
+    // pg_hba asks every connection for the password (SCRAM); nothing is trusted.
+    const rules = await query(
+      started[0]!.url,
+      (sql) => sql<{ type: string; auth_method: string }[]>`
+        select distinct type, auth_method from pg_hba_file_rules where error is null order by 1, 2`,
+    );
+    expect(rules.length).toBeGreaterThan(0);
+    for (const rule of rules) expect(rule.auth_method).toBe('scram-sha-256');
+    expect(rules.map((rule) => rule.type)).toContain('host');
+  });
 
   it('reuses the running server on the same port (the other service), creating its database', async () => {
     const second = await ensure('app_two');
@@ -76,11 +105,15 @@ describe('ensureEmbeddedPostgres', () => {
 
   it('stops the server it owns, and a restart keeps the data', async () => {
     const owner = started.shift()!;
+    const password = await filePassword();
     await owner.stop();
     expect(await answers(owner.url)).toBe(false);
 
     const restarted = await ensure('app_one');
     expect(restarted.owned).toBe(true);
+    // The restart reads the same password from the file; nothing is regenerated.
+    expect(await filePassword()).toBe(password);
+    expect(restarted.url).toBe(owner.url);
     expect(await query(restarted.url, (sql) => sql`select to_regclass('kept')::text as t`)).toEqual([
       { t: 'kept' },
     ]);

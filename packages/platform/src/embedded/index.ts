@@ -1,1 +1,2 @@
 export * from './ensure-embedded.js';
+export { embeddedPasswordFile } from './password-file.js';

@@ -105,25 +105,26 @@ async function startContainer(): Promise<TestServer> {
 }
 
 async function startEmbedded(): Promise<TestServer> {
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'k1s0-test-pg-'));
+  // The cluster and its password file (`<dataDir>.password`) both live in this throw-away folder.
+  const root = await mkdtemp(path.join(tmpdir(), 'k1s0-test-pg-'));
   const port = await freePort();
   try {
     const cluster = await startCluster({
-      dataDir,
+      dataDir: path.join(root, 'pgdata'),
       port,
       // Throw-away data: durability off for speed; room for many parallel test pools.
       initdbFlags: ['--no-sync'],
       settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: '300' },
     });
     return {
-      url: embeddedUrl(port, 'postgres'),
+      url: embeddedUrl(port, 'postgres', cluster.password),
       async stop() {
         await cluster.stop();
-        await rm(dataDir, { recursive: true, force: true });
+        await rm(root, { recursive: true, force: true });
       },
     };
   } catch (error) {
-    await rm(dataDir, { recursive: true, force: true });
+    await rm(root, { recursive: true, force: true });
     throw error;
   }
 }
