@@ -195,3 +195,77 @@ describe('access.denied past the CallerGate', () => {
     );
   });
 });
+
+describe('a scoped API key', () => {
+  const createKey = (body: Record<string, unknown>) =>
+    call<{ key: string } & ErrorBody>(ctx.server, 'POST', '/api/v1/apikeys', { token: tokens.admin, body });
+
+  it('reaches the use cases with its scopes: service.payment.db yes, system.auth.db 403, REST and gRPC', async () => {
+    for (const namespace of ['service.payment.db', 'system.auth.db']) {
+      const res = await call(ctx.server, 'PUT', `/api/v1/config/${namespace}/url`, {
+        token: tokens.operator,
+        body: { value: `postgres://${namespace}`, version: 0 },
+      });
+      expect(res.status).toBe(201);
+    }
+    const created = await createKey({
+      name: 'payment-svc',
+      roles: ['sys_auditor'],
+      scopes: ['service.payment.*'],
+    });
+    expect(created.status).toBe(201);
+    const withKey = { authorization: `ApiKey ${created.body.key}` };
+
+    const inside = await call<{ value: unknown }>(
+      ctx.server,
+      'GET',
+      '/api/v1/config/service.payment.db/url',
+      {
+        headers: withKey,
+      },
+    );
+    expect(inside.status).toBe(200);
+    expect(inside.body.value).toBe('postgres://service.payment.db');
+    const outside = await call<ErrorBody>(ctx.server, 'GET', '/api/v1/config/system.auth.db/url', {
+      headers: withKey,
+    });
+    expect(outside.status).toBe(403);
+    expect(outside.body.error.code).toBe('SYS_CONFIG_PERMISSION_DENIED');
+
+    const client = grpcClient(ctx.server);
+    const { entry } = await client.getConfig(
+      { namespace: 'service.payment.db', key: 'url' },
+      { headers: withKey },
+    );
+    expect(fromJson(entry?.value ?? new Uint8Array())).toBe('postgres://service.payment.db');
+    await expect(
+      client.getConfig({ namespace: 'system.auth.db', key: 'url' }, { headers: withKey }),
+    ).rejects.toMatchObject({ code: Code.PermissionDenied });
+
+    // Both refusals are in the trail, under the key's actor.
+    const denied = await awaitAudit(
+      'access.denied',
+      'apikey:payment-svc',
+      (e) => e.target === `${RPC}/GetConfig`,
+    );
+    expect(denied.map((e) => e.target).sort()).toEqual([
+      `${RPC}/GetConfig`,
+      'GET /api/v1/config/:namespace/:key',
+    ]);
+  });
+
+  it('refuses a scope that is not in the SPEC §8 form at creation: 400 naming scopes[i]', async () => {
+    const res = await createKey({
+      name: 'bad-scopes',
+      roles: ['sys_auditor'],
+      scopes: ['service.payment.*', 'service.*.db', 'system.auth.db', '*'],
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('SYS_CONFIG_VALIDATION_FAILED');
+    expect([...new Set(res.body.error.details.map((d) => d.field))]).toEqual(['scopes[1]', 'scopes[3]']);
+    const keys = await call<{ api_keys: { name: string }[] }>(ctx.server, 'GET', '/api/v1/apikeys', {
+      token: tokens.admin,
+    });
+    expect(keys.body.api_keys.map((k) => k.name)).not.toContain('bad-scopes');
+  });
+});
