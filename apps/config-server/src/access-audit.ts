@@ -1,4 +1,4 @@
-import { type AppError, type AuditTrail, isAppError, type Principal } from '@k1s0/platform';
+import type { AuditTrail, Principal } from '@k1s0/platform';
 import { revealsSecrets } from './roles.js';
 
 /** Who called which operation, as the audit trail names it (never the credential). */
@@ -18,11 +18,11 @@ export interface ReadItem {
 }
 
 /**
- * The audit records of config reads and refusals that happen after the CallerGate admitted the
- * caller (SPEC §8): `secret.read` when a caller receives a secret value in plaintext, and
- * `access.denied` when a use case (scopes, clearing the secret flag) or the WatchConfig role rule
- * refuses. Everything goes through `AuditTrail.enqueue`: batched off the request path, identical
- * records in one batch folded into one row with a count — a read never waits for an INSERT.
+ * `secret.read` (SPEC §8): a record when a caller receives a secret value in plaintext. Through
+ * `AuditTrail.enqueue`: batched off the request path, identical records in one batch folded into
+ * one row with a count — a read never waits for an INSERT. (Refusals past the CallerGate —
+ * use-case scopes, the WatchConfig role rule — are recorded by the platform where errors are
+ * translated for REST and gRPC: `onRefused` of the service runtime.)
  */
 export class AccessAudit {
   constructor(private readonly trail: AuditTrail | undefined) {}
@@ -41,26 +41,4 @@ export class AccessAudit {
       });
     }
   }
-
-  /** `access.denied` for a refusal raised past the CallerGate; other errors are not audited. */
-  refused(site: CallSite, useCase: string, error: unknown): void {
-    if (this.trail === undefined || !isAppError(error) || error.kind !== 'permission_denied') return;
-    this.trail.enqueue({
-      action: 'access.denied',
-      actor: site.principal.actor,
-      target: site.operation,
-      outcome: 'denied',
-      details: deniedDetails(error, useCase, site),
-    });
-  }
-}
-
-function deniedDetails(error: AppError, useCase: string, site: CallSite): Record<string, unknown> {
-  return {
-    reason: error.message,
-    status: 'permission_denied',
-    protocol: site.protocol,
-    use_case: useCase,
-    ...(site.principal.scopes === undefined ? {} : { scopes: site.principal.scopes }),
-  };
 }

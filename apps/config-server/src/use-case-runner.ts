@@ -18,18 +18,12 @@ export type UseCaseRunner = <T>(
 /**
  * How REST and gRPC handlers call a use case: inside a span named after it (SPEC §7), with the
  * request id in context (it becomes the events' correlation id), and audited in one place for
- * both protocols — a permission_denied refusal becomes `access.denied`, a secret value handed back
- * in plaintext becomes `secret.read` (see AccessAudit).
+ * both protocols: a secret value handed back in plaintext becomes `secret.read` (AccessAudit).
+ * A refusal (permission_denied) is recorded by the platform where errors are translated.
  */
 export function createUseCaseRunner(audit: AccessAudit): UseCaseRunner {
   return async (call, fn, readItems) => {
-    let result: Awaited<ReturnType<typeof fn>>;
-    try {
-      result = await withRequestId(call.requestId, () => traced(`config.${call.name}`, fn));
-    } catch (error) {
-      audit.refused(call, call.name, error);
-      throw error;
-    }
+    const result = await withRequestId(call.requestId, () => traced(`config.${call.name}`, fn));
     if (readItems !== undefined) audit.secretsRead(call, call.name, readItems(result));
     return result;
   };

@@ -160,11 +160,13 @@ describe('access.denied past the CallerGate', () => {
     const entries = await awaitAudit('access.denied', 'scoped-reader@example.com', (e) =>
       String(e.target).startsWith(RPC),
     );
+    // Exactly one record per refusal: the gate admitted the caller, the platform reports the use case's.
+    expect(entries).toHaveLength(2);
+    expect(entries.map((e) => e.details.count)).toEqual([undefined, undefined]);
     const byTarget = Object.fromEntries(entries.map((e) => [e.target, e]));
     expect(byTarget['GET /api/v1/config/:namespace/:key']).toMatchObject({
       outcome: 'denied',
       details: {
-        use_case: 'GetConfig',
         protocol: 'rest',
         status: 'permission_denied',
         scopes: ['service.payment.*'],
@@ -172,7 +174,7 @@ describe('access.denied past the CallerGate', () => {
       },
     });
     expect(byTarget[`${RPC}/ListConfigs`]).toMatchObject({
-      details: { use_case: 'ListConfigs', protocol: 'grpc' },
+      details: { protocol: 'grpc', status: 'permission_denied', scopes: ['service.payment.*'] },
     });
     // Never the credential.
     expect(JSON.stringify(entries)).not.toContain(scoped);
@@ -187,10 +189,10 @@ describe('access.denied past the CallerGate', () => {
     const entries = await awaitAudit('access.denied', 'plain-service@example.com', (e) =>
       String(e.target).startsWith('GET'),
     );
-    expect(entries.map((e) => [e.target, e.details.use_case, e.details.protocol]).sort()).toEqual(
+    expect(entries.map((e) => [e.target, e.details.protocol, e.details.reason]).sort()).toEqual(
       [
-        [`${RPC}/WatchConfig`, 'WatchConfig', 'grpc'],
-        ['GET /ws/v1/configs/updates', 'WatchConfig', 'websocket'],
+        [`${RPC}/WatchConfig`, 'grpc', 'role sys_auditor required'],
+        ['GET /ws/v1/configs/updates', 'rest', 'role sys_auditor required'],
       ].sort(),
     );
   });

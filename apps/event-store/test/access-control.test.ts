@@ -136,6 +136,32 @@ describe('event-store API keys and audit trail', () => {
     expect(JSON.stringify(audit.body)).not.toContain(key);
   });
 
+  it('a scoped key outside its streams: 403 on REST and gRPC, each an access.denied with its scopes', async () => {
+    const created = await h.call('POST', '/api/v1/apikeys', {
+      role: 'sys_admin',
+      body: { name: 'invoice-reader', roles: ['sys_auditor'], scopes: ['invoice.*'] },
+    });
+    expect(created.status).toBe(201);
+    const asKey = { authorization: `ApiKey ${(created.body as { key: string }).key}` };
+    const rest = await withHeaders('GET', '/api/v1/streams/order.k9/events', asKey);
+    expect(rest.status).toBe(403);
+    expect(rest.body.error.code).toBe('SYS_EVSTORE_PERMISSION_DENIED');
+    expect(await codeOf(grpcClient(h.grpcUrl).readEvents({ streamId: 'order.k9' }, { headers: asKey }))).toBe(
+      Code.PermissionDenied,
+    );
+    // GET /api/v1/audit writes this instance's queued records first.
+    const audit = await h.call('GET', '/api/v1/audit?action=access.denied&actor=apikey:invoice-reader', {
+      role: 'sys_admin',
+    });
+    const entries = audit.body.entries as { target: string; details: Record<string, unknown> }[];
+    expect(entries.map((e) => [e.target, e.details.protocol, e.details.scopes]).sort()).toEqual(
+      [
+        ['/k1s0.system.eventstore.v1.EventStoreService/ReadEvents', 'grpc', ['invoice.*']],
+        ['GET /api/v1/streams/:stream_id/events', 'rest', ['invoice.*']],
+      ].sort(),
+    );
+  });
+
   it('audit_logs is append-only in the database, from the platform trigger SQL', async () => {
     await h.call('GET', '/api/v1/audit', { role: 'sys_admin' });
     await h.call('GET', '/api/v1/audit', { role: 'sys_auditor' }); // refused, recorded

@@ -13,16 +13,12 @@ export interface WatchRequest {
 const WATCH_USE_CASE = 'WatchConfig';
 
 /**
- * The role rule of SPEC §3 for a watch (all namespaces or a replay need sys_auditor); a refusal is
- * recorded as `access.denied`. The WebSocket feed calls it before the upgrade, gRPC via watchChanges.
+ * The role rule of SPEC §3 for a watch (all namespaces or a replay need sys_auditor). The WebSocket
+ * feed calls it before the upgrade, gRPC via watchChanges; the refusal (permission_denied of an
+ * admitted caller) is recorded as access.denied where the platform translates errors.
  */
-export function checkWatchRole(audit: AccessAudit, site: CallSite, request: WatchRequest): void {
-  try {
-    requireRole(site.principal, watchConfigRole(request));
-  } catch (error) {
-    audit.refused(site, WATCH_USE_CASE, error);
-    throw error;
-  }
+export function checkWatchRole(site: CallSite, request: WatchRequest): void {
+  requireRole(site.principal, watchConfigRole(request));
 }
 
 /**
@@ -38,7 +34,7 @@ export function watchChanges(
   request: WatchRequest,
   signal: AbortSignal,
 ): AsyncGenerator<ConfigChange, void, undefined> {
-  checkWatchRole(audit, site, request);
+  checkWatchRole(site, request);
   const changes = useCases.watchConfig.execute({
     namespaces: request.namespaces,
     fromRevision: request.fromRevision,

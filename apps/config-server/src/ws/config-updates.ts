@@ -55,7 +55,7 @@ const CLOSE_HANDSHAKE_TIMEOUT_MS = 5_000;
 export interface ConfigUpdatesOptions {
   useCases: ConfigUseCases;
   rules: ConfigRules;
-  /** access.denied for the role refusal before the upgrade, secret.read for secrets streamed. */
+  /** secret.read for the secrets a feed streams in plaintext. */
   audit: AccessAudit;
   /** `config_server.websocket` settings. */
   pingIntervalMs: number;
@@ -103,7 +103,7 @@ export async function configUpdatesRoute(app: FastifyInstance, options: ConfigUp
     onRequest: [bearerFromSubprotocol, app.requireAuth(configRoles.watchConfig)],
     // The role depends on the (validated) query: all namespaces or a replay need sys_auditor.
     preHandler: async (request) => {
-      checkWatchRole(options.audit, feedCallSite(request), watchRequestOf(request.query));
+      checkWatchRole(feedCallSite(request), watchRequestOf(request.query));
     },
     schema: {
       tags: ['config'],
