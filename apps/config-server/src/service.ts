@@ -10,6 +10,7 @@ import {
   trackOutboxBacklog,
 } from '@k1s0/platform';
 import { ConfigService } from '@k1s0/proto';
+import { AccessAudit } from './access-audit.js';
 import { LruConfigCache } from './cache/lru-config-cache.js';
 import { type ConfigServerConfig, configServerConfigSchema, configServerEnv } from './config.js';
 import { configErrorCodes } from './error-codes.js';
@@ -25,6 +26,7 @@ import { SecretValues } from './persistence/secret-values.js';
 import { createConfigOutboxRelay } from './relay/config-outbox-relay.js';
 import { configRoutes } from './rest/config-routes.js';
 import { configRoles, configRpcRole } from './roles.js';
+import { createUseCaseRunner } from './use-case-runner.js';
 import { configUpdatesRoute } from './ws/config-updates.js';
 
 export const METRICS_PREFIX = 'config_server';
@@ -81,17 +83,21 @@ function build(kernel: Kernel<ConfigServerConfig>): AppParts {
           registry: kernel.metrics.registry,
         })
       : undefined;
+  // secret.read and access.denied past the CallerGate, recorded the same way for REST, gRPC, WebSocket.
+  const audit = new AccessAudit(kernel.audit);
+  const run = createUseCaseRunner(audit);
   // One implementation for both listeners (REST port's Connect and the h2c gRPC port).
-  const rpc = configServiceImpl({ useCases, shutdownSignal, metrics });
+  const rpc = configServiceImpl({ useCases, shutdownSignal, run, audit, metrics });
   let retention: { stop(): void } | undefined;
   let rekeying: Promise<void> | undefined;
 
   return {
     rest: async (app) => {
-      await configRoutes(app, { useCases, rules });
+      await configRoutes(app, { useCases, rules, run });
       await configUpdatesRoute(app, {
         useCases,
         rules,
+        audit,
         pingIntervalMs: section.websocket.ping_interval,
         maxBufferedBytes: section.websocket.max_buffered_bytes,
         drainTimeoutMs: section.websocket.drain_timeout,

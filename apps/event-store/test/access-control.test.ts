@@ -47,14 +47,14 @@ describe('event-store API keys and audit trail', () => {
   it('round trip: a key appends as apikey:<name> on REST and gRPC, is refused beyond its roles, and revoked', async () => {
     const created = await h.call('POST', '/api/v1/apikeys', {
       role: 'sys_admin',
-      body: { name: 'orders-writer', roles: ['sys_operator'], scopes: ['order-k1'] },
+      body: { name: 'orders-writer', roles: ['sys_operator'], scopes: ['order.*'] },
     });
     expect(created.status).toBe(201);
     const { id, key } = created.body as { id: string; key: string };
     expect(key).toMatch(/^k1s0_[0-9a-f]{32}_/);
     const asKey = { authorization: `ApiKey ${key}` };
 
-    const appended = await withHeaders('POST', '/api/v1/streams/order-k1/events', asKey, {
+    const appended = await withHeaders('POST', '/api/v1/streams/order.k1/events', asKey, {
       events: [event],
       expected_version: 0,
     });
@@ -62,23 +62,23 @@ describe('event-store API keys and audit trail', () => {
     const client = grpcClient(h.grpcUrl);
     const rpc = await client.appendEvents(
       {
-        streamId: 'order-k1',
+        streamId: 'order.k1',
         events: [{ eventType: 'OrderPlaced', payloadJson: encodeJson({ n: 2 }) }],
         expectedVersion: 1n,
       },
       { headers: asKey },
     );
     expect(rpc.currentVersion).toBe(2n);
-    const forbidden = await withHeaders('DELETE', '/api/v1/streams/order-k1', asKey);
+    const forbidden = await withHeaders('DELETE', '/api/v1/streams/order.k1', asKey);
     expect(forbidden.status).toBe(403);
     expect(forbidden.body.error.code).toBe('SYS_EVSTORE_PERMISSION_DENIED');
-    expect(await codeOf(client.deleteStream({ streamId: 'order-k1' }, { headers: asKey }))).toBe(
+    expect(await codeOf(client.deleteStream({ streamId: 'order.k1' }, { headers: asKey }))).toBe(
       Code.PermissionDenied,
     );
 
     const listed = await h.call('GET', '/api/v1/apikeys', { role: 'sys_admin' });
     expect(listed.body.api_keys).toEqual([
-      expect.objectContaining({ id, name: 'orders-writer', scopes: ['order-k1'] }),
+      expect.objectContaining({ id, name: 'orders-writer', scopes: ['order.*'] }),
     ]);
     expect(listed.body.api_keys[0].key).toBeUndefined();
     expect(listed.body.api_keys[0].last_used_at).not.toBeNull();
@@ -86,13 +86,13 @@ describe('event-store API keys and audit trail', () => {
     expect(JSON.stringify(rows)).not.toContain(key.split('_').slice(2).join('_'));
 
     expect((await h.call('DELETE', `/api/v1/apikeys/${id}`, { role: 'sys_admin' })).status).toBe(204);
-    const refused = await withHeaders('GET', '/api/v1/streams/order-k1/events', asKey);
+    const refused = await withHeaders('GET', '/api/v1/streams/order.k1/events', asKey);
     expect(refused.status).toBe(401);
     expect(refused.body.error).toMatchObject({
       code: 'SYS_EVSTORE_UNAUTHORIZED',
       message: 'api key revoked',
     });
-    expect(await codeOf(client.readEvents({ streamId: 'order-k1' }, { headers: asKey }))).toBe(
+    expect(await codeOf(client.readEvents({ streamId: 'order.k1' }, { headers: asKey }))).toBe(
       Code.Unauthenticated,
     );
 
@@ -134,6 +134,32 @@ describe('event-store API keys and audit trail', () => {
       ]),
     );
     expect(JSON.stringify(audit.body)).not.toContain(key);
+  });
+
+  it('a scoped key outside its streams: 403 on REST and gRPC, each an access.denied with its scopes', async () => {
+    const created = await h.call('POST', '/api/v1/apikeys', {
+      role: 'sys_admin',
+      body: { name: 'invoice-reader', roles: ['sys_auditor'], scopes: ['invoice.*'] },
+    });
+    expect(created.status).toBe(201);
+    const asKey = { authorization: `ApiKey ${(created.body as { key: string }).key}` };
+    const rest = await withHeaders('GET', '/api/v1/streams/order.k9/events', asKey);
+    expect(rest.status).toBe(403);
+    expect(rest.body.error.code).toBe('SYS_EVSTORE_PERMISSION_DENIED');
+    expect(await codeOf(grpcClient(h.grpcUrl).readEvents({ streamId: 'order.k9' }, { headers: asKey }))).toBe(
+      Code.PermissionDenied,
+    );
+    // GET /api/v1/audit writes this instance's queued records first.
+    const audit = await h.call('GET', '/api/v1/audit?action=access.denied&actor=apikey:invoice-reader', {
+      role: 'sys_admin',
+    });
+    const entries = audit.body.entries as { target: string; details: Record<string, unknown> }[];
+    expect(entries.map((e) => [e.target, e.details.protocol, e.details.scopes]).sort()).toEqual(
+      [
+        ['/k1s0.system.eventstore.v1.EventStoreService/ReadEvents', 'grpc', ['invoice.*']],
+        ['GET /api/v1/streams/:stream_id/events', 'rest', ['invoice.*']],
+      ].sort(),
+    );
   });
 
   it('audit_logs is append-only in the database, from the platform trigger SQL', async () => {

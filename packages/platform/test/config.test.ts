@@ -87,6 +87,10 @@ describe('loadConfig', () => {
       client_id: 'svc',
       allowed_azp: ['web', 'cli'],
     });
+    // HOST overrides the loopback default (docker compose runs dev inside a container).
+    const published = loadConfig({ configDir: dir, schema: platformConfigSchema, env: { HOST: '0.0.0.0' } });
+    expect(published.app.environment).toBe('dev');
+    expect(published.server.host).toBe('0.0.0.0');
     const configured = configDir({
       'config.yaml': BASE.replace('server: { port: 8080', 'server: { host: 0.0.0.0, port: 8080'),
     });

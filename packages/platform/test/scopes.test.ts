@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { devTokenClaims } from '../src/auth/dev-token.js';
 import { principalFromClaims } from '../src/auth/principal.js';
-import { inScope, scopeMatches } from '../src/scopes/index.js';
+import { inScope, scopeMatches, scopePatternProblem } from '../src/scopes/index.js';
 
 describe('scopeMatches (SPEC §8 patterns)', () => {
   const table: Array<[pattern: string, name: string, matches: boolean]> = [
@@ -58,5 +58,29 @@ describe('inScope', () => {
     const principal = principalFromClaims(devTokenClaims({ email: 'a@example.com', scopes: ['order.*'] }));
     expect(principal.scopes).toEqual(['order.*']);
     expect(principalFromClaims(devTokenClaims({ email: 'a@example.com' })).scopes).toBeUndefined();
+  });
+});
+
+describe('scopePatternProblem (what a key may be granted)', () => {
+  it.each(['system.auth.database', 'service.payment.*', 'order-42', 'order.*', 'tenant:acme@eu.*'])(
+    'accepts %s',
+    (pattern) => {
+      expect(scopePatternProblem(pattern)).toBeUndefined();
+    },
+  );
+
+  it.each([
+    '',
+    '*',
+    '.*',
+    'service.*.db',
+    'service.payment*',
+    'order-*',
+    'service.payment.',
+    'service.payment..*',
+    'has space',
+    'x'.repeat(256),
+  ])('refuses %j', (pattern) => {
+    expect(scopePatternProblem(pattern)).toEqual(expect.any(String));
   });
 });

@@ -2,8 +2,9 @@ import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import type { ConfigChange, ConfigUseCases } from '@k1s0/config-domain';
 import { Gauge, principalFromContext, type Registry, requestIdFor } from '@k1s0/platform';
 import type { ConfigService } from '@k1s0/proto';
+import type { AccessAudit, CallSite, ReadItem } from '../access-audit.js';
 import { mayClearSecret, revealsSecrets } from '../roles.js';
-import { runUseCase } from '../use-case-runner.js';
+import type { UseCaseRunner } from '../use-case-runner.js';
 import { watchChanges } from '../watch/watch-changes.js';
 import {
   changeEventMessage,
@@ -20,6 +21,9 @@ export interface ConfigServiceOptions {
   useCases: ConfigUseCases;
   /** Aborted on shutdown: open WatchConfig streams end cleanly. */
   shutdownSignal: AbortSignal;
+  /** The app's use-case runner (spans, request id, access.denied / secret.read records). */
+  run: UseCaseRunner;
+  audit: AccessAudit;
   metrics?: { registry: Registry; prefix: string };
 }
 
@@ -41,6 +45,13 @@ function watchMessageFor(change: ConfigChange) {
   return message;
 }
 
+/** The caller and RPC as the audit trail names them (the CallerGate's form). */
+const callSiteOf = (ctx: HandlerContext): CallSite => ({
+  principal: principalFromContext(ctx),
+  operation: `/${ctx.service.typeName}/${ctx.method.name}`,
+  protocol: 'grpc',
+});
+
 export function configServiceImpl(options: ConfigServiceOptions): ServiceImpl<typeof ConfigService> {
   const { useCases, shutdownSignal } = options;
   const openStreams = options.metrics
@@ -50,32 +61,44 @@ export function configServiceImpl(options: ConfigServiceOptions): ServiceImpl<ty
         registers: [options.metrics.registry],
       })
     : undefined;
-  const run = <T>(ctx: HandlerContext, name: string, fn: () => Promise<T>) =>
-    runUseCase(name, requestIdOf(ctx), fn);
+  const run = <T>(
+    ctx: HandlerContext,
+    name: string,
+    fn: () => Promise<T>,
+    readItems?: (result: T) => Iterable<ReadItem>,
+  ) => options.run({ name, requestId: requestIdOf(ctx), ...callSiteOf(ctx) }, fn, readItems);
 
   return {
     async getConfig(req, ctx) {
-      const entry = await run(ctx, 'GetConfig', () =>
-        useCases.getConfig.execute({
-          namespace: req.namespace,
-          key: req.key,
-          scopes: principalFromContext(ctx).scopes,
-          revealSecrets: revealsSecrets(principalFromContext(ctx)),
-        }),
+      const entry = await run(
+        ctx,
+        'GetConfig',
+        () =>
+          useCases.getConfig.execute({
+            namespace: req.namespace,
+            key: req.key,
+            scopes: principalFromContext(ctx).scopes,
+            revealSecrets: revealsSecrets(principalFromContext(ctx)),
+          }),
+        (entry) => [entry],
       );
       return { entry: entryMessage(entry) };
     },
 
     async listConfigs(req, ctx) {
-      const result = await run(ctx, 'ListConfigs', () =>
-        useCases.listConfigs.execute({
-          namespace: req.namespace,
-          page: unlessZero(req.pagination?.page ?? 0),
-          pageSize: unlessZero(req.pagination?.pageSize ?? 0),
-          search: unlessEmpty(req.search),
-          scopes: principalFromContext(ctx).scopes,
-          revealSecrets: revealsSecrets(principalFromContext(ctx)),
-        }),
+      const result = await run(
+        ctx,
+        'ListConfigs',
+        () =>
+          useCases.listConfigs.execute({
+            namespace: req.namespace,
+            page: unlessZero(req.pagination?.page ?? 0),
+            pageSize: unlessZero(req.pagination?.pageSize ?? 0),
+            search: unlessEmpty(req.search),
+            scopes: principalFromContext(ctx).scopes,
+            revealSecrets: revealsSecrets(principalFromContext(ctx)),
+          }),
+        (result) => result.entries,
       );
       return { entries: result.entries.map(entryMessage), pagination: paginationMessage(result.pagination) };
     },
@@ -109,13 +132,17 @@ export function configServiceImpl(options: ConfigServiceOptions): ServiceImpl<ty
     },
 
     async getServiceConfig(req, ctx) {
-      const result = await run(ctx, 'GetServiceConfig', () =>
-        useCases.getServiceConfig.execute({
-          serviceName: req.serviceName,
-          environment: req.environment,
-          scopes: principalFromContext(ctx).scopes,
-          revealSecrets: revealsSecrets(principalFromContext(ctx)),
-        }),
+      const result = await run(
+        ctx,
+        'GetServiceConfig',
+        () =>
+          useCases.getServiceConfig.execute({
+            serviceName: req.serviceName,
+            environment: req.environment,
+            scopes: principalFromContext(ctx).scopes,
+            revealSecrets: revealsSecrets(principalFromContext(ctx)),
+          }),
+        (result) => result.entries,
       );
       return { configs: flattenedConfigs(result.entries) };
     },
@@ -125,7 +152,8 @@ export function configServiceImpl(options: ConfigServiceOptions): ServiceImpl<ty
       // watchChanges checks it, the same way for the WebSocket feed.
       const changes = watchChanges(
         useCases,
-        principalFromContext(ctx),
+        options.audit,
+        callSiteOf(ctx),
         { namespaces: req.namespaces, fromRevision: req.fromRevision },
         AbortSignal.any([ctx.signal, shutdownSignal]),
       );

@@ -9,8 +9,9 @@ import {
 } from '@k1s0/platform';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import type { ReadItem } from '../access-audit.js';
 import { configRoles, mayClearSecret, revealsSecrets } from '../roles.js';
-import { runUseCase } from '../use-case-runner.js';
+import type { UseCaseRunner } from '../use-case-runner.js';
 import { changeJson, entryJson, paginationJson, serviceEntryJson } from './presenters.js';
 import {
   entryParamsSchema,
@@ -26,6 +27,8 @@ import { entrySchema, historyResponse, listResponse, serviceConfigResponse } fro
 export interface ConfigRoutesOptions {
   useCases: ConfigUseCases;
   rules: ConfigRules;
+  /** The app's use-case runner (spans, request id, access.denied / secret.read records). */
+  run: UseCaseRunner;
 }
 
 /**
@@ -45,8 +48,23 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
   const { useCases, rules } = options;
   const putBody = putBodySchema(rules);
   const api = app.withTypeProvider<ZodTypeProvider>();
-  const run = <T>(request: FastifyRequest, name: string, fn: () => Promise<T>) =>
-    runUseCase(name, request.id, fn);
+  const run = <T>(
+    request: FastifyRequest,
+    name: string,
+    fn: () => Promise<T>,
+    readItems?: (result: T) => Iterable<ReadItem>,
+  ) =>
+    options.run(
+      {
+        name,
+        requestId: request.id,
+        principal: principalOf(request),
+        operation: `${request.method} ${request.routeOptions.url ?? request.url}`,
+        protocol: 'rest',
+      },
+      fn,
+      readItems,
+    );
 
   api.get(
     '/api/v1/config/services/:service_name',
@@ -63,12 +81,16 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
     },
     async (request) => {
       const params = request.params;
-      const result = await run(request, 'GetServiceConfig', () =>
-        useCases.getServiceConfig.execute({
-          serviceName: params.service_name,
-          scopes: principalOf(request).scopes,
-          revealSecrets: revealsSecrets(principalOf(request)),
-        }),
+      const result = await run(
+        request,
+        'GetServiceConfig',
+        () =>
+          useCases.getServiceConfig.execute({
+            serviceName: params.service_name,
+            scopes: principalOf(request).scopes,
+            revealSecrets: revealsSecrets(principalOf(request)),
+          }),
+        (result) => result.entries,
       );
       return { service_name: result.serviceName, entries: result.entries.map(serviceEntryJson) };
     },
@@ -87,15 +109,19 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
     },
     async (request) => {
       const { params, query } = request;
-      const result = await run(request, 'ListConfigs', () =>
-        useCases.listConfigs.execute({
-          namespace: params.namespace,
-          page: query.page,
-          pageSize: query.page_size,
-          search: query.search,
-          scopes: principalOf(request).scopes,
-          revealSecrets: revealsSecrets(principalOf(request)),
-        }),
+      const result = await run(
+        request,
+        'ListConfigs',
+        () =>
+          useCases.listConfigs.execute({
+            namespace: params.namespace,
+            page: query.page,
+            pageSize: query.page_size,
+            search: query.search,
+            scopes: principalOf(request).scopes,
+            revealSecrets: revealsSecrets(principalOf(request)),
+          }),
+        (result) => result.entries,
       );
       return { entries: result.entries.map(entryJson), pagination: paginationJson(result.pagination) };
     },
@@ -118,8 +144,11 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
       const params = request.params;
       const principal = principalOf(request);
       const revealSecrets = revealsSecrets(principal);
-      const entry = await run(request, 'GetConfig', () =>
-        useCases.getConfig.execute({ ...params, scopes: principal.scopes, revealSecrets }),
+      const entry = await run(
+        request,
+        'GetConfig',
+        () => useCases.getConfig.execute({ ...params, scopes: principal.scopes, revealSecrets }),
+        (entry) => [entry],
       );
       return entryJson(entry);
     },
@@ -206,14 +235,18 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
     },
     async (request) => {
       const { params, query } = request;
-      const result = await run(request, 'GetConfigHistory', () =>
-        useCases.getConfigHistory.execute({
-          ...params,
-          page: query.page,
-          pageSize: query.page_size,
-          scopes: principalOf(request).scopes,
-          revealSecrets: revealsSecrets(principalOf(request)),
-        }),
+      const result = await run(
+        request,
+        'GetConfigHistory',
+        () =>
+          useCases.getConfigHistory.execute({
+            ...params,
+            page: query.page,
+            pageSize: query.page_size,
+            scopes: principalOf(request).scopes,
+            revealSecrets: revealsSecrets(principalOf(request)),
+          }),
+        (result) => result.changes,
       );
       return { history: result.changes.map(changeJson), pagination: paginationJson(result.pagination) };
     },
@@ -239,15 +272,20 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
     async (request) => {
       const { params, body } = request;
       const { actor, scopes } = principalOf(request);
-      const result = await run(request, 'RollbackConfig', () =>
-        useCases.rollbackConfig.execute({
-          namespace: params.namespace,
-          key: params.key,
-          toVersion: body.to_version,
-          version: body.version,
-          actor,
-          scopes,
-        }),
+      const result = await run(
+        request,
+        'RollbackConfig',
+        () =>
+          useCases.rollbackConfig.execute({
+            namespace: params.namespace,
+            key: params.key,
+            toVersion: body.to_version,
+            version: body.version,
+            actor,
+            scopes,
+          }),
+        // The answer carries the restored value: a secret the caller did not send, so a read.
+        (result) => [result.entry],
       );
       return entryJson(result.entry);
     },

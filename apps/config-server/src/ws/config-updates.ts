@@ -15,16 +15,16 @@ import {
   principalOf,
   type Registry,
   ROLE_ERRORS,
-  requireRole,
   type ZodTypeProvider,
 } from '@k1s0/platform';
 import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { WebSocket } from 'ws';
+import type { AccessAudit, CallSite } from '../access-audit.js';
 import { configErrorCodes } from '../error-codes.js';
 import { updateJson } from '../rest/presenters.js';
 import { configUpdateSchema } from '../rest/response-schemas.js';
-import { configRoles, watchConfigRole } from '../roles.js';
-import { type WatchRequest, watchChanges } from '../watch/watch-changes.js';
+import { configRoles } from '../roles.js';
+import { checkWatchRole, type WatchRequest, watchChanges } from '../watch/watch-changes.js';
 import { updatesQuerySchema } from './updates-query.js';
 
 export const UPDATES_PATH = '/ws/v1/configs/updates';
@@ -55,6 +55,8 @@ const CLOSE_HANDSHAKE_TIMEOUT_MS = 5_000;
 export interface ConfigUpdatesOptions {
   useCases: ConfigUseCases;
   rules: ConfigRules;
+  /** secret.read for the secrets a feed streams in plaintext. */
+  audit: AccessAudit;
   /** `config_server.websocket` settings. */
   pingIntervalMs: number;
   maxBufferedBytes: number;
@@ -101,7 +103,7 @@ export async function configUpdatesRoute(app: FastifyInstance, options: ConfigUp
     onRequest: [bearerFromSubprotocol, app.requireAuth(configRoles.watchConfig)],
     // The role depends on the (validated) query: all namespaces or a replay need sys_auditor.
     preHandler: async (request) => {
-      requireRole(principalOf(request), watchConfigRole(watchRequestOf(request.query)));
+      checkWatchRole(feedCallSite(request), watchRequestOf(request.query));
     },
     schema: {
       tags: ['config'],
@@ -143,9 +145,9 @@ export async function configUpdatesRoute(app: FastifyInstance, options: ConfigUp
         .send(envelope(error, configErrorCodes, request.id));
     },
     wsHandler: (socket, request) => {
-      const principal = principalOf(request);
+      const site = feedCallSite(request);
       const watch = watchRequestOf(request.query);
-      serveFeed(socket, (signal) => watchChanges(useCases, principal, watch, signal), {
+      serveFeed(socket, (signal) => watchChanges(useCases, options.audit, site, watch, signal), {
         ...options,
         metrics,
         log: request.log,
@@ -167,6 +169,10 @@ function endStrayUpgrades(app: FastifyInstance): void {
     const response = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
     response?.once('finish', () => socket.end());
   });
+}
+
+function feedCallSite(request: FastifyRequest): CallSite {
+  return { principal: principalOf(request), operation: `GET ${UPDATES_PATH}`, protocol: 'websocket' };
 }
 
 function watchRequestOf(query: { namespaces: string[]; from_revision?: bigint | undefined }): WatchRequest {

@@ -4,6 +4,7 @@ import type { AuditEntry, AuditTrail } from '../audit/audit-trail.js';
 import { principalOf } from '../auth/fastify-auth.js';
 import { ROLES, type RoleRequirement } from '../auth/roles.js';
 import { bearerSecurity, errorResponses, ROLE_ERRORS, type ZodTypeProvider } from '../discovery/openapi.js';
+import { scopePatternProblem } from '../scopes/index.js';
 import type { ApiKeys, ApiKeyView } from './api-keys.js';
 
 /** The REST-only operations of this module; each app's role table (src/roles.ts) names their role. */
@@ -45,7 +46,16 @@ const createBodySchema = z.object({
     ),
   roles: z.array(z.enum(ROLES)).max(ROLES.length * 4),
   scopes: z
-    .array(z.string().regex(/^[A-Za-z0-9_.:@*-]{1,255}$/, 'a namespace or stream-id pattern'))
+    .array(
+      // The scope matcher's own rule (scopes/), so what is granted is what inScope understands.
+      z
+        .string()
+        .regex(/^[A-Za-z0-9_.:@*-]{1,255}$/, 'a namespace or stream-id pattern')
+        .superRefine((pattern, ctx) => {
+          const problem = scopePatternProblem(pattern);
+          if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+        }),
+    )
     .max(100)
     .optional()
     .meta({ description: 'Namespace (config) / stream-id (events) patterns; absent = unscoped' }),

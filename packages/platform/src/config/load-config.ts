@@ -24,6 +24,8 @@ const ENV_OVERRIDES: ReadonlyArray<EnvOverride> = [
   { env: 'AUTH_CLIENT_ID', path: ['auth', 'client_id'] },
   { env: 'AUTH_ALLOWED_AZP', path: ['auth', 'allowed_azp'], list: true },
   { env: 'AUTH_DEV_SECRET', path: ['auth', 'dev_secret'] },
+  // Containers run dev/test images too (docker compose): loopback there would hide the published ports.
+  { env: 'HOST', path: ['server', 'host'] },
   { env: 'PORT', path: ['server', 'port'] },
   { env: 'GRPC_PORT', path: ['grpc', 'port'] },
   { env: 'LOG_LEVEL', path: ['observability', 'log', 'level'] },

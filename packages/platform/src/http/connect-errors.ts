@@ -1,4 +1,6 @@
 import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
+import { principalKey } from '../auth/connect-auth.js';
+import type { Principal } from '../auth/principal.js';
 import { type AppError, grpcCodeOf, isAppError } from '../errors/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { ErrorCodes } from './error-envelope.js';
@@ -20,25 +22,64 @@ export function toConnectError(error: unknown, codes: ErrorCodes, logger?: Logge
   return new ConnectError(appError.message, grpcCodeOf[appError.kind] as Code, metadata);
 }
 
+/**
+ * A permission_denied raised after the caller was admitted (a use case's scope check, a per-request
+ * role rule): the auth layer never saw it, so it is reported here, for the audit trail.
+ */
+export interface Refusal {
+  principal: Principal;
+  /** `GET /api/v1/config/:namespace/:key` or `/k1s0.system.config.v1.ConfigService/GetConfig`. */
+  operation: string;
+  protocol: 'rest' | 'grpc';
+  reason: string;
+}
+
+/** Called synchronously for each Refusal; must not throw or block. */
+export type OnRefused = (refusal: Refusal) => void;
+
+/**
+ * Reports `error` when it is a permission_denied of an admitted caller. Refusals of the auth
+ * layer itself happen before a principal is attached, and the CallerGate reports those.
+ */
+export function reportRefusal(
+  onRefused: OnRefused | undefined,
+  error: unknown,
+  principal: Principal | undefined,
+  where: { operation: string; protocol: 'rest' | 'grpc' },
+): void {
+  if (onRefused === undefined || principal === undefined) return;
+  const cause = error instanceof ConnectError ? error.cause : error;
+  if (!isAppError(cause) || cause.kind !== 'permission_denied') return;
+  onRefused({ principal, ...where, reason: cause.message });
+}
+
 async function* mapStreamErrors<T>(
   stream: AsyncIterable<T>,
   codes: ErrorCodes,
-  logger?: Logger,
+  logger: Logger | undefined,
+  onError: (error: unknown) => void,
 ): AsyncGenerator<T> {
   try {
     yield* stream;
   } catch (error) {
+    onError(error);
     throw toConnectError(error, codes, logger);
   }
 }
 
-export function errorInterceptor(codes: ErrorCodes, logger?: Logger): Interceptor {
+export function errorInterceptor(codes: ErrorCodes, logger?: Logger, onRefused?: OnRefused): Interceptor {
   return (next) => async (req) => {
+    const report = (error: unknown) =>
+      reportRefusal(onRefused, error, req.contextValues.get(principalKey), {
+        operation: `/${req.service.typeName}/${req.method.name}`,
+        protocol: 'grpc',
+      });
     try {
       const res = await next(req);
-      if (res.stream) return { ...res, message: mapStreamErrors(res.message, codes, logger) };
+      if (res.stream) return { ...res, message: mapStreamErrors(res.message, codes, logger, report) };
       return res;
     } catch (error) {
+      report(error);
       throw toConnectError(error, codes, logger);
     }
   };

@@ -21,7 +21,7 @@ import { AppError } from '../errors/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { HttpMetrics } from '../observability/metrics.js';
 import { withIncomingTrace } from '../observability/tracing.js';
-import { errorInterceptor } from './connect-errors.js';
+import { errorInterceptor, type OnRefused, reportRefusal } from './connect-errors.js';
 import { type ConnectAuthenticate, connectGate, connectRequestGate } from './connect-gate.js';
 import { classifyError, type ErrorCodes, envelope, statusOf } from './error-envelope.js';
 import { type ReadinessCheck, readinessReport } from './readiness.js';
@@ -38,6 +38,11 @@ export interface ServiceOptions {
   openapi: Omit<OpenApiOptions, 'codes'>;
   /** Registers the REST routes; runs inside the REST server's root context. */
   rest: (app: FastifyInstance) => Promise<void> | void;
+  /**
+   * Told of every permission_denied answered to an admitted caller (use-case scope checks,
+   * per-request role rules), on REST and gRPC alike: the audit trail's access.denied.
+   */
+  onRefused?: OnRefused | undefined;
   /** Connect/gRPC services, served on both ports. */
   connect: {
     routes: (router: ConnectRouter) => void;
@@ -89,7 +94,7 @@ export async function createServiceRuntime(options: ServiceOptions): Promise<Ser
       registerGrpcDiscovery(router, { readiness: options.readiness, shutdownSignal: draining.signal });
     },
     interceptors: [
-      errorInterceptor(codes, logger),
+      errorInterceptor(codes, logger, options.onRefused),
       unavailableOnShutdown(shutdown.signal),
       ...options.connect.interceptors,
       streams.interceptor,
@@ -359,6 +364,10 @@ function instrument(app: FastifyInstance, options: ServiceOptions, draining: Abo
   });
   app.setErrorHandler((error: FastifyError | Error, request, reply) => {
     const appError = classifyError(error, codes);
+    reportRefusal(options.onRefused, appError, request.principal, {
+      operation: `${request.method} ${request.routeOptions.url ?? request.url}`,
+      protocol: 'rest',
+    });
     if (appError.kind === 'internal' || appError.kind === 'unavailable') {
       logger.error({ err: error, request_id: request.id }, 'request failed');
     }

@@ -271,6 +271,23 @@ export async function startService<S extends z.ZodType<PlatformConfig>>(
     metrics,
     readiness: { database: () => database.ping(), ...parts.readiness },
     openapi: { ...definition.openapi, version: config.app.version },
+    // Refusals past the gate (use-case scopes, per-request role rules): same record as the gate's,
+    // with the caller's scopes (patterns, not credentials) as the likely why.
+    onRefused: audit
+      ? (refusal) =>
+          audit.enqueue({
+            action: 'access.denied',
+            actor: refusal.principal.actor,
+            target: refusal.operation,
+            outcome: 'denied',
+            details: {
+              reason: refusal.reason,
+              status: 'permission_denied',
+              protocol: refusal.protocol,
+              ...(refusal.principal.scopes === undefined ? {} : { scopes: refusal.principal.scopes }),
+            },
+          })
+      : undefined,
     rest: async (app) => {
       await app.register(authPlugin, { verifier: gate });
       await parts.rest(app);

@@ -29,3 +29,23 @@ export function scopeMatches(pattern: string, name: string): boolean {
 export function inScope(scopes: Scopes, name: string): boolean {
   return scopes === undefined || scopes.some((pattern) => scopeMatches(pattern, name));
 }
+
+/** The characters a scope may cover: config namespaces use a subset, stream ids all of them. */
+const NAME = /^[A-Za-z0-9_.:@-]+$/;
+const MAX_PATTERN_LENGTH = 255;
+
+/**
+ * Why `pattern` is not a scope in the SPEC §8 form (an exact name, or a prefix ending `.*`), or
+ * undefined when it is. Checked when a pattern is granted (API key creation), so a key never
+ * holds a pattern that silently matches nothing — e.g. `service.*.db`, `*`, `service.payment*`.
+ */
+export function scopePatternProblem(pattern: string): string | undefined {
+  if (pattern.length === 0 || pattern.length > MAX_PATTERN_LENGTH) {
+    return `a scope is 1–${MAX_PATTERN_LENGTH} characters`;
+  }
+  const name = pattern.endsWith(WILDCARD_SUFFIX) ? pattern.slice(0, -WILDCARD_SUFFIX.length) : pattern;
+  if (name.length === 0 || !NAME.test(name) || name.endsWith('.')) {
+    return 'a scope is an exact name (e.g. system.auth.database) or a prefix ending in .* (e.g. service.payment.*); * is allowed only as that last segment';
+  }
+  return undefined;
+}
