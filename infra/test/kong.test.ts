@@ -3,7 +3,7 @@
  * routed to the right upstream, every gRPC service reaches the right gRPC port over grpc/grpcs, and
  * the rate limit of design 000 (3000/min, policy redis) is on every service.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -34,13 +34,23 @@ interface KongConfig {
 const repo = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 const kong = parse(readFileSync(repo('infra/kong/kong.yaml'), 'utf8')) as KongConfig;
 
-/** Path literals the app passes to Fastify (`'/api/v1/…'`) in its REST route modules. */
+/**
+ * Path literals the app passes to Fastify (`'/api/v1/…'`, `'/ws/v1/…'`) in its REST and WebSocket
+ * route modules. The platform's admin routes (/api/v1/apikeys, /api/v1/audit) are deliberately
+ * not here: they stay cluster-internal (see kong.yaml).
+ */
 function restPaths(app: string): string[] {
-  const dir = repo(`apps/${app}/src/rest`);
-  return readdirSync(dir)
-    .filter((name) => name.endsWith('.ts'))
-    .flatMap((name) =>
-      [...readFileSync(join(dir, name), 'utf8').matchAll(/'(\/api\/v1\/[^']*)'/g)].map((m) => m[1]!),
+  return ['rest', 'ws']
+    .map((folder) => repo(`apps/${app}/src/${folder}`))
+    .filter((dir) => existsSync(dir))
+    .flatMap((dir) =>
+      readdirSync(dir)
+        .filter((name) => name.endsWith('.ts'))
+        .flatMap((name) =>
+          [...readFileSync(join(dir, name), 'utf8').matchAll(/'(\/(?:api|ws)\/v1\/[^']*)'/g)].map(
+            (m) => m[1]!,
+          ),
+        ),
     );
 }
 
