@@ -18,21 +18,33 @@ export function restClient(baseUrl: string, getToken: TokenGetter, timeoutMs = 3
   ) {
     const headers: Record<string, string> = { authorization: `Bearer ${await getToken(refresh)}` };
     if (body !== undefined) headers['content-type'] = 'application/json';
+    // A half-dead connection must not hang a caller forever: the request and its body read end
+    // after timeoutMs. Not AbortSignal.any: on Node 22 a signal combined with the caller's
+    // long-lived one stays reachable from it, so a client process would leak with every request.
+    const request = new AbortController();
+    const timer = setTimeout(
+      () => request.abort(new DOMException('request timed out', 'TimeoutError')),
+      timeoutMs,
+    );
+    const onCallerAbort = () => request.abort(signal?.reason);
+    if (signal?.aborted) onCallerAbort();
+    signal?.addEventListener('abort', onCallerAbort, { once: true });
     let response: Response;
+    let text: string;
     try {
       response = await fetch(`${root}${path}`, {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        // A half-dead connection must not hang a caller forever.
-        signal: signal
-          ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])
-          : AbortSignal.timeout(timeoutMs),
+        signal: request.signal,
       });
+      text = await response.text();
     } catch (error) {
       throw toK1s0Error(error);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onCallerAbort);
     }
-    const text = await response.text();
     const parsed: unknown = text === '' ? undefined : JSON.parse(text);
     if (!response.ok)
       throw errorFromStatus(response.status, parsed, response.headers.get('x-request-id') ?? undefined);

@@ -1,6 +1,6 @@
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import type { ConfigChange, ConfigUseCases } from '@k1s0/config-domain';
-import { Gauge, principalFromContext, type Registry, requestIdFor } from '@k1s0/platform';
+import { anySignal, Gauge, principalFromContext, type Registry, requestIdFor } from '@k1s0/platform';
 import type { ConfigService } from '@k1s0/proto';
 import type { AccessAudit, CallSite, ReadItem } from '../access-audit.js';
 import { mayClearSecret, revealsSecrets } from '../roles.js';
@@ -150,18 +150,23 @@ export function configServiceImpl(options: ConfigServiceOptions): ServiceImpl<ty
     async *watchConfig(req, ctx) {
       // The interceptor admitted any valid token; what this watch reads may need more (SPEC §3):
       // watchChanges checks it, the same way for the WebSocket feed.
-      const changes = watchChanges(
-        useCases,
-        options.audit,
-        callSiteOf(ctx),
-        { namespaces: req.namespaces, fromRevision: req.fromRevision },
-        AbortSignal.any([ctx.signal, shutdownSignal]),
-      );
-      openStreams?.inc();
+      const stop = anySignal([ctx.signal, shutdownSignal]);
       try {
-        for await (const change of changes) yield watchMessageFor(change);
+        const changes = watchChanges(
+          useCases,
+          options.audit,
+          callSiteOf(ctx),
+          { namespaces: req.namespaces, fromRevision: req.fromRevision },
+          stop.signal,
+        );
+        openStreams?.inc();
+        try {
+          for await (const change of changes) yield watchMessageFor(change);
+        } finally {
+          openStreams?.dec();
+        }
       } finally {
-        openStreams?.dec();
+        stop.dispose();
       }
     },
   };

@@ -1,6 +1,6 @@
 import type { ConnectRouter, HandlerContext } from '@connectrpc/connect';
 import { Violations } from '@k1s0/eventstore-domain';
-import { principalFromContext } from '@k1s0/platform';
+import { anySignal, principalFromContext } from '@k1s0/platform';
 import { EventStoreService } from '@k1s0/proto';
 import type { EventStoreUseCases } from '../use-cases.js';
 import {
@@ -108,37 +108,41 @@ export function eventStoreGrpcRoutes(useCases: EventStoreUseCases, shutdownSigna
       },
 
       async *subscribeAll(req, ctx: HandlerContext) {
-        // Ends normally when the client goes away or the server shuts down; the listener is removed.
-        const signal = AbortSignal.any([ctx.signal, shutdownSignal]);
-        // Events of streams outside the caller's scopes are left out by the use case (SPEC §8).
-        const input = {
-          fromSequence: req.fromSequence,
-          eventTypes: req.eventTypes,
-          scopes: principalFromContext(ctx).scopes,
-          signal,
-        };
-        if (!req.batch) {
-          for await (const event of useCases.subscribeAll(input)) {
-            yield { event: storedEventToProto(event) };
-          }
-          return;
-        }
-        // One message per read batch (Connect's per-message cost paid once per batch), cut where
-        // the payloads pass MAX_BATCH_MESSAGE_BYTES so no message nears a client's 4 MiB limit.
-        for await (const batch of useCases.subscribeAllBatches(input)) {
-          let events: ReturnType<typeof storedEventToProto>[] = [];
-          let bytes = 0;
-          for (const event of batch) {
-            const proto = storedEventToProto(event);
-            if (events.length > 0 && bytes + proto.payloadJson.length > MAX_BATCH_MESSAGE_BYTES) {
-              yield { events };
-              events = [];
-              bytes = 0;
+        // Ends normally when the client goes away or the server shuts down; the listeners are removed.
+        const stop = anySignal([ctx.signal, shutdownSignal]);
+        try {
+          // Events of streams outside the caller's scopes are left out by the use case (SPEC §8).
+          const input = {
+            fromSequence: req.fromSequence,
+            eventTypes: req.eventTypes,
+            scopes: principalFromContext(ctx).scopes,
+            signal: stop.signal,
+          };
+          if (!req.batch) {
+            for await (const event of useCases.subscribeAll(input)) {
+              yield { event: storedEventToProto(event) };
             }
-            events.push(proto);
-            bytes += proto.payloadJson.length + 200;
+            return;
           }
-          yield { events };
+          // One message per read batch (Connect's per-message cost paid once per batch), cut where
+          // the payloads pass MAX_BATCH_MESSAGE_BYTES so no message nears a client's 4 MiB limit.
+          for await (const batch of useCases.subscribeAllBatches(input)) {
+            let events: ReturnType<typeof storedEventToProto>[] = [];
+            let bytes = 0;
+            for (const event of batch) {
+              const proto = storedEventToProto(event);
+              if (events.length > 0 && bytes + proto.payloadJson.length > MAX_BATCH_MESSAGE_BYTES) {
+                yield { events };
+                events = [];
+                bytes = 0;
+              }
+              events.push(proto);
+              bytes += proto.payloadJson.length + 200;
+            }
+            yield { events };
+          }
+        } finally {
+          stop.dispose();
         }
       },
     });

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.js';
+import { anySignal } from '../runtime/any-signal.js';
 import { tryAcquireLeadership } from './leader-lease.js';
 
 export interface LeaderElectionOptions {
@@ -39,9 +40,11 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
     if (!lease) return;
     leading = true;
     logger?.info({ lockKey }, 'leadership acquired');
+    const either = anySignal([lease.signal, stopping.signal]);
     try {
-      await lead(AbortSignal.any([lease.signal, stopping.signal]));
+      await lead(either.signal);
     } finally {
+      either.dispose();
       leading = false;
       await lease.release();
     }

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.js';
 import { type LeaderElection, startLeaderElection } from '../leader/leader-election.js';
+import { anySignal } from '../runtime/any-signal.js';
 
 /** Timing of a relay loop; every relay built on it takes these options. */
 export interface RelayTimingOptions {
@@ -88,10 +89,12 @@ export function createRelayLoop(options: RelayLoopOptions): RelayLoop {
     if (woken) return;
     const interrupted = new AbortController();
     interruptWait = () => interrupted.abort();
-    await sleep(pollIntervalMs, undefined, { signal: AbortSignal.any([signal, interrupted.signal]) })
+    const either = anySignal([signal, interrupted.signal]);
+    await sleep(pollIntervalMs, undefined, { signal: either.signal })
       .catch(() => undefined)
       .finally(() => {
         interruptWait = undefined;
+        either.dispose();
       });
   };
 

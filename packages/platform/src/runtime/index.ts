@@ -1,3 +1,4 @@
+export * from './any-signal.js';
 export * from './boot.js';
 export * from './node-args.js';
 export * from './repo-root.js';
