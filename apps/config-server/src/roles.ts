@@ -46,6 +46,15 @@ export const configRoles: RoleTable<
 /** What the read use cases take as `revealSecrets` for this caller. */
 export const revealsSecrets = (principal: Principal) => hasRole(principal, configRoles.readSecretValues);
 
+/**
+ * What every read use case takes from its caller: the scopes it is limited to (SPEC §8) and
+ * whether secret values reach it in plaintext.
+ */
+export const readerView = (principal: Principal) => ({
+  scopes: principal.scopes,
+  revealSecrets: revealsSecrets(principal),
+});
+
 /** What UpdateConfig takes as `mayClearSecret` for this caller. */
 export const mayClearSecret = (principal: Principal) => hasRole(principal, configRoles.clearSecretFlag);
 

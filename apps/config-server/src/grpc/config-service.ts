@@ -3,7 +3,7 @@ import type { ConfigChange, ConfigUseCases } from '@k1s0/config-domain';
 import { anySignal, Gauge, principalFromContext, type Registry, requestIdFor } from '@k1s0/platform';
 import type { ConfigService } from '@k1s0/proto';
 import type { AccessAudit, CallSite, ReadItem } from '../access-audit.js';
-import { mayClearSecret, revealsSecrets } from '../roles.js';
+import { mayClearSecret, readerView } from '../roles.js';
 import type { UseCaseRunner } from '../use-case-runner.js';
 import { watchChanges } from '../watch/watch-changes.js';
 import {
@@ -77,8 +77,7 @@ export function configServiceImpl(options: ConfigServiceOptions): ServiceImpl<ty
           useCases.getConfig.execute({
             namespace: req.namespace,
             key: req.key,
-            scopes: principalFromContext(ctx).scopes,
-            revealSecrets: revealsSecrets(principalFromContext(ctx)),
+            ...readerView(principalFromContext(ctx)),
           }),
         (entry) => [entry],
       );
@@ -95,8 +94,7 @@ export function configServiceImpl(options: ConfigServiceOptions): ServiceImpl<ty
             page: unlessZero(req.pagination?.page ?? 0),
             pageSize: unlessZero(req.pagination?.pageSize ?? 0),
             search: unlessEmpty(req.search),
-            scopes: principalFromContext(ctx).scopes,
-            revealSecrets: revealsSecrets(principalFromContext(ctx)),
+            ...readerView(principalFromContext(ctx)),
           }),
         (result) => result.entries,
       );
@@ -139,8 +137,7 @@ export function configServiceImpl(options: ConfigServiceOptions): ServiceImpl<ty
           useCases.getServiceConfig.execute({
             serviceName: req.serviceName,
             environment: req.environment,
-            scopes: principalFromContext(ctx).scopes,
-            revealSecrets: revealsSecrets(principalFromContext(ctx)),
+            ...readerView(principalFromContext(ctx)),
           }),
         (result) => result.entries,
       );

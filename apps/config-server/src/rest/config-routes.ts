@@ -10,7 +10,7 @@ import {
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ReadItem } from '../access-audit.js';
-import { configRoles, mayClearSecret, revealsSecrets } from '../roles.js';
+import { configRoles, mayClearSecret, readerView } from '../roles.js';
 import type { UseCaseRunner } from '../use-case-runner.js';
 import { changeJson, entryJson, paginationJson, serviceEntryJson } from './presenters.js';
 import {
@@ -87,8 +87,7 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
         () =>
           useCases.getServiceConfig.execute({
             serviceName: params.service_name,
-            scopes: principalOf(request).scopes,
-            revealSecrets: revealsSecrets(principalOf(request)),
+            ...readerView(principalOf(request)),
           }),
         (result) => result.entries,
       );
@@ -118,8 +117,7 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
             page: query.page,
             pageSize: query.page_size,
             search: query.search,
-            scopes: principalOf(request).scopes,
-            revealSecrets: revealsSecrets(principalOf(request)),
+            ...readerView(principalOf(request)),
           }),
         (result) => result.entries,
       );
@@ -142,12 +140,10 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
     },
     async (request) => {
       const params = request.params;
-      const principal = principalOf(request);
-      const revealSecrets = revealsSecrets(principal);
       const entry = await run(
         request,
         'GetConfig',
-        () => useCases.getConfig.execute({ ...params, scopes: principal.scopes, revealSecrets }),
+        () => useCases.getConfig.execute({ ...params, ...readerView(principalOf(request)) }),
         (entry) => [entry],
       );
       return entryJson(entry);
@@ -243,8 +239,7 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
             ...params,
             page: query.page,
             pageSize: query.page_size,
-            scopes: principalOf(request).scopes,
-            revealSecrets: revealsSecrets(principalOf(request)),
+            ...readerView(principalOf(request)),
           }),
         (result) => result.changes,
       );

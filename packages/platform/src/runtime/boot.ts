@@ -162,6 +162,21 @@ function migrate(
   });
 }
 
+/** The service's configuration: its packaged folder (or --config / CONFIG_DIR), its env overrides. */
+function loadServiceConfig<S extends z.ZodType<PlatformConfig>>(
+  definition: ServiceDefinition<S>,
+  env: NodeJS.ProcessEnv,
+  argv: readonly string[],
+): z.infer<S> {
+  return loadConfig({
+    configDir: definition.configDir,
+    schema: definition.schema,
+    env,
+    argv,
+    envOverrides: definition.envOverrides,
+  });
+}
+
 /**
  * Loads config, connects (or starts the embedded PostgreSQL), migrates, wires and listens.
  * Configuration errors (ConfigError, including the auth rules of SPEC §3) are thrown before
@@ -173,13 +188,7 @@ export async function startService<S extends z.ZodType<PlatformConfig>>(
   /** Command-line arguments (`--config`); runServiceMain passes the process's own. */
   argv: readonly string[] = [],
 ): Promise<RunningService<z.infer<S>>> {
-  const config = loadConfig({
-    configDir: definition.configDir,
-    schema: definition.schema,
-    env,
-    argv,
-    envOverrides: definition.envOverrides,
-  });
+  const config = loadServiceConfig(definition, env, argv);
   const logger = createLogger({ name: config.app.name, level: config.observability.log.level });
   const { otlp_endpoint: otlpEndpoint } = config.observability.tracing;
   const tracing = otlpEndpoint
@@ -404,13 +413,7 @@ export async function runMigrateMain<S extends z.ZodType<PlatformConfig>>(
   argv: readonly string[] = process.argv.slice(2),
 ): Promise<void> {
   try {
-    const config = loadConfig({
-      configDir: definition.configDir,
-      schema: definition.schema,
-      env,
-      argv,
-      envOverrides: definition.envOverrides,
-    });
+    const config = loadServiceConfig(definition, env, argv);
     requireDatabaseOutsideDev(config);
     const logger = createLogger({
       name: `${config.app.name}-migrate`,
