@@ -366,6 +366,40 @@ describe('JWKS key rotation and refetch limits', () => {
     expect((await verifier.verify(signWith(replacement, claims()))).subject).toBe('user-1');
   });
 
+  it('retries a failed first fetch after the short cold interval, not the full refetch interval', async () => {
+    // The bench found this: on a cold, loaded start the first JWKS fetch timed out, and the
+    // 10 s refetch interval then refused every token for 10 s although no key set was held.
+    jwks.setKeys([rsa]);
+    jwks.setFailing(true);
+    const verifier = createTokenVerifier(prod, {
+      now,
+      refetchIntervalMs: INTERVAL,
+      coldRefetchIntervalMs: 1_000,
+    });
+    const before = jwks.hits;
+    try {
+      const burst = Array.from({ length: 20 }, () => verifier.verify(signWith(rsa, claims())));
+      const outcomes = await Promise.allSettled(burst);
+      expect(outcomes.every((o) => o.status === 'rejected')).toBe(true);
+      await expectRejected(verifier, signWith(rsa, claims()), 'signing keys unavailable');
+      // Single flight, and no second fetch inside the cold interval.
+      expect(jwks.hits - before).toBe(1);
+    } finally {
+      jwks.setFailing(false);
+    }
+    clock += 999;
+    await expectRejected(verifier, signWith(rsa, claims()), 'signing keys unavailable');
+    expect(jwks.hits - before).toBe(1);
+    clock += 1;
+    // The IdP is back: well inside the 10 s interval, the next token fetches and verifies.
+    expect((await verifier.verify(signWith(rsa, claims()))).subject).toBe('user-1');
+    expect(jwks.hits - before).toBe(2);
+    // Once a key set is held, unknown kids are back on the full interval.
+    clock += 1_000;
+    await expectRejected(verifier, signWith(rsa, claims(), { kid: 'forged-cold' }), 'unknown signing key');
+    expect(jwks.hits - before).toBe(2);
+  });
+
   it('aborts a JWKS request that hangs after fetchTimeoutMs', async () => {
     // An IdP that accepts the request and never answers.
     const pending: IncomingMessage[] = [];

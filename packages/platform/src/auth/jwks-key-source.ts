@@ -16,6 +16,13 @@ export interface JwksKeySourceOptions {
    * however many forged kids arrive meanwhile. Default 10 s.
    */
   refetchIntervalMs?: number;
+  /**
+   * The same least time while no key set has ever been fetched (the first fetch failed, e.g. it
+   * timed out on a cold, loaded start). Every token is refused until a fetch succeeds, so waiting
+   * the full `refetchIntervalMs` would lock out every caller for that long; fetches stay
+   * single-flight, so the IdP still sees at most one request per this interval. Default 1 s.
+   */
+  coldRefetchIntervalMs?: number;
   /** Bound of one JWKS request, body included (AbortSignal.timeout). Default 5 s. */
   fetchTimeoutMs?: number;
   now?: () => number;
@@ -98,6 +105,7 @@ export function createJwksKeySource(options: JwksKeySourceOptions): (header: Tok
   const now = options.now ?? Date.now;
   const cacheTtlMs = options.cacheTtlMs ?? 600_000;
   const refetchIntervalMs = options.refetchIntervalMs ?? 10_000;
+  const coldRefetchIntervalMs = Math.min(options.coldRefetchIntervalMs ?? 1_000, refetchIntervalMs);
   const fetchTimeoutMs = options.fetchTimeoutMs ?? 5_000;
   let keySet: KeySet | undefined;
   let lastFetchStartedAt = Number.NEGATIVE_INFINITY;
@@ -127,7 +135,8 @@ export function createJwksKeySource(options: JwksKeySourceOptions): (header: Tok
     );
   }
 
-  const mayRefetch = () => now() - lastFetchStartedAt >= refetchIntervalMs;
+  const mayRefetch = () =>
+    now() - lastFetchStartedAt >= (keySet === undefined ? coldRefetchIntervalMs : refetchIntervalMs);
 
   return async (header) => {
     const { alg, kid } = header;
