@@ -38,7 +38,7 @@ export class FixedClock implements Clock {
 export class SequentialIds implements IdGenerator {
   private issued = 0;
 
-  uuid(): string {
+  newId(): string {
     this.issued += 1;
     return `00000000-0000-4000-8000-${this.issued.toString(16).padStart(12, '0')}`;
   }

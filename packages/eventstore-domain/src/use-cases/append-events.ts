@@ -61,7 +61,7 @@ export class AppendEvents {
     const events = prepareNewEvents(violations, input.events, {
       maxEventsPerAppend: this.maxEventsPerAppend,
       now: this.deps.clock.now(),
-      newEventId: () => this.deps.ids.uuid(),
+      newEventId: () => this.deps.ids.newId(),
     });
     violations.throwIfAny();
     assertStreamInScope(input.scopes, input.streamId);

@@ -62,7 +62,7 @@ export class CreateSnapshot {
       ]);
     }
     const snapshot: Snapshot = {
-      id: `snap_${this.deps.ids.uuid()}`,
+      id: `snap_${this.deps.ids.newId()}`,
       streamId: input.streamId,
       snapshotVersion: input.snapshotVersion,
       aggregateType: input.aggregateType ?? stream.aggregateType,
