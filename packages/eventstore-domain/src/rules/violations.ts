@@ -1,5 +1,5 @@
 import type { ErrorDetail } from '@k1s0/platform/errors';
-import { validationFailed } from './errors.js';
+import { eventStoreErrors } from '../errors.js';
 
 /**
  * Collects every rule a request breaks so one VALIDATION_ERROR names all bad fields at once,
@@ -17,6 +17,6 @@ export class Violations {
   }
 
   throwIfAny(): void {
-    if (!this.isEmpty) throw validationFailed(this.details);
+    if (!this.isEmpty) throw eventStoreErrors.validationFailed(this.details);
   }
 }
