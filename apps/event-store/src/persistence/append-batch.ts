@@ -4,7 +4,7 @@ import {
   decideAppend,
   type StoredEvent,
 } from '@k1s0/eventstore-domain';
-import type { GroupOutcome } from '@k1s0/platform';
+import { type GroupOutcome, orderedLogAllocFragment } from '@k1s0/platform';
 import type postgres from 'postgres';
 import { RAW_STORED_EVENT_COLUMNS, type RawStoredEventRow, storedEventFromRaw } from './event-rows.js';
 import { eventsLog } from './ordered-log.js';
@@ -33,16 +33,6 @@ export function prepareAppend(request: AppendRequest): PreparedAppend {
 
 /** Key of the per-stream transaction lock: serialises appends (and deletes) of one stream, even before its row exists. */
 export const streamLockKey = (streamId: string) => `event_store:stream:${streamId}`;
-
-/**
- * The ordered-log allocator (platform db/ordered-log.ts) as the `alloc` CTE: every write of the
- * append statements reads its rows first, so it runs before them, as the transaction's first
- * write (it raises otherwise). `i` numbers the positions 1…count in order.
- */
-export function allocateFragment(q: Sql, count: number) {
-  return q`select tx_id, seq, row_number() over (order by seq) as i
-    from ${q(eventsLog.schema)}.${q(eventsLog.functionName)}(${count}::int)`;
-}
 
 /** Events to insert, flattened in batch order: the i-th one gets the i-th allocated position. */
 class EventColumns {
@@ -217,7 +207,7 @@ export async function appendBatchInTransaction(
   const streams = [...streamWrites];
   const inserted = await tx<RawStoredEventRow[]>`
     with alloc as materialized (
-      ${allocateFragment(tx, columns.count)}
+      ${orderedLogAllocFragment(tx, eventsLog, columns.count)}
     ), stream as (
       insert into event_store.event_streams (id, aggregate_type, current_version)
       select s.id, s.aggregate_type, s.current_version

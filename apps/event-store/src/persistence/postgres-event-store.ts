@@ -20,6 +20,7 @@ import {
   isConnectFailure,
   isDatabaseUnavailable,
   isUniqueViolation,
+  orderedLogAllocFragment,
   type Tx,
   unavailableOrOriginal,
   wakeUp,
@@ -28,7 +29,6 @@ import {
 import { eq, sql } from 'drizzle-orm';
 import { LRUMapWithDelete } from 'mnemonist';
 import {
-  allocateFragment,
   appendBatchInTransaction,
   type BatchAttempt,
   insertEventsFragment,
@@ -46,6 +46,7 @@ import {
   toStoredEvent,
 } from './event-rows.js';
 import { APPENDED_CHANNEL } from './new-events-signal.js';
+import { eventsLog } from './ordered-log.js';
 import { eventStreams, events, snapshots, streamDeletions } from './schema.js';
 
 /** A unique violation can only come from a writer that raced past the stream lock; a few retries settle it. */
@@ -223,7 +224,7 @@ export class PostgresEventStore implements EventStore {
     try {
       inserted = await q<RawStoredEventRow[]>`
         with alloc as materialized (
-          ${allocateFragment(q, request.events.length)}
+          ${orderedLogAllocFragment(q, eventsLog, request.events.length)}
         ), stream as (
           update event_store.event_streams
           set current_version = ${decision.currentVersion}::bigint, updated_at = now()
