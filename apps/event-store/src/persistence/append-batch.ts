@@ -6,7 +6,7 @@ import {
 } from '@k1s0/eventstore-domain';
 import { type GroupOutcome, orderedLogAllocFragment } from '@k1s0/platform';
 import type postgres from 'postgres';
-import { RAW_STORED_EVENT_COLUMNS, type RawStoredEventRow, storedEventFromRaw } from './event-rows.js';
+import { STORED_EVENT_COLUMNS, type StoredEventRow, toStoredEvent } from './event-rows.js';
 import { eventsLog } from './ordered-log.js';
 
 type Sql = postgres.Sql | postgres.TransactionSql;
@@ -85,7 +85,7 @@ export function insertEventsFragment(
       ${columns.occurredAt}::text[]
     ) with ordinality as e(stream_id, event_id, version, event_type, payload, metadata, occurred_at, i)
     join alloc using (i) ${onlyIf ?? q``}
-    returning ${q.unsafe(RAW_STORED_EVENT_COLUMNS)}`;
+    returning ${q.unsafe(STORED_EVENT_COLUMNS)}`;
 }
 
 /** One request's events for the single-request fast path (see PostgresEventStore.appendAtKnownVersion). */
@@ -144,8 +144,8 @@ export async function appendBatchInTransaction(
     tx<{ id: string; current_version: string }[]>`
       select id, current_version::text as current_version from event_store.event_streams
       where id = any(${streamIds}::text[])`,
-    tx<RawStoredEventRow[]>`
-      select ${tx.unsafe(RAW_STORED_EVENT_COLUMNS)} from event_store.events
+    tx<StoredEventRow[]>`
+      select ${tx.unsafe(STORED_EVENT_COLUMNS)} from event_store.events
       where (stream_id, event_id) in (
         select * from unnest(${keyStreams}::text[], ${keyIds}::uuid[]))`,
   ]);
@@ -154,7 +154,7 @@ export async function appendBatchInTransaction(
   for (const row of streamRows) versions.set(row.id, Number(row.current_version));
   const storedByStream = new Map<string, StoredEvent[]>();
   for (const row of storedRows) {
-    const event = storedEventFromRaw(row);
+    const event = toStoredEvent(row);
     const list = storedByStream.get(event.streamId);
     if (list) list.push(event);
     else storedByStream.set(event.streamId, [event]);
@@ -205,7 +205,7 @@ export async function appendBatchInTransaction(
   if (appends.length === 0) return outcomes;
 
   const streams = [...streamWrites];
-  const inserted = await tx<RawStoredEventRow[]>`
+  const inserted = await tx<StoredEventRow[]>`
     with alloc as materialized (
       ${orderedLogAllocFragment(tx, eventsLog, columns.count)}
     ), stream as (
@@ -229,7 +229,7 @@ export async function appendBatchInTransaction(
   let offset = 0;
   for (const { index, currentVersion } of appends) {
     const count = batch[index]!.eventIds.length;
-    const events = inserted.slice(offset, offset + count).map(storedEventFromRaw);
+    const events = inserted.slice(offset, offset + count).map(toStoredEvent);
     offset += count;
     outcomes[index] = { kind: 'done', value: { kind: 'appended', events, currentVersion } };
   }
