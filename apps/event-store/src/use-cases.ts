@@ -20,11 +20,13 @@ import {
   ReadEvents,
   type ReadEventsInput,
   type ReadEventsResult,
+  randomUuids,
   type Snapshot,
   type SnapshotStore,
   type StoredEvent,
   SubscribeAll,
   type SubscribeAllInput,
+  systemClock,
 } from '@k1s0/eventstore-domain';
 import { traced } from '@k1s0/platform';
 
@@ -51,11 +53,8 @@ export interface UseCaseDeps {
   subscribePollIntervalMs: number;
 }
 
-const systemClock = { now: () => new Date() };
-const randomIds = { uuid: () => crypto.randomUUID() };
-
 export function createUseCases(deps: UseCaseDeps): EventStoreUseCases {
-  const common = { events: deps.events, clock: systemClock, ids: randomIds, limits: deps.limits };
+  const common = { events: deps.events, clock: systemClock, ids: randomUuids, limits: deps.limits };
   const appendEvents = new AppendEvents(common);
   const readEvents = new ReadEvents(common);
   const readEventBySequence = new ReadEventBySequence(common);

@@ -1,26 +1,42 @@
 import { describe, expect, it } from 'vitest';
 import {
-  assertValid,
+  checkDescription,
+  checkExistingVersion,
+  checkExpectedVersion,
+  checkKey,
+  checkNamespace,
+  checkServiceName,
+  checkValue,
   configRules,
   decidePut,
   deletionChange,
-  descriptionProblem,
-  existingVersionProblem,
-  expectedVersionProblem,
-  keyProblem,
-  namespaceProblem,
+  type PageRequest,
   pageInfo,
   resolvePage,
   serializedValueBytes,
-  serviceNameProblem,
   serviceNamesFor,
   serviceSegmentOf,
   serviceSegmentsFor,
-  valueProblem,
+  Violations,
 } from '../src/index.js';
 import { validationFields } from './expect-app-error.js';
 
 const rules = configRules();
+
+/** What a rule records for one input: its first violation, or undefined when the input passes. */
+function problemOf(check: (violations: Violations) => void) {
+  const violations = new Violations();
+  check(violations);
+  return violations.details[0];
+}
+
+/** resolvePage as a use case applies it: throws VALIDATION_FAILED listing the bad fields. */
+function pageOrThrow(request: PageRequest) {
+  const violations = new Violations();
+  const page = resolvePage(violations, request);
+  violations.throwIfAny();
+  return page;
+}
 
 describe('namespace rule', () => {
   it.each([
@@ -29,7 +45,7 @@ describe('namespace rule', () => {
     'business.order-svc.db_pool.primary',
     'service.a1.b-2.c_3',
   ])('accepts %s', (ns) => {
-    expect(namespaceProblem(ns, rules)).toBeUndefined();
+    expect(problemOf((v) => checkNamespace(v, ns, rules))).toBeUndefined();
   });
 
   it.each([
@@ -44,14 +60,14 @@ describe('namespace rule', () => {
     ['platform.auth', 'tier not allowed'],
     [`system.${'a'.repeat(250)}`, 'longer than 255'],
   ])('rejects %j (%s)', (ns) => {
-    expect(namespaceProblem(ns, rules)?.field).toBe('namespace');
+    expect(problemOf((v) => checkNamespace(v, ns, rules))?.field).toBe('namespace');
   });
 
   it('follows configured max_depth and tiers, and names the field it is told', () => {
     const custom = configRules({ maxDepth: 2, allowedTiers: ['platform'] });
-    expect(namespaceProblem('platform.auth', custom)).toBeUndefined();
-    expect(namespaceProblem('platform.auth.db', custom)?.message).toContain('2〜2');
-    expect(namespaceProblem('system.auth', custom, 'namespaces[1]')).toEqual({
+    expect(problemOf((v) => checkNamespace(v, 'platform.auth', custom))).toBeUndefined();
+    expect(problemOf((v) => checkNamespace(v, 'platform.auth.db', custom))?.message).toContain('2〜2');
+    expect(problemOf((v) => checkNamespace(v, 'system.auth', custom, 'namespaces[1]'))).toEqual({
       field: 'namespaces[1]',
       message: 'namespace の第1階層は platform のいずれかにしてください',
     });
@@ -64,11 +80,11 @@ describe('namespace rule', () => {
 
 describe('key rule', () => {
   it.each(['a', 'max_connections', 'A.b-C_9', 'x'.repeat(255)])('accepts %s', (key) => {
-    expect(keyProblem(key)).toBeUndefined();
+    expect(problemOf((v) => checkKey(v, key))).toBeUndefined();
   });
 
   it.each(['', 'x'.repeat(256), 'has space', 'a/b', 'a:b', 'ключ'])('rejects %j', (key) => {
-    expect(keyProblem(key)?.field).toBe('key');
+    expect(problemOf((v) => checkKey(v, key))?.field).toBe('key');
   });
 });
 
@@ -76,13 +92,19 @@ describe('value rule', () => {
   it.each([[0], [25], [-1.5], ['require'], [''], [true], [false], [[]], [{}], [{ a: [1, { b: null }] }]])(
     'accepts %j',
     (value) => {
-      expect(valueProblem(value, rules)).toBeUndefined();
+      expect(problemOf((v) => checkValue(v, value, rules))).toBeUndefined();
     },
   );
 
   it('requires a value and refuses null with distinct messages', () => {
-    expect(valueProblem(undefined, rules)).toEqual({ field: 'value', message: 'value フィールドは必須です' });
-    expect(valueProblem(null, rules)).toEqual({ field: 'value', message: 'value に null は指定できません' });
+    expect(problemOf((v) => checkValue(v, undefined, rules))).toEqual({
+      field: 'value',
+      message: 'value フィールドは必須です',
+    });
+    expect(problemOf((v) => checkValue(v, null, rules))).toEqual({
+      field: 'value',
+      message: 'value に null は指定できません',
+    });
   });
 
   it.each([
@@ -94,22 +116,24 @@ describe('value rule', () => {
     ['nested undefined', { a: undefined }],
     ['Map', new Map()],
   ])('refuses non-JSON %s', (_name, value) => {
-    expect(valueProblem(value, rules)?.message).toBe('value は JSON の値で指定してください');
+    expect(problemOf((v) => checkValue(v, value, rules))?.message).toBe(
+      'value は JSON の値で指定してください',
+    );
   });
 
   it('limits the serialized size to exactly maxValueBytes (64 KiB by default)', () => {
     expect(rules.maxValueBytes).toBe(65536);
     // JSON string of n chars serializes to n + 2 bytes (the quotes).
-    expect(valueProblem('a'.repeat(65534), rules)).toBeUndefined();
-    expect(valueProblem('a'.repeat(65535), rules)?.message).toContain('65537 バイト');
+    expect(problemOf((v) => checkValue(v, 'a'.repeat(65534), rules))).toBeUndefined();
+    expect(problemOf((v) => checkValue(v, 'a'.repeat(65535), rules))?.message).toContain('65537 バイト');
   });
 
   it('counts UTF-8 bytes, not characters', () => {
     expect(serializedValueBytes('あ')).toBe(5); // 3 bytes + 2 quotes
     expect(serializedValueBytes({ k: '😀' })).toBe(12); // {"k":""} is 8 + 4
     const small = configRules({ maxValueBytes: 5 });
-    expect(valueProblem('あ', small)).toBeUndefined();
-    expect(valueProblem('ああ', small)).toBeDefined();
+    expect(problemOf((v) => checkValue(v, 'あ', small))).toBeUndefined();
+    expect(problemOf((v) => checkValue(v, 'ああ', small))).toBeDefined();
   });
 
   it('limits nesting without recursing (no stack overflow on absurd depth)', () => {
@@ -118,43 +142,49 @@ describe('value rule', () => {
       for (let i = 0; i < depth; i++) v = [v];
       return v;
     };
-    expect(valueProblem(nested(rules.maxValueDepth), rules)).toBeUndefined();
-    expect(valueProblem(nested(rules.maxValueDepth + 1), rules)?.message).toContain('入れ子');
-    expect(valueProblem(nested(200_000), rules)?.message).toContain('入れ子');
+    expect(problemOf((v) => checkValue(v, nested(rules.maxValueDepth), rules))).toBeUndefined();
+    expect(problemOf((v) => checkValue(v, nested(rules.maxValueDepth + 1), rules))?.message).toContain(
+      '入れ子',
+    );
+    expect(problemOf((v) => checkValue(v, nested(200_000), rules))?.message).toContain('入れ子');
   });
 });
 
 describe('description rule', () => {
   it('is optional and limited in code points', () => {
-    expect(descriptionProblem(undefined, rules)).toBeUndefined();
-    expect(descriptionProblem('', rules)).toBeUndefined();
-    expect(descriptionProblem('😀'.repeat(1000), rules)).toBeUndefined(); // 2000 UTF-16 units
-    expect(descriptionProblem('a'.repeat(1001), rules)?.field).toBe('description');
-    expect(descriptionProblem(42, rules)?.field).toBe('description');
+    expect(problemOf((v) => checkDescription(v, undefined, rules))).toBeUndefined();
+    expect(problemOf((v) => checkDescription(v, '', rules))).toBeUndefined();
+    expect(problemOf((v) => checkDescription(v, '😀'.repeat(1000), rules))).toBeUndefined(); // 2000 UTF-16 units
+    expect(problemOf((v) => checkDescription(v, 'a'.repeat(1001), rules))?.field).toBe('description');
+    expect(problemOf((v) => checkDescription(v, 42, rules))?.field).toBe('description');
   });
 });
 
 describe('version rules', () => {
   it('expected version: integer 0..int32 max', () => {
-    expect(expectedVersionProblem(0)).toBeUndefined();
-    expect(expectedVersionProblem(2_147_483_647)).toBeUndefined();
+    expect(problemOf((v) => checkExpectedVersion(v, 0))).toBeUndefined();
+    expect(problemOf((v) => checkExpectedVersion(v, 2_147_483_647))).toBeUndefined();
     for (const bad of [-1, 1.5, Number.NaN, '3', 2_147_483_648]) {
-      expect(expectedVersionProblem(bad)?.field).toBe('version');
+      expect(problemOf((v) => checkExpectedVersion(v, bad))?.field).toBe('version');
     }
-    expect(expectedVersionProblem(undefined)?.message).toBe('version フィールドは必須です');
+    expect(problemOf((v) => checkExpectedVersion(v, undefined))?.message).toBe(
+      'version フィールドは必須です',
+    );
   });
 
   it('rollback target: integer ≥ 1', () => {
-    expect(existingVersionProblem(1)).toBeUndefined();
-    expect(existingVersionProblem(0)?.field).toBe('to_version');
-    expect(existingVersionProblem(undefined)?.message).toBe('to_version フィールドは必須です');
+    expect(problemOf((v) => checkExistingVersion(v, 1))).toBeUndefined();
+    expect(problemOf((v) => checkExistingVersion(v, 0))?.field).toBe('to_version');
+    expect(problemOf((v) => checkExistingVersion(v, undefined))?.message).toBe(
+      'to_version フィールドは必須です',
+    );
   });
 });
 
 describe('pagination', () => {
   it('defaults to page 1 of 20', () => {
-    expect(resolvePage({})).toEqual({ page: 1, pageSize: 20, offset: 0, limit: 20 });
-    expect(resolvePage({ page: 3, pageSize: 100 })).toEqual({
+    expect(pageOrThrow({})).toEqual({ page: 1, pageSize: 20, offset: 0, limit: 20 });
+    expect(pageOrThrow({ page: 3, pageSize: 100 })).toEqual({
       page: 3,
       pageSize: 100,
       offset: 200,
@@ -163,12 +193,12 @@ describe('pagination', () => {
   });
 
   it('rejects out-of-range values naming each field', async () => {
-    expect(await validationFields(() => resolvePage({ page: 0, pageSize: 101 }))).toEqual([
+    expect(await validationFields(() => pageOrThrow({ page: 0, pageSize: 101 }))).toEqual([
       'page',
       'page_size',
     ]);
-    expect(await validationFields(() => resolvePage({ pageSize: 0 }))).toEqual(['page_size']);
-    expect(await validationFields(() => resolvePage({ page: 1.5 }))).toEqual(['page']);
+    expect(await validationFields(() => pageOrThrow({ pageSize: 0 }))).toEqual(['page_size']);
+    expect(await validationFields(() => pageOrThrow({ page: 1.5 }))).toEqual(['page']);
   });
 
   it('computes has_next', () => {
@@ -187,20 +217,19 @@ describe('service names', () => {
   });
 
   it('validates the name', () => {
-    expect(serviceNameProblem('auth-server')).toBeUndefined();
-    expect(serviceNameProblem('')?.field).toBe('service_name');
-    expect(serviceNameProblem('Auth')?.field).toBe('service_name');
+    expect(problemOf((v) => checkServiceName(v, 'auth-server'))).toBeUndefined();
+    expect(problemOf((v) => checkServiceName(v, ''))?.field).toBe('service_name');
+    expect(problemOf((v) => checkServiceName(v, 'Auth'))?.field).toBe('service_name');
   });
 });
 
-describe('assertValid', () => {
-  it('passes when there is no problem and lists every problem otherwise', async () => {
-    expect(() => assertValid(undefined, [undefined])).not.toThrow();
-    expect(
-      await validationFields(() =>
-        assertValid({ field: 'a', message: 'x' }, [undefined, { field: 'b', message: 'y' }]),
-      ),
-    ).toEqual(['a', 'b']);
+describe('Violations', () => {
+  it('passes when nothing was recorded and lists every violation otherwise', async () => {
+    expect(() => new Violations().throwIfAny()).not.toThrow();
+    const violations = new Violations();
+    violations.add('a', 'x');
+    violations.add('b', 'y');
+    expect(await validationFields(() => violations.throwIfAny())).toEqual(['a', 'b']);
   });
 });
 

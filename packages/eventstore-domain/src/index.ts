@@ -1,3 +1,4 @@
+export * from './errors.js';
 export * from './model/event-stream.js';
 export * from './model/expected-version.js';
 export * from './model/json.js';
@@ -11,7 +12,6 @@ export * from './ports/id-generator.js';
 export * from './ports/new-events-signal.js';
 export * from './ports/snapshot-store.js';
 export * from './rules/append-decision.js';
-export * from './rules/errors.js';
 export * from './rules/expected-version.js';
 export * from './rules/global-log-query.js';
 export * from './rules/new-events.js';

@@ -38,7 +38,7 @@ export class FixedClock implements Clock {
 export class SequentialIds implements IdGenerator {
   private issued = 0;
 
-  uuid(): string {
+  newId(): string {
     this.issued += 1;
     return `00000000-0000-4000-8000-${this.issued.toString(16).padStart(12, '0')}`;
   }
@@ -183,17 +183,37 @@ export class InMemoryEventStore implements EventStore {
   }
 
   /**
-   * Simulates a transaction that has taken the next sequence but not committed: until `finish`
-   * (commit without events, i.e. a gap), readAll stops below it, as the Postgres adapter must.
+   * Simulates a transaction that has taken the next sequence but not committed: until `finish`,
+   * readAll stops below it, as the Postgres adapter must. `finish()` commits nothing (a gap, like a
+   * rollback); `finish(event)` commits one event of a stream of its own at that sequence.
    */
-  beginInFlight(): { sequence: bigint; finish: () => void } {
+  beginInFlight(): {
+    sequence: bigint;
+    finish: (event?: { streamId: string; eventType: string }) => void;
+  } {
     this.tables.lastSequence += 1n;
     const sequence = this.tables.lastSequence;
     this.tables.inFlight.add(sequence);
     return {
       sequence,
-      finish: () => {
+      finish: (event) => {
         this.tables.inFlight.delete(sequence);
+        if (event !== undefined) {
+          const now = this.clock.now();
+          const stored: StoredEvent = {
+            ...event,
+            sequence,
+            eventId: crypto.randomUUID(),
+            version: 1,
+            payload: {},
+            metadata: {},
+            occurredAt: now,
+            storedAt: now,
+          };
+          // readAll walks the events in sequence order: the late commit goes before later sequences.
+          const at = this.tables.events.findIndex((e) => e.sequence > sequence);
+          this.tables.events.splice(at === -1 ? this.tables.events.length : at, 0, stored);
+        }
         this.newEvents.fire();
       },
     };

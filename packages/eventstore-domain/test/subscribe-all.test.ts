@@ -163,9 +163,12 @@ describe('SubscribeAll', () => {
     expect(kit.newEvents.listenerCount).toBe(0);
   });
 
-  // The use case's part of never-skip: it follows readAll's nextSequence and nothing else. The
-  // cut-off itself lives in the adapter (the fake's `inFlight` here); PostgreSQL's is tested by
-  // apps/event-store/test/subscribe-all.test.ts ("does not deliver B before an earlier uncommitted A").
+  // The use case's part of never-skip: it follows readAll's nextSequence and nothing else, so an
+  // event that commits late at a lower sequence is still delivered, before the later one. (A use
+  // case that moved its cursor past a position readAll had not released would lose sequence 2
+  // here.) The cut-off itself lives in the adapter (the fake's `inFlight` here); PostgreSQL's is
+  // tested by apps/event-store/test/subscribe-all.test.ts ("does not deliver B before an earlier
+  // uncommitted A").
   it('does not pass an event still in flight with a lower sequence (never-skip)', async () => {
     await appendTo('a', 'A1');
     const controller = new AbortController();
@@ -178,8 +181,9 @@ describe('SubscribeAll', () => {
     const waiting = iterator.next();
     await appendTo('a', 'A2'); // sequence 3, committed first
     expect(await nextOf(waiting, 30)).toBe('pending');
-    inFlight.finish();
-    expect(((await nextOf(waiting, 1000)) as IteratorResult<StoredEvent>).value?.sequence).toBe(3n);
+    inFlight.finish({ streamId: 'held', eventType: 'H1' }); // sequence 2 commits after 3
+    expect(((await nextOf(waiting, 1000)) as IteratorResult<StoredEvent>).value?.sequence).toBe(2n);
+    expect(await take(iterator, 1)).toEqual([3n]);
     controller.abort();
   });
 

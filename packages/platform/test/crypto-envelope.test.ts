@@ -11,8 +11,10 @@ import {
   readKeyRingFile,
   SealedValueError,
   SecretKeyMissingError,
-  sealedKeyId,
 } from '../src/crypto/index.js';
+
+/** The key id of a sealed value: its second dot-separated field (`k1s0e1.<keyId>.<wrapped>.<body>`). */
+const sealedKeyId = (sealed: string) => sealed.split('.')[1];
 
 const key = () => randomBytes(32).toString('base64');
 

@@ -9,6 +9,7 @@ import type {
 } from '@k1s0/config-domain';
 import {
   type Database,
+  orderedLogAllocFragment,
   outboxChannel,
   outboxInsertFragment,
   unavailableOrOriginal,
@@ -125,7 +126,7 @@ export class PostgresConfigWriter implements ConfigWriter {
     try {
       rows = await sql<{ revision: string | null }[]>`
         with alloc as materialized (
-          select tx_id, seq from ${sql(revisionLog.schema)}.${sql(revisionLog.functionName)}(1)
+          ${orderedLogAllocFragment(sql, revisionLog, 1)}
         ), entry as (
           ${applyEntry}
         ), log as (

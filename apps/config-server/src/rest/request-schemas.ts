@@ -1,11 +1,11 @@
 import {
   type ConfigRules,
-  descriptionProblem,
-  existingVersionProblem,
-  expectedVersionProblem,
-  metadataProblem,
-  type Problem,
-  valueProblem,
+  checkDescription,
+  checkExistingVersion,
+  checkExpectedVersion,
+  checkMetadata,
+  checkValue,
+  Violations,
 } from '@k1s0/config-domain';
 import { z } from 'zod';
 
@@ -13,12 +13,16 @@ import { z } from 'zod';
  * A field checked by the domain's own rule, so the edge reports every bad field of a body at once
  * with the same messages the use case would use (the use case checks again; that is cheap).
  */
-function ruled<T>(problem: (input: unknown) => Problem, documented: Record<string, unknown>) {
+function ruled<T>(
+  check: (violations: Violations, input: unknown) => void,
+  documented: Record<string, unknown>,
+) {
   return z
     .custom<T>()
     .superRefine((input, ctx) => {
-      const found = problem(input);
-      if (found !== undefined) ctx.addIssue({ code: 'custom', message: found.message });
+      const violations = new Violations();
+      check(violations, input);
+      for (const { message } of violations.details) ctx.addIssue({ code: 'custom', message });
     })
     .meta(documented); // the JSON Schema /openapi.json shows for the rule
 }
@@ -41,15 +45,18 @@ const expectedVersionDoc = {
 export function putBodySchema(rules: ConfigRules) {
   return z.object(
     {
-      value: ruled<unknown>((v) => (v === undefined || v === null ? valueProblem(v, rules) : undefined), {
-        description: `Any JSON value except null, at most ${rules.maxValueBytes} bytes serialized`,
-      }),
-      version: ruled<number>((v) => expectedVersionProblem(v), expectedVersionDoc),
+      value: ruled<unknown>(
+        (violations, v) => (v === undefined || v === null ? checkValue(violations, v, rules) : undefined),
+        {
+          description: `Any JSON value except null, at most ${rules.maxValueBytes} bytes serialized`,
+        },
+      ),
+      version: ruled<number>((violations, v) => checkExpectedVersion(violations, v), expectedVersionDoc),
       // null = absent (keep the current description): many clients serialise an unset field as null.
       description: z
         .null()
         .transform(() => undefined)
-        .or(ruled<string>((v) => descriptionProblem(v, rules), { type: 'string' }))
+        .or(ruled<string>((violations, v) => checkDescription(violations, v, rules), { type: 'string' }))
         .optional(),
       // SPEC §8. Absent keeps the flag; false clears it (sys_admin only).
       secret: z.boolean({ error: 'secret は true か false で指定してください' }).optional().meta({
@@ -60,7 +67,7 @@ export function putBodySchema(rules: ConfigRules) {
         .null()
         .transform(() => undefined)
         .or(
-          ruled<Record<string, unknown>>((v) => metadataProblem(v, rules), {
+          ruled<Record<string, unknown>>((violations, v) => checkMetadata(violations, v, rules), {
             type: 'object',
             description: `Free-form labels, at most ${rules.maxMetadataBytes} bytes serialized; replaces the current ones ({} clears)`,
           }),
@@ -73,12 +80,12 @@ export function putBodySchema(rules: ConfigRules) {
 
 export const rollbackBodySchema = z.object(
   {
-    to_version: ruled<number>((v) => existingVersionProblem(v), {
+    to_version: ruled<number>((violations, v) => checkExistingVersion(violations, v), {
       type: 'integer',
       minimum: 1,
       description: 'The version whose value is written again',
     }),
-    version: ruled<number>((v) => expectedVersionProblem(v), expectedVersionDoc),
+    version: ruled<number>((violations, v) => checkExpectedVersion(violations, v), expectedVersionDoc),
   },
   { error: 'リクエストボディは JSON オブジェクトで指定してください' },
 );

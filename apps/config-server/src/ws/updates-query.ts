@@ -1,4 +1,4 @@
-import { type ConfigRules, namespaceProblem } from '@k1s0/config-domain';
+import { type ConfigRules, checkNamespace, Violations } from '@k1s0/config-domain';
 import { z } from 'zod';
 
 /**
@@ -14,8 +14,9 @@ export function updatesQuerySchema(rules: ConfigRules) {
       .transform((list) => (list ?? '').split(',').filter((namespace) => namespace !== ''))
       .superRefine((namespaces, ctx) => {
         namespaces.forEach((namespace, i) => {
-          const problem = namespaceProblem(namespace, rules, `namespaces[${i}]`);
-          if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem.message, path: [i] });
+          const violations = new Violations();
+          checkNamespace(violations, namespace, rules, `namespaces[${i}]`);
+          for (const { message } of violations.details) ctx.addIssue({ code: 'custom', message, path: [i] });
         });
       })
       .meta({

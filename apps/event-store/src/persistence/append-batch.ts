@@ -4,9 +4,9 @@ import {
   decideAppend,
   type StoredEvent,
 } from '@k1s0/eventstore-domain';
-import type { GroupOutcome } from '@k1s0/platform';
+import { type GroupOutcome, orderedLogAllocFragment } from '@k1s0/platform';
 import type postgres from 'postgres';
-import { RAW_STORED_EVENT_COLUMNS, type RawStoredEventRow, storedEventFromRaw } from './event-rows.js';
+import { STORED_EVENT_COLUMNS, type StoredEventRow, toStoredEvent } from './event-rows.js';
 import { eventsLog } from './ordered-log.js';
 
 type Sql = postgres.Sql | postgres.TransactionSql;
@@ -33,16 +33,6 @@ export function prepareAppend(request: AppendRequest): PreparedAppend {
 
 /** Key of the per-stream transaction lock: serialises appends (and deletes) of one stream, even before its row exists. */
 export const streamLockKey = (streamId: string) => `event_store:stream:${streamId}`;
-
-/**
- * The ordered-log allocator (platform db/ordered-log.ts) as the `alloc` CTE: every write of the
- * append statements reads its rows first, so it runs before them, as the transaction's first
- * write (it raises otherwise). `i` numbers the positions 1…count in order.
- */
-export function allocateFragment(q: Sql, count: number) {
-  return q`select tx_id, seq, row_number() over (order by seq) as i
-    from ${q(eventsLog.schema)}.${q(eventsLog.functionName)}(${count}::int)`;
-}
 
 /** Events to insert, flattened in batch order: the i-th one gets the i-th allocated position. */
 class EventColumns {
@@ -95,7 +85,7 @@ export function insertEventsFragment(
       ${columns.occurredAt}::text[]
     ) with ordinality as e(stream_id, event_id, version, event_type, payload, metadata, occurred_at, i)
     join alloc using (i) ${onlyIf ?? q``}
-    returning ${q.unsafe(RAW_STORED_EVENT_COLUMNS)}`;
+    returning ${q.unsafe(STORED_EVENT_COLUMNS)}`;
 }
 
 /** One request's events for the single-request fast path (see PostgresEventStore.appendAtKnownVersion). */
@@ -154,8 +144,8 @@ export async function appendBatchInTransaction(
     tx<{ id: string; current_version: string }[]>`
       select id, current_version::text as current_version from event_store.event_streams
       where id = any(${streamIds}::text[])`,
-    tx<RawStoredEventRow[]>`
-      select ${tx.unsafe(RAW_STORED_EVENT_COLUMNS)} from event_store.events
+    tx<StoredEventRow[]>`
+      select ${tx.unsafe(STORED_EVENT_COLUMNS)} from event_store.events
       where (stream_id, event_id) in (
         select * from unnest(${keyStreams}::text[], ${keyIds}::uuid[]))`,
   ]);
@@ -164,7 +154,7 @@ export async function appendBatchInTransaction(
   for (const row of streamRows) versions.set(row.id, Number(row.current_version));
   const storedByStream = new Map<string, StoredEvent[]>();
   for (const row of storedRows) {
-    const event = storedEventFromRaw(row);
+    const event = toStoredEvent(row);
     const list = storedByStream.get(event.streamId);
     if (list) list.push(event);
     else storedByStream.set(event.streamId, [event]);
@@ -215,9 +205,9 @@ export async function appendBatchInTransaction(
   if (appends.length === 0) return outcomes;
 
   const streams = [...streamWrites];
-  const inserted = await tx<RawStoredEventRow[]>`
+  const inserted = await tx<StoredEventRow[]>`
     with alloc as materialized (
-      ${allocateFragment(tx, columns.count)}
+      ${orderedLogAllocFragment(tx, eventsLog, columns.count)}
     ), stream as (
       insert into event_store.event_streams (id, aggregate_type, current_version)
       select s.id, s.aggregate_type, s.current_version
@@ -239,7 +229,7 @@ export async function appendBatchInTransaction(
   let offset = 0;
   for (const { index, currentVersion } of appends) {
     const count = batch[index]!.eventIds.length;
-    const events = inserted.slice(offset, offset + count).map(storedEventFromRaw);
+    const events = inserted.slice(offset, offset + count).map(toStoredEvent);
     offset += count;
     outcomes[index] = { kind: 'done', value: { kind: 'appended', events, currentVersion } };
   }

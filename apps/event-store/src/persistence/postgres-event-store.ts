@@ -20,15 +20,12 @@ import {
   isConnectFailure,
   isDatabaseUnavailable,
   isUniqueViolation,
-  type Tx,
+  orderedLogAllocFragment,
   unavailableOrOriginal,
   wakeUp,
-  withTransaction,
 } from '@k1s0/platform';
-import { eq, sql } from 'drizzle-orm';
 import { LRUMapWithDelete } from 'mnemonist';
 import {
-  allocateFragment,
   appendBatchInTransaction,
   type BatchAttempt,
   insertEventsFragment,
@@ -38,22 +35,15 @@ import {
   singleRequestColumns,
   streamLockKey,
 } from './append-batch.js';
-import {
-  RAW_STORED_EVENT_COLUMNS,
-  type RawStoredEventRow,
-  storedEventColumns,
-  storedEventFromRaw,
-  toStoredEvent,
-} from './event-rows.js';
+import { STORED_EVENT_COLUMNS, type StoredEventRow, toStoredEvent } from './event-rows.js';
 import { APPENDED_CHANNEL } from './new-events-signal.js';
-import { eventStreams, events, snapshots, streamDeletions } from './schema.js';
+import { eventsLog } from './ordered-log.js';
 
 /** A unique violation can only come from a writer that raced past the stream lock; a few retries settle it. */
 const MAX_APPEND_ATTEMPTS = 5;
 
-async function lockStream(tx: Tx, streamId: string): Promise<void> {
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${streamLockKey(streamId)}, 0))`);
-}
+/** `event_store.event_streams` as StreamRow reads it (bigint as text, like STORED_EVENT_COLUMNS). */
+const STREAM_COLUMNS = 'id, aggregate_type, current_version::text as current_version, created_at, updated_at';
 
 interface StreamRow {
   id: string;
@@ -63,23 +53,13 @@ interface StreamRow {
   updated_at: string | Date;
 }
 
-function streamFromRaw(row: StreamRow): EventStream {
+function toEventStream(row: StreamRow): EventStream {
   return {
     id: row.id,
     aggregateType: row.aggregate_type,
     currentVersion: Number(row.current_version),
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
-  };
-}
-
-function toEventStream(row: typeof eventStreams.$inferSelect): EventStream {
-  return {
-    id: row.id,
-    aggregateType: row.aggregateType,
-    currentVersion: Number(row.currentVersion),
-    createdAt: row.createdAt,
-    updatedAt: row.updatedAt,
   };
 }
 
@@ -103,7 +83,12 @@ export const DEFAULT_APPEND_BATCH_LIMITS: AppendBatchLimits = {
   maxInFlight: 1,
 };
 
-/** The EventStore port on PostgreSQL (schema `event_store`), following the port's doc comments step by step. */
+/**
+ * The EventStore port on PostgreSQL (schema `event_store`), following the port's doc comments step by
+ * step. postgres.js tagged SQL only (drizzle defines the schema and migrations): appends are single
+ * statements of data-modifying CTEs with the ordered-log allocation, which drizzle's builder cannot
+ * express, so the other operations use the same style and one mapper per row type.
+ */
 export class PostgresEventStore implements EventStore {
   /** Last version this instance saw per stream; only ever a guess that the append statement verifies. */
   private readonly knownVersions = new LRUMapWithDelete<string, number>(KNOWN_STREAMS);
@@ -128,8 +113,12 @@ export class PostgresEventStore implements EventStore {
   }
 
   async getStream(streamId: string): Promise<EventStream | null> {
-    const [row] = await this.run(() =>
-      this.database.db.select().from(eventStreams).where(eq(eventStreams.id, streamId)),
+    const { sql: q } = this.database;
+    const [row] = await this.run(
+      () =>
+        q<
+          StreamRow[]
+        >`select ${q.unsafe(STREAM_COLUMNS)} from event_store.event_streams where id = ${streamId}::text`,
     );
     return row ? toEventStream(row) : null;
   }
@@ -219,11 +208,11 @@ export class PostgresEventStore implements EventStore {
     });
     if (decision.kind !== 'append') return undefined;
     const { sql: q } = this.database;
-    let inserted: RawStoredEventRow[];
+    let inserted: StoredEventRow[];
     try {
-      inserted = await q<RawStoredEventRow[]>`
+      inserted = await q<StoredEventRow[]>`
         with alloc as materialized (
-          ${allocateFragment(q, request.events.length)}
+          ${orderedLogAllocFragment(q, eventsLog, request.events.length)}
         ), stream as (
           update event_store.event_streams
           set current_version = ${decision.currentVersion}::bigint, updated_at = now()
@@ -250,7 +239,7 @@ export class PostgresEventStore implements EventStore {
     }
     return {
       kind: 'appended',
-      events: inserted.map(storedEventFromRaw),
+      events: inserted.map(toStoredEvent),
       currentVersion: decision.currentVersion,
     };
   }
@@ -263,14 +252,13 @@ export class PostgresEventStore implements EventStore {
     // One statement, hence one snapshot for the stream row, the count and the page, so they agree.
     // `stream left join page`: no row at all when the stream does not exist.
     const rows = await this.run(
-      () => q<(StreamRow & { total: number } & Partial<RawStoredEventRow>)[]>`
+      () => q<(StreamRow & { total: number } & Partial<StoredEventRow>)[]>`
         with stream as (
-          select id, aggregate_type, current_version::text as current_version, created_at, updated_at
-          from event_store.event_streams where id = ${streamId}::text
+          select ${q.unsafe(STREAM_COLUMNS)} from event_store.event_streams where id = ${streamId}::text
         ), total as (
           select count(*)::int as total from event_store.events where ${where}
         ), page as (
-          select ${q.unsafe(RAW_STORED_EVENT_COLUMNS)}, version as version_key
+          select ${q.unsafe(STORED_EVENT_COLUMNS)}, version as version_key
           from event_store.events where ${where}
           -- by the bigint key: the output column "version" is its text alias ('10' < '9')
           order by version_key offset ${query.offset}::int limit ${query.limit}::int
@@ -280,14 +268,15 @@ export class PostgresEventStore implements EventStore {
     );
     const first = rows[0];
     if (first === undefined) return null;
-    const events =
-      rows[0]?.sequence == null ? [] : rows.map((row) => storedEventFromRaw(row as RawStoredEventRow));
-    return { stream: streamFromRaw(first), events, total: first.total };
+    const events = rows[0]?.sequence == null ? [] : rows.map((row) => toStoredEvent(row as StoredEventRow));
+    return { stream: toEventStream(first), events, total: first.total };
   }
 
   async readBySequence(sequence: bigint): Promise<StoredEvent | null> {
-    const [row] = await this.run(() =>
-      this.database.db.select(storedEventColumns).from(events).where(eq(events.sequence, sequence)),
+    const { sql: q } = this.database;
+    const [row] = await this.run(
+      () => q<StoredEventRow[]>`select ${q.unsafe(STORED_EVENT_COLUMNS)} from event_store.events
+        where sequence = ${sequence.toString()}::bigint`,
     );
     return row ? toStoredEvent(row) : null;
   }
@@ -299,9 +288,9 @@ export class PostgresEventStore implements EventStore {
     // One statement, hence one snapshot for the batch and the horizon bound below. The bound is only
     // computed for a short batch (the count is a one-time filter, so a full batch skips the scan).
     const rows = await this.run(
-      () => q<(Partial<RawStoredEventRow> & { horizon_max: string | null })[]>`
+      () => q<(Partial<StoredEventRow> & { horizon_max: string | null })[]>`
         with batch as materialized (
-          select ${q.unsafe(RAW_STORED_EVENT_COLUMNS)}, sequence as sequence_key
+          select ${q.unsafe(STORED_EVENT_COLUMNS)}, sequence as sequence_key
           from event_store.events
           where sequence >= ${query.fromSequence.toString()}::bigint
             and tx_id < pg_snapshot_xmin(pg_current_snapshot()) ${types}
@@ -314,8 +303,7 @@ export class PostgresEventStore implements EventStore {
         select batch.*, horizon.horizon_max from horizon left join batch on true
         order by batch.sequence_key`,
     );
-    const batch =
-      rows[0]?.sequence == null ? [] : rows.map((row) => storedEventFromRaw(row as RawStoredEventRow));
+    const batch = rows[0]?.sequence == null ? [] : rows.map((row) => toStoredEvent(row as StoredEventRow));
     const last = batch[batch.length - 1];
     let next = last ? last.sequence + 1n : query.fromSequence;
     // A short batch scanned every final event: move past filtered-out (or deleted) ones too.
@@ -327,36 +315,33 @@ export class PostgresEventStore implements EventStore {
 
   async deleteStream(streamId: string, deletion: StreamDeletion): Promise<DeletedStream | null> {
     this.knownVersions.delete(streamId);
-    return withTransaction(this.database, async (tx) => {
-      await lockStream(tx, streamId);
-      const [stream] = await tx.select().from(eventStreams).where(eq(eventStreams.id, streamId));
-      if (!stream) return null;
-      // The append-only trigger lets this transaction, and only it, delete events.
-      await tx.execute(sql`select set_config('event_store.allow_delete', 'on', true)`);
-      const deletedEvents = await tx
-        .delete(events)
-        .where(eq(events.streamId, streamId))
-        .returning({ sequence: events.sequence });
-      const deletedSnapshots = await tx
-        .delete(snapshots)
-        .where(eq(snapshots.streamId, streamId))
-        .returning({ id: snapshots.id });
-      await tx.delete(eventStreams).where(eq(eventStreams.id, streamId));
-      await tx.insert(streamDeletions).values({
-        streamId,
-        aggregateType: stream.aggregateType,
-        lastVersion: Number(stream.currentVersion),
-        deletedEvents: deletedEvents.length,
-        deletedSnapshots: deletedSnapshots.length,
-        deletedBy: deletion.actor,
-        deletedAt: deletion.at,
-      });
-      await tx.execute(sql`select set_config('event_store.allow_delete', 'off', true)`);
-      return { deletedEvents: deletedEvents.length, deletedSnapshots: deletedSnapshots.length };
-    });
+    return this.run(() =>
+      this.database.sql.begin(async (tx) => {
+        await tx`select pg_advisory_xact_lock(hashtextextended(${streamLockKey(streamId)}, 0))`;
+        const [row] = await tx<StreamRow[]>`
+          select ${tx.unsafe(STREAM_COLUMNS)} from event_store.event_streams where id = ${streamId}::text`;
+        if (!row) return null;
+        const stream = toEventStream(row);
+        // The append-only trigger lets this transaction, and only it, delete events.
+        await tx`select set_config('event_store.allow_delete', 'on', true)`;
+        const deletedEvents = (await tx`delete from event_store.events where stream_id = ${streamId}::text`)
+          .count;
+        const deletedSnapshots = (
+          await tx`delete from event_store.snapshots where stream_id = ${streamId}::text`
+        ).count;
+        await tx`delete from event_store.event_streams where id = ${streamId}::text`;
+        await tx`insert into event_store.stream_deletions
+            (stream_id, aggregate_type, last_version, deleted_events, deleted_snapshots, deleted_by, deleted_at)
+          values (${streamId}::text, ${stream.aggregateType}::text, ${stream.currentVersion}::bigint,
+            ${deletedEvents}::int, ${deletedSnapshots}::int, ${deletion.actor}::text,
+            ${deletion.at.toISOString()}::timestamptz)`;
+        await tx`select set_config('event_store.allow_delete', 'off', true)`;
+        return { deletedEvents, deletedSnapshots };
+      }),
+    );
   }
 
-  /** Reads outside a helper transaction: only "database unreachable" is translated here. */
+  /** Only "database unreachable" is translated here; other errors keep their cause. */
   private async run<T>(read: () => Promise<T>): Promise<T> {
     try {
       return await read();

@@ -1,12 +1,25 @@
-import type { JsonValue, SaveSnapshotOutcome, Snapshot, SnapshotStore } from '@k1s0/eventstore-domain';
+import type {
+  EventMetadata,
+  JsonValue,
+  SaveSnapshotOutcome,
+  Snapshot,
+  SnapshotStore,
+} from '@k1s0/eventstore-domain';
 import { type Database, sqlState, unavailableOrOriginal } from '@k1s0/platform';
-import { desc, eq, sql } from 'drizzle-orm';
-import { jsonb } from './event-rows.js';
+import { desc, eq, type SQL, sql } from 'drizzle-orm';
 import { snapshots } from './schema.js';
 
 const FOREIGN_KEY_VIOLATION = '23503';
 
-/** The SnapshotStore port on PostgreSQL (table `event_store.snapshots`). */
+/** A JSON document as a jsonb literal, so JSON `null` stays a value rather than SQL NULL. */
+function jsonb(value: JsonValue | EventMetadata): SQL {
+  return sql`${JSON.stringify(value)}::jsonb`;
+}
+
+/**
+ * The SnapshotStore port on PostgreSQL (table `event_store.snapshots`). Drizzle's query builder
+ * only: an insert and one ordered select on one table need nothing it cannot express.
+ */
 export class PostgresSnapshotStore implements SnapshotStore {
   constructor(private readonly database: Database) {}
 

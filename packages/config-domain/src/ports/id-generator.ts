@@ -1,5 +1,5 @@
 export interface IdGenerator {
-  /** A new UUID for an entry or a change-log row. */
+  /** A new random UUID: an entry id, a change-log row id. */
   newId(): string;
 }
 

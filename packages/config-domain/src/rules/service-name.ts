@@ -1,16 +1,14 @@
-import type { Problem } from './validation.js';
+import type { Violations } from './validation.js';
 
 const SERVICE_NAME = /^[a-z0-9_-]{1,255}$/;
 const SERVER_SUFFIX = '-server';
 
-export function serviceNameProblem(serviceName: unknown, field = 'service_name'): Problem {
+export function checkServiceName(violations: Violations, serviceName: unknown, field = 'service_name'): void {
   if (typeof serviceName !== 'string' || serviceName === '') {
-    return { field, message: 'service_name フィールドは必須です' };
+    violations.add(field, 'service_name フィールドは必須です');
+  } else if (!SERVICE_NAME.test(serviceName)) {
+    violations.add(field, 'service_name は 1〜255 文字の [a-z0-9_-] で指定してください');
   }
-  if (!SERVICE_NAME.test(serviceName)) {
-    return { field, message: 'service_name は 1〜255 文字の [a-z0-9_-] で指定してください' };
-  }
-  return undefined;
 }
 
 /**

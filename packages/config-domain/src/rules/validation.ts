@@ -1,13 +1,14 @@
-import type { ErrorDetail } from '@k1s0/platform/errors';
+import { ViolationCollector } from '@k1s0/platform/errors';
 import { configErrors } from '../errors.js';
 
-/** A rule's verdict on one field: a detail naming the field, or `undefined` when it passes. */
-export type Problem = ErrorDetail | undefined;
-
-/** Throws VALIDATION_FAILED listing every problem found, so the caller fixes them in one go. */
-export function assertValid(...problems: readonly (Problem | readonly Problem[])[]): void {
-  const details = problems.flat().filter((p): p is ErrorDetail => p !== undefined);
-  if (details.length > 0) throw configErrors.validationFailed(details);
+/**
+ * The config domain's collector: rules are `checkX(violations, …)`, and `throwIfAny()` throws one
+ * VALIDATION_FAILED listing every problem found, so the caller fixes them in one go.
+ */
+export class Violations extends ViolationCollector {
+  constructor() {
+    super(configErrors.validationFailed);
+  }
 }
 
 /** Integer within [min, max]; also rejects NaN and non-numbers an adapter may pass through. */
@@ -18,7 +19,7 @@ export function isIntegerIn(value: unknown, min: number, max: number): value is 
 /** proto int32 bound: versions and page numbers travel as int32 over gRPC. */
 export const INT32_MAX = 2_147_483_647;
 
-/** `label` holds text PostgreSQL cannot store (U+0000, unpaired surrogates): reported on `field`. */
-export function unstorableTextProblem(field: string, label = field): ErrorDetail {
-  return { field, message: `${label} に U+0000 や対になっていないサロゲートは含められません` };
+/** What a field holding text PostgreSQL cannot store (U+0000, unpaired surrogates) is told; `label` names the spot. */
+export function unstorableTextMessage(label: string): string {
+  return `${label} に U+0000 や対になっていないサロゲートは含められません`;
 }

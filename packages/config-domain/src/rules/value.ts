@@ -1,7 +1,7 @@
 import { unstorableTextPath } from '@k1s0/platform/errors';
 import type { ConfigValue } from '../model/json-value.js';
 import type { ConfigRules } from './config-rules.js';
-import { type Problem, unstorableTextProblem } from './validation.js';
+import { unstorableTextMessage, type Violations } from './validation.js';
 
 const utf8 = new TextEncoder();
 
@@ -11,24 +11,27 @@ export function serializedValueBytes(value: ConfigValue): number {
 }
 
 /** Any JSON except `null`, nested at most `maxValueDepth`, at most `maxValueBytes` serialized. */
-export function valueProblem(value: unknown, rules: ConfigRules, field = 'value'): Problem {
-  if (value === undefined) return { field, message: 'value フィールドは必須です' };
-  if (value === null) return { field, message: 'value に null は指定できません' };
+export function checkValue(
+  violations: Violations,
+  value: unknown,
+  rules: ConfigRules,
+  field = 'value',
+): void {
+  const message = valueMessage(value, rules);
+  if (message !== undefined) violations.add(field, message);
+}
+
+function valueMessage(value: unknown, rules: ConfigRules): string | undefined {
+  if (value === undefined) return 'value フィールドは必須です';
+  if (value === null) return 'value に null は指定できません';
   const shape = jsonShape(value, rules.maxValueDepth);
-  if (shape === 'not-json') return { field, message: 'value は JSON の値で指定してください' };
-  if (shape === 'too-deep') {
-    return { field, message: `value の入れ子は ${rules.maxValueDepth} 階層以下にしてください` };
-  }
+  if (shape === 'not-json') return 'value は JSON の値で指定してください';
+  if (shape === 'too-deep') return `value の入れ子は ${rules.maxValueDepth} 階層以下にしてください`;
   const unstorable = unstorableTextPath(value);
-  if (unstorable !== undefined) {
-    return unstorableTextProblem(field, `value${unstorable}`);
-  }
+  if (unstorable !== undefined) return unstorableTextMessage(`value${unstorable}`);
   const bytes = serializedValueBytes(value as ConfigValue);
   if (bytes > rules.maxValueBytes) {
-    return {
-      field,
-      message: `value はシリアライズ後 ${rules.maxValueBytes} バイト以下にしてください（${bytes} バイト）`,
-    };
+    return `value はシリアライズ後 ${rules.maxValueBytes} バイト以下にしてください（${bytes} バイト）`;
   }
   return undefined;
 }

@@ -6,10 +6,10 @@ import type { ConfigRepository } from '../ports/config-repository.js';
 import type { ConfigWriter } from '../ports/config-writer.js';
 import type { IdGenerator } from '../ports/id-generator.js';
 import type { ConfigRules } from '../rules/config-rules.js';
-import { keyProblem } from '../rules/key.js';
-import { namespaceProblem } from '../rules/namespace.js';
+import { checkKey } from '../rules/key.js';
+import { checkNamespace } from '../rules/namespace.js';
 import { assertNamespaceInScope, type CallerScopes } from '../rules/scope.js';
-import { assertValid } from '../rules/validation.js';
+import { Violations } from '../rules/validation.js';
 import { deletionChange } from '../rules/write-decisions.js';
 import { invalidateChangedConfig } from './invalidate-changed-config.js';
 import { MAX_WRITE_ATTEMPTS } from './write-attempts.js';
@@ -38,7 +38,10 @@ export class DeleteConfig {
 
   async execute(input: DeleteConfigInput): Promise<ConfigChange> {
     const { repository, writer, cache, clock, ids, rules } = this.deps;
-    assertValid(namespaceProblem(input.namespace, rules), keyProblem(input.key));
+    const violations = new Violations();
+    checkNamespace(violations, input.namespace, rules);
+    checkKey(violations, input.key);
+    violations.throwIfAny();
     assertNamespaceInScope(input.scopes, input.namespace);
     // The DELETED log row must carry exactly what was removed, so the delete is a compare-and-set
     // on the version we read; when someone else changed the entry meanwhile, delete that instead.

@@ -5,11 +5,11 @@ import { changeFor } from '../model/secret.js';
 import type { ChangeLogRepository } from '../ports/change-log-repository.js';
 import type { ConfigRepository } from '../ports/config-repository.js';
 import type { ConfigRules } from '../rules/config-rules.js';
-import { keyProblem } from '../rules/key.js';
-import { namespaceProblem } from '../rules/namespace.js';
+import { checkKey } from '../rules/key.js';
+import { checkNamespace } from '../rules/namespace.js';
 import { type PageRequest, resolvePage } from '../rules/pagination.js';
 import { assertNamespaceInScope, type CallerScopes } from '../rules/scope.js';
-import { assertValid } from '../rules/validation.js';
+import { Violations } from '../rules/validation.js';
 
 export interface GetConfigHistoryDeps {
   readonly repository: ConfigRepository;
@@ -43,9 +43,14 @@ export class GetConfigHistory {
 
   async execute(input: GetConfigHistoryInput): Promise<ConfigHistory> {
     const { repository, changeLog, rules } = this.deps;
-    assertValid(namespaceProblem(input.namespace, rules), keyProblem(input.key));
+    const violations = new Violations();
+    checkNamespace(violations, input.namespace, rules);
+    checkKey(violations, input.key);
+    violations.throwIfAny();
     assertNamespaceInScope(input.scopes, input.namespace);
-    const page = resolvePage(input);
+    const paging = new Violations();
+    const page = resolvePage(paging, input);
+    paging.throwIfAny();
     const { changes, total } = await changeLog.history(input.namespace, input.key, page);
     if (total === 0 && (await repository.find(input.namespace, input.key)) === undefined) {
       throw configErrors.keyNotFound();

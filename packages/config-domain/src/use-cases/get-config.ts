@@ -4,10 +4,10 @@ import { entryFor } from '../model/secret.js';
 import type { ConfigCache } from '../ports/config-cache.js';
 import type { ConfigRepository } from '../ports/config-repository.js';
 import type { ConfigRules } from '../rules/config-rules.js';
-import { keyProblem } from '../rules/key.js';
-import { namespaceProblem } from '../rules/namespace.js';
+import { checkKey } from '../rules/key.js';
+import { checkNamespace } from '../rules/namespace.js';
 import { assertNamespaceInScope, type CallerScopes } from '../rules/scope.js';
-import { assertValid } from '../rules/validation.js';
+import { Violations } from '../rules/validation.js';
 
 export interface GetConfigDeps {
   readonly repository: ConfigRepository;
@@ -31,7 +31,10 @@ export class GetConfig {
 
   async execute(input: GetConfigInput): Promise<ConfigEntry> {
     const { repository, cache, rules } = this.deps;
-    assertValid(namespaceProblem(input.namespace, rules), keyProblem(input.key));
+    const violations = new Violations();
+    checkNamespace(violations, input.namespace, rules);
+    checkKey(violations, input.key);
+    violations.throwIfAny();
     assertNamespaceInScope(input.scopes, input.namespace);
 
     const reveal = input.revealSecrets ?? false;

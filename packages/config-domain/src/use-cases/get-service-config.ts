@@ -4,8 +4,8 @@ import { entryFor } from '../model/secret.js';
 import type { ConfigCache } from '../ports/config-cache.js';
 import type { ConfigRepository } from '../ports/config-repository.js';
 import { type CallerScopes, inScope } from '../rules/scope.js';
-import { serviceNameProblem, serviceSegmentsFor } from '../rules/service-name.js';
-import { assertValid, type Problem } from '../rules/validation.js';
+import { checkServiceName, serviceSegmentsFor } from '../rules/service-name.js';
+import { Violations } from '../rules/validation.js';
 
 export interface GetServiceConfigDeps {
   readonly repository: ConfigRepository;
@@ -42,7 +42,10 @@ export class GetServiceConfig {
 
   async execute(input: GetServiceConfigInput): Promise<ServiceConfig> {
     const { repository, cache, appEnv } = this.deps;
-    assertValid(serviceNameProblem(input.serviceName), environmentProblem(input.environment, appEnv));
+    const violations = new Violations();
+    checkServiceName(violations, input.serviceName);
+    checkEnvironment(violations, input.environment, appEnv);
+    violations.throwIfAny();
 
     let entries = cache.getServiceEntries(input.serviceName);
     if (entries === undefined) {
@@ -62,10 +65,10 @@ export class GetServiceConfig {
 }
 
 /** This server holds one environment's config only; asking it for another is a client error. */
-function environmentProblem(environment: string | undefined, appEnv: string): Problem {
-  if (environment === undefined || environment === '' || environment === appEnv) return undefined;
-  return {
-    field: 'environment',
-    message: `environment はサーバーの環境（${appEnv}）と一致させてください（指定値: ${environment}）`,
-  };
+function checkEnvironment(violations: Violations, environment: string | undefined, appEnv: string): void {
+  if (environment === undefined || environment === '' || environment === appEnv) return;
+  violations.add(
+    'environment',
+    `environment はサーバーの環境（${appEnv}）と一致させてください（指定値: ${environment}）`,
+  );
 }

@@ -5,10 +5,10 @@ import { entryFor } from '../model/secret.js';
 import type { ConfigRepository } from '../ports/config-repository.js';
 import type { ConfigRules } from '../rules/config-rules.js';
 import { KEY_MAX_LENGTH } from '../rules/key.js';
-import { namespaceProblem } from '../rules/namespace.js';
+import { checkNamespace } from '../rules/namespace.js';
 import { type PageRequest, resolvePage } from '../rules/pagination.js';
 import { assertNamespaceInScope, type CallerScopes } from '../rules/scope.js';
-import { assertValid, type Problem, unstorableTextProblem } from '../rules/validation.js';
+import { unstorableTextMessage, Violations } from '../rules/validation.js';
 
 export interface ListConfigsDeps {
   readonly repository: ConfigRepository;
@@ -37,9 +37,14 @@ export class ListConfigs {
 
   async execute(input: ListConfigsInput): Promise<ListConfigsResult> {
     const { repository, rules } = this.deps;
-    assertValid(namespaceProblem(input.namespace, rules), searchProblem(input.search));
+    const violations = new Violations();
+    checkNamespace(violations, input.namespace, rules);
+    checkSearch(violations, input.search);
+    violations.throwIfAny();
     assertNamespaceInScope(input.scopes, input.namespace);
-    const page = resolvePage(input);
+    const paging = new Violations();
+    const page = resolvePage(paging, input);
+    paging.throwIfAny();
     const search = input.search === '' ? undefined : input.search;
     const { entries, total } = await repository.list(input.namespace, {
       offset: page.offset,
@@ -55,13 +60,11 @@ export class ListConfigs {
 }
 
 /** A search longer than any key can't match; rejecting it keeps junk out of the query. */
-function searchProblem(search: unknown): Problem {
-  if (search === undefined) return undefined;
+function checkSearch(violations: Violations, search: unknown): void {
+  if (search === undefined) return;
   if (typeof search !== 'string' || search.length > KEY_MAX_LENGTH) {
-    return { field: 'search', message: `search は ${KEY_MAX_LENGTH} 文字以下の文字列にしてください` };
+    violations.add('search', `search は ${KEY_MAX_LENGTH} 文字以下の文字列にしてください`);
+  } else if (!isStorableText(search)) {
+    violations.add('search', unstorableTextMessage('search'));
   }
-  if (!isStorableText(search)) {
-    return unstorableTextProblem('search');
-  }
-  return undefined;
 }

@@ -1,12 +1,12 @@
 import { configErrors } from '../errors.js';
 import type { ChangeLogRepository } from '../ports/change-log-repository.js';
 import type { ConfigRules } from '../rules/config-rules.js';
-import { keyProblem } from '../rules/key.js';
-import { namespaceProblem } from '../rules/namespace.js';
+import { checkKey } from '../rules/key.js';
+import { checkNamespace } from '../rules/namespace.js';
 import { assertNamespaceInScope, type CallerScopes } from '../rules/scope.js';
-import { assertValid } from '../rules/validation.js';
-import { valueProblem } from '../rules/value.js';
-import { existingVersionProblem, expectedVersionProblem } from '../rules/version.js';
+import { Violations } from '../rules/validation.js';
+import { checkValue } from '../rules/value.js';
+import { checkExistingVersion, checkExpectedVersion } from '../rules/version.js';
 import { type ConfigWriteResult, type PutConfigValueDeps, putConfigValue } from './put-config-value.js';
 
 export interface RollbackConfigDeps extends PutConfigValueDeps {
@@ -40,19 +40,21 @@ export class RollbackConfig {
 
   async execute(input: RollbackConfigInput): Promise<ConfigWriteResult> {
     const { changeLog, rules } = this.deps;
-    assertValid(
-      namespaceProblem(input.namespace, rules),
-      keyProblem(input.key),
-      existingVersionProblem(input.toVersion),
-      expectedVersionProblem(input.version),
-    );
+    const violations = new Violations();
+    checkNamespace(violations, input.namespace, rules);
+    checkKey(violations, input.key);
+    checkExistingVersion(violations, input.toVersion);
+    checkExpectedVersion(violations, input.version);
+    violations.throwIfAny();
     assertNamespaceInScope(input.scopes, input.namespace);
 
     const lifetimeId = await this.lifetimeOf(input.namespace, input.key);
     if (lifetimeId === undefined) throw configErrors.keyNotFound();
     const target = await changeLog.findVersion(lifetimeId, input.toVersion);
     if (target === undefined || target.newValue === null) throw configErrors.versionNotFound(input.toVersion);
-    assertValid(valueProblem(target.newValue, rules));
+    const restored = new Violations();
+    checkValue(restored, target.newValue, rules);
+    restored.throwIfAny();
 
     return putConfigValue(this.deps, {
       namespace: input.namespace,

@@ -1,14 +1,14 @@
 import type { ConfigMetadata } from '../model/config-entry.js';
 import type { ConfigValue } from '../model/json-value.js';
 import type { ConfigRules } from '../rules/config-rules.js';
-import { descriptionProblem } from '../rules/description.js';
-import { keyProblem } from '../rules/key.js';
-import { metadataProblem, normalizedMetadata } from '../rules/metadata.js';
-import { namespaceProblem } from '../rules/namespace.js';
+import { checkDescription } from '../rules/description.js';
+import { checkKey } from '../rules/key.js';
+import { checkMetadata, normalizedMetadata } from '../rules/metadata.js';
+import { checkNamespace } from '../rules/namespace.js';
 import { assertNamespaceInScope, type CallerScopes } from '../rules/scope.js';
-import { assertValid, type Problem } from '../rules/validation.js';
-import { valueProblem } from '../rules/value.js';
-import { expectedVersionProblem } from '../rules/version.js';
+import { Violations } from '../rules/validation.js';
+import { checkValue } from '../rules/value.js';
+import { checkExpectedVersion } from '../rules/version.js';
 import { type ConfigWriteResult, type PutConfigValueDeps, putConfigValue } from './put-config-value.js';
 
 export interface UpdateConfigDeps extends PutConfigValueDeps {
@@ -40,33 +40,34 @@ export class UpdateConfig {
 
   async execute(input: UpdateConfigInput): Promise<ConfigWriteResult> {
     const { rules } = this.deps;
-    assertValid(
-      namespaceProblem(input.namespace, rules),
-      keyProblem(input.key),
-      valueProblem(input.value, rules),
-      expectedVersionProblem(input.version),
-      descriptionProblem(input.description, rules),
-      metadataProblem(input.metadata, rules),
-      secretProblem(input.secret),
-    );
+    const violations = new Violations();
+    checkNamespace(violations, input.namespace, rules);
+    checkKey(violations, input.key);
+    checkValue(violations, input.value, rules);
+    checkExpectedVersion(violations, input.version);
+    checkDescription(violations, input.description, rules);
+    checkMetadata(violations, input.metadata, rules);
+    checkSecret(violations, input.secret);
+    violations.throwIfAny();
     assertNamespaceInScope(input.scopes, input.namespace);
     return putConfigValue(this.deps, {
       namespace: input.namespace,
       key: input.key,
-      value: input.value as ConfigValue, // checked by valueProblem above
+      value: input.value as ConfigValue, // checked by checkValue above
       expectedVersion: input.version,
       description: input.description,
       actor: input.actor,
       secret: input.secret,
       mayClearSecret: input.mayClearSecret ?? false,
-      // checked by metadataProblem above
+      // checked by checkMetadata above
       metadata:
         input.metadata === undefined ? undefined : normalizedMetadata(input.metadata as ConfigMetadata),
     });
   }
 }
 
-function secretProblem(secret: unknown): Problem {
-  if (secret === undefined || typeof secret === 'boolean') return undefined;
-  return { field: 'secret', message: 'secret は true か false で指定してください' };
+function checkSecret(violations: Violations, secret: unknown): void {
+  if (secret !== undefined && typeof secret !== 'boolean') {
+    violations.add('secret', 'secret は true か false で指定してください');
+  }
 }

@@ -4,9 +4,9 @@ import { changeFor } from '../model/secret.js';
 import type { ChangeFeed } from '../ports/change-feed.js';
 import type { ChangeLogRepository } from '../ports/change-log-repository.js';
 import type { ConfigRules } from '../rules/config-rules.js';
-import { namespaceProblem } from '../rules/namespace.js';
+import { checkNamespace } from '../rules/namespace.js';
 import { type CallerScopes, inScope } from '../rules/scope.js';
-import { assertValid, type Problem } from '../rules/validation.js';
+import { Violations } from '../rules/validation.js';
 import { ChangeBuffer } from './change-buffer.js';
 
 export interface WatchConfigOptions {
@@ -62,10 +62,12 @@ export class WatchConfig {
   async *execute(input: WatchConfigInput): AsyncGenerator<ConfigChange, void, undefined> {
     const { changeLog, feed, rules } = this.deps;
     const namespaces = input.namespaces ?? [];
-    assertValid(
-      namespaces.map((ns, i) => namespaceProblem(ns, rules, `namespaces[${i}]`)),
-      fromRevisionProblem(input.fromRevision),
-    );
+    const violations = new Violations();
+    namespaces.forEach((ns, i) => {
+      checkNamespace(violations, ns, rules, `namespaces[${i}]`);
+    });
+    checkFromRevision(violations, input.fromRevision);
+    violations.throwIfAny();
     const { signal, fromRevision, scopes } = input;
     const reveal = input.revealSecrets ?? false;
     if (signal?.aborted) return;
@@ -120,8 +122,7 @@ export class WatchConfig {
   }
 }
 
-function fromRevisionProblem(fromRevision: bigint | undefined): Problem {
-  if (fromRevision === undefined || (typeof fromRevision === 'bigint' && fromRevision >= 0n))
-    return undefined;
-  return { field: 'from_revision', message: 'from_revision は 0 以上の整数で指定してください' };
+function checkFromRevision(violations: Violations, fromRevision: bigint | undefined): void {
+  if (fromRevision === undefined || (typeof fromRevision === 'bigint' && fromRevision >= 0n)) return;
+  violations.add('from_revision', 'from_revision は 0 以上の整数で指定してください');
 }

@@ -1,4 +1,6 @@
 export interface IdGenerator {
-  /** A fresh random UUID (e.g. `crypto.randomUUID()`); used for event ids and snapshot ids. */
-  uuid(): string;
+  /** A new random UUID: an event id the client left out, a snapshot id. */
+  newId(): string;
 }
+
+export const randomUuids: IdGenerator = { newId: () => crypto.randomUUID() };

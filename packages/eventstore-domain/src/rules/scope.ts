@@ -1,5 +1,5 @@
 import { inScope, type Scopes } from '@k1s0/platform/scopes';
-import { streamOutOfScope } from './errors.js';
+import { eventStoreErrors } from '../errors.js';
 
 export { inScope, type Scopes };
 
@@ -11,5 +11,5 @@ export interface CallerScopes {
 
 /** Direct access to a stream (read, append, snapshots, delete): 403 outside the scopes. */
 export function assertStreamInScope(scopes: Scopes, streamId: string): void {
-  if (!inScope(scopes, streamId)) throw streamOutOfScope(streamId);
+  if (!inScope(scopes, streamId)) throw eventStoreErrors.streamOutOfScope(streamId);
 }

@@ -1,7 +1,4 @@
-import { AppError } from '@k1s0/platform/errors';
-
-/** Code (without `SYS_EVSTORE_`) of a request over a size limit: the same code as REST's body-limit 413. */
-export const PAYLOAD_TOO_LARGE = 'PAYLOAD_TOO_LARGE';
+import { eventStoreErrors } from '../errors.js';
 
 /** UTF-8 length of `text` without encoding it (what PostgreSQL and Kafka will hold). */
 export function utf8ByteLength(text: string): number {
@@ -19,15 +16,6 @@ export function utf8ByteLength(text: string): number {
     } else bytes += 3;
   }
   return bytes;
-}
-
-/** 413 / RESOURCE_EXHAUSTED naming the field over `limit` bytes. */
-export function payloadTooLarge(field: string, bytes: number, limit: number): AppError {
-  return new AppError('payload_too_large', {
-    code: PAYLOAD_TOO_LARGE,
-    message: `${field} is ${bytes} bytes, over the limit of ${limit} bytes`,
-    details: [{ field, message: `at most ${limit} bytes (serialized JSON), got ${bytes}` }],
-  });
 }
 
 export interface SizeLimits {
@@ -49,9 +37,11 @@ export function sizedEvents<E extends { payload: unknown; metadata: unknown }>(
     const payloadJson = JSON.stringify(event.payload);
     const metadataJson = JSON.stringify(event.metadata);
     const bytes = utf8ByteLength(payloadJson) + utf8ByteLength(metadataJson);
-    if (bytes > limits.maxEventBytes) throw payloadTooLarge(`events[${index}]`, bytes, limits.maxEventBytes);
+    if (bytes > limits.maxEventBytes)
+      throw eventStoreErrors.payloadTooLarge(`events[${index}]`, bytes, limits.maxEventBytes);
     total += bytes;
-    if (total > limits.maxRequestBytes) throw payloadTooLarge('events', total, limits.maxRequestBytes);
+    if (total > limits.maxRequestBytes)
+      throw eventStoreErrors.payloadTooLarge('events', total, limits.maxRequestBytes);
     return { ...event, payloadJson, metadataJson };
   });
 }

@@ -1,10 +1,10 @@
+import { eventStoreErrors } from '../errors.js';
 import { type EventStoreLimits, resolveLimits } from '../model/limits.js';
 import type { NewEvent } from '../model/new-event.js';
 import type { StoredEvent } from '../model/stored-event.js';
 import type { Clock } from '../ports/clock.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { IdGenerator } from '../ports/id-generator.js';
-import { duplicateEventId, streamAlreadyExists, versionConflict } from '../rules/errors.js';
 import { checkExpectedVersion } from '../rules/expected-version.js';
 import { prepareNewEvents } from '../rules/new-events.js';
 import { assertStreamInScope, type CallerScopes } from '../rules/scope.js';
@@ -61,7 +61,7 @@ export class AppendEvents {
     const events = prepareNewEvents(violations, input.events, {
       maxEventsPerAppend: this.maxEventsPerAppend,
       now: this.deps.clock.now(),
-      newEventId: () => this.deps.ids.uuid(),
+      newEventId: () => this.deps.ids.newId(),
     });
     violations.throwIfAny();
     assertStreamInScope(input.scopes, input.streamId);
@@ -84,11 +84,16 @@ export class AppendEvents {
           replayed: outcome.kind === 'duplicate',
         };
       case 'version_conflict':
-        throw versionConflict(input.streamId, input.expectedVersion, outcome.actualVersion);
+        throw eventStoreErrors.versionConflict(input.streamId, input.expectedVersion, outcome.actualVersion);
       case 'stream_exists':
-        throw streamAlreadyExists(input.streamId, outcome.actualVersion);
+        throw eventStoreErrors.streamAlreadyExists(input.streamId, outcome.actualVersion);
       case 'event_id_conflict':
-        throw duplicateEventId(input.streamId, outcome.index, outcome.eventId, outcome.storedVersion);
+        throw eventStoreErrors.duplicateEventId(
+          input.streamId,
+          outcome.index,
+          outcome.eventId,
+          outcome.storedVersion,
+        );
     }
   }
 }

@@ -1,3 +1,4 @@
+import { eventStoreErrors } from '../errors.js';
 import type { JsonValue } from '../model/json.js';
 import { type EventStoreLimits, resolveLimits } from '../model/limits.js';
 import type { Snapshot } from '../model/snapshot.js';
@@ -5,10 +6,9 @@ import type { Clock } from '../ports/clock.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { IdGenerator } from '../ports/id-generator.js';
 import type { SnapshotStore } from '../ports/snapshot-store.js';
-import { streamNotFound, validationFailed } from '../rules/errors.js';
 import { checkIntegerInRange } from '../rules/ranges.js';
 import { assertStreamInScope, type CallerScopes } from '../rules/scope.js';
-import { payloadTooLarge, utf8ByteLength } from '../rules/sizes.js';
+import { utf8ByteLength } from '../rules/sizes.js';
 import { checkStorableJson } from '../rules/storable-text.js';
 import { checkStreamId } from '../rules/stream-id.js';
 import { checkTypeName } from '../rules/type-name.js';
@@ -49,12 +49,13 @@ export class CreateSnapshot {
     violations.throwIfAny();
     assertStreamInScope(input.scopes, input.streamId);
     const stateBytes = utf8ByteLength(JSON.stringify(input.state));
-    if (stateBytes > this.maxStateBytes) throw payloadTooLarge('state', stateBytes, this.maxStateBytes);
+    if (stateBytes > this.maxStateBytes)
+      throw eventStoreErrors.payloadTooLarge('state', stateBytes, this.maxStateBytes);
 
     const stream = await this.deps.events.getStream(input.streamId);
-    if (stream === null) throw streamNotFound(input.streamId);
+    if (stream === null) throw eventStoreErrors.streamNotFound(input.streamId);
     if (input.snapshotVersion > stream.currentVersion) {
-      throw validationFailed([
+      throw eventStoreErrors.validationFailed([
         {
           field: 'snapshot_version',
           message: `must be between 0 and ${stream.currentVersion} (the stream's current version)`,
@@ -62,7 +63,7 @@ export class CreateSnapshot {
       ]);
     }
     const snapshot: Snapshot = {
-      id: `snap_${this.deps.ids.uuid()}`,
+      id: `snap_${this.deps.ids.newId()}`,
       streamId: input.streamId,
       snapshotVersion: input.snapshotVersion,
       aggregateType: input.aggregateType ?? stream.aggregateType,
@@ -70,7 +71,7 @@ export class CreateSnapshot {
       createdAt: this.deps.clock.now(),
     };
     const saved = await this.deps.snapshots.save(snapshot);
-    if (saved.kind === 'stream_not_found') throw streamNotFound(input.streamId);
+    if (saved.kind === 'stream_not_found') throw eventStoreErrors.streamNotFound(input.streamId);
     return snapshot;
   }
 }

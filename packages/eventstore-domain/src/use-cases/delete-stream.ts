@@ -1,6 +1,6 @@
+import { eventStoreErrors } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
 import type { EventStore } from '../ports/event-store.js';
-import { streamNotFound } from '../rules/errors.js';
 import { assertStreamInScope, type CallerScopes } from '../rules/scope.js';
 import { checkStreamId } from '../rules/stream-id.js';
 import { Violations } from '../rules/violations.js';
@@ -38,7 +38,7 @@ export class DeleteStream {
       actor: input.actor,
       at: this.deps.clock.now(),
     });
-    if (deleted === null) throw streamNotFound(input.streamId);
+    if (deleted === null) throw eventStoreErrors.streamNotFound(input.streamId);
     return {
       streamId: input.streamId,
       ...deleted,

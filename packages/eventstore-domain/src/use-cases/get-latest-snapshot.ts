@@ -1,6 +1,6 @@
+import { eventStoreErrors } from '../errors.js';
 import type { Snapshot } from '../model/snapshot.js';
 import type { SnapshotStore } from '../ports/snapshot-store.js';
-import { snapshotNotFound } from '../rules/errors.js';
 import { assertStreamInScope, type CallerScopes } from '../rules/scope.js';
 import { checkStreamId } from '../rules/stream-id.js';
 import { Violations } from '../rules/violations.js';
@@ -29,6 +29,6 @@ export class GetLatestSnapshot {
 
     const snapshot = await this.deps.snapshots.latest(input.streamId);
     if (snapshot !== null) return snapshot;
-    throw snapshotNotFound(input.streamId);
+    throw eventStoreErrors.snapshotNotFound(input.streamId);
   }
 }

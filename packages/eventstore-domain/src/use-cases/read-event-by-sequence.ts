@@ -1,6 +1,6 @@
+import { eventStoreErrors } from '../errors.js';
 import type { StoredEvent } from '../model/stored-event.js';
 import type { EventStore } from '../ports/event-store.js';
-import { eventNotFound } from '../rules/errors.js';
 import { checkSequenceInRange } from '../rules/ranges.js';
 import { assertStreamInScope, type CallerScopes } from '../rules/scope.js';
 import { checkStreamId } from '../rules/stream-id.js';
@@ -30,7 +30,7 @@ export class ReadEventBySequence {
     const event = await this.deps.events.readBySequence(input.sequence);
     // An event of another stream is reported as absent, so a stream id cannot be used to probe others.
     if (event === null || event.streamId !== input.streamId) {
-      throw eventNotFound(input.streamId, input.sequence);
+      throw eventStoreErrors.eventNotFound(input.streamId, input.sequence);
     }
     return event;
   }

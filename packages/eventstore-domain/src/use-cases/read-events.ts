@@ -1,7 +1,7 @@
+import { eventStoreErrors } from '../errors.js';
 import { type EventStoreLimits, resolveLimits } from '../model/limits.js';
 import type { StoredEvent } from '../model/stored-event.js';
 import type { EventStore } from '../ports/event-store.js';
-import { streamNotFound } from '../rules/errors.js';
 import { assertStreamInScope, type CallerScopes } from '../rules/scope.js';
 import { checkStreamId } from '../rules/stream-id.js';
 import { resolveStreamRead, type StreamReadParameters } from '../rules/stream-read-query.js';
@@ -53,7 +53,7 @@ export class ReadEvents {
       offset: query.offset,
       limit: query.pageSize,
     });
-    if (page === null) throw streamNotFound(input.streamId);
+    if (page === null) throw eventStoreErrors.streamNotFound(input.streamId);
     return {
       streamId: input.streamId,
       events: page.events,

@@ -90,11 +90,6 @@ function format(envelope: Envelope): string {
   ].join('.');
 }
 
-/** The key id a sealed value's data key is wrapped with (no key needed). */
-export function sealedKeyId(sealed: string): string {
-  return parse(sealed).keyId;
-}
-
 export class EnvelopeCipher implements SecretCipher {
   constructor(private readonly ring: KeyRing) {}
 

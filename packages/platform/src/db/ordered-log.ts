@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { customType } from 'drizzle-orm/pg-core';
+import type postgres from 'postgres';
 
 /**
  * A log that readers can follow by position without ever skipping a row that commits late.
@@ -45,6 +46,22 @@ BEGIN
   PERFORM pg_advisory_unlock(${spec.lockKey});
 END
 $$;`;
+}
+
+/**
+ * A draw of `count` positions as a postgres.js statement fragment, for writers that put a whole
+ * change in ONE statement (data-modifying CTEs), like `outboxInsertFragment`: the body of
+ * `with alloc as materialized (…)`, rows (tx_id, seq, i) with `i` numbering the positions 1…count
+ * in order. Every write of the statement must read a row of `alloc` first, so that the function runs
+ * before any of them, as the transaction's first write (it raises otherwise).
+ */
+export function orderedLogAllocFragment(
+  sql: postgres.Sql | postgres.TransactionSql,
+  spec: OrderedLogSpec,
+  count: number,
+): postgres.PendingQuery<postgres.Row[]> {
+  return sql`select tx_id, seq, row_number() over (order by seq) as i
+    from ${sql(spec.schema)}.${sql(spec.functionName)}(${count}::int)`;
 }
 
 /** Predicate on a row's `tx_id` column: true when its transaction can no longer change. */
