@@ -4,15 +4,17 @@ import { z } from 'zod';
 
 const positiveInt = z.coerce.number().int().positive();
 
+/** The topic of design 002 (events published by the relay). */
+export const DEFAULT_PUBLISHED_TOPIC = 'k1s0.system.eventstore.event.published.v1';
+
+// The platform's brokers and client id, plus this service's topic (the same shape config-server uses).
+const kafkaSchema = platformConfigSchema.shape.kafka.unwrap().extend({
+  topic_published: z.string().min(1).default(DEFAULT_PUBLISHED_TOPIC),
+});
+
 /** event-store configuration: the platform's sections plus `kafka.topic_published` and `event_store` (spec 002). */
 export const eventStoreConfigSchema = platformConfigSchema.extend({
-  kafka: z
-    .object({
-      brokers: z.array(z.string().min(1)).default([]),
-      client_id: z.string().optional(),
-      topic_published: z.string().min(1).default('k1s0.system.eventstore.event.published.v1'),
-    })
-    .default({ brokers: [], topic_published: 'k1s0.system.eventstore.event.published.v1' }),
+  kafka: kafkaSchema.default({ brokers: [], topic_published: DEFAULT_PUBLISHED_TOPIC }),
   event_store: z
     .object({
       max_events_per_append: positiveInt.default(100),
