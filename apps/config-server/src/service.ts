@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { configRules, createConfigUseCases, randomUuids, systemClock } from '@k1s0/config-domain';
+import { configRules, randomUuids, systemClock } from '@k1s0/config-domain';
 import {
   type AppParts,
   developmentKeyRing,
@@ -27,6 +27,7 @@ import { createConfigOutboxRelay } from './relay/config-outbox-relay.js';
 import { configRoutes } from './rest/config-routes.js';
 import { configRoles, configRpcRole } from './roles.js';
 import { createUseCaseRunner } from './use-case-runner.js';
+import { createUseCases } from './use-cases.js';
 import { configUpdatesRoute } from './ws/config-updates.js';
 
 export const METRICS_PREFIX = 'config_server';
@@ -62,7 +63,7 @@ function build(kernel: Kernel<ConfigServerConfig>): AppParts {
     pollIntervalMs: section.watch.poll_interval,
     metrics,
   });
-  const useCases = createConfigUseCases({
+  const useCases = createUseCases({
     repository: new PostgresConfigRepository(database, values),
     writer: new PostgresConfigWriter(database, { topic: config.kafka.topic_changed }, values),
     changeLog,
