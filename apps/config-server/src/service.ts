@@ -2,10 +2,12 @@ import { fileURLToPath } from 'node:url';
 import { configRules, randomUuids, systemClock } from '@k1s0/config-domain';
 import {
   type AppParts,
+  createKafkaPublisher,
   developmentKeyRing,
   EnvelopeCipher,
   isDevEnvironment,
   type Kernel,
+  type Publisher,
   type ServiceDefinition,
   trackOutboxBacklog,
 } from '@k1s0/platform';
@@ -32,8 +34,22 @@ import { configUpdatesRoute } from './ws/config-updates.js';
 
 export const METRICS_PREFIX = 'config_server';
 
-/** Wires the adapters, the use cases (shared by REST and gRPC), the change feed and the relay. */
-function build(kernel: Kernel<ConfigServerConfig>): AppParts {
+export type ConfigServerServiceDefinition = ServiceDefinition<typeof configServerConfigSchema>;
+
+export interface ConfigServerServiceOptions {
+  /** How the relay reaches Kafka when `kafka.brokers` is set; default: the platform's Kafka publisher. */
+  publisher?: (config: ConfigServerConfig) => Publisher;
+}
+
+function kafkaPublisher(config: ConfigServerConfig): Publisher {
+  return createKafkaPublisher({
+    brokers: config.kafka.brokers,
+    clientId: config.kafka.client_id ?? config.app.name,
+  });
+}
+
+/** Wires the adapters, the use cases (shared by REST, gRPC and WebSocket), the change feed and the relay. */
+function build(kernel: Kernel<ConfigServerConfig>, options: ConfigServerServiceOptions): AppParts {
   const { config, database, logger, shutdownSignal } = kernel;
   const metrics = { registry: kernel.metrics.registry, prefix: METRICS_PREFIX };
   const section = config.config_server;
@@ -78,8 +94,7 @@ function build(kernel: Kernel<ConfigServerConfig>): AppParts {
     config.kafka.brokers.length > 0
       ? createConfigOutboxRelay({
           database,
-          brokers: config.kafka.brokers,
-          clientId: config.kafka.client_id ?? config.app.name,
+          publisher: (options.publisher ?? kafkaPublisher)(config),
           logger,
           registry: kernel.metrics.registry,
         })
@@ -136,22 +151,29 @@ function build(kernel: Kernel<ConfigServerConfig>): AppParts {
   };
 }
 
-export const configServerDefinition: ServiceDefinition<typeof configServerConfigSchema> = {
-  configDir: fileURLToPath(new URL('../config', import.meta.url)),
-  schema: configServerConfigSchema,
-  envOverrides: configServerEnv,
-  codes: configErrorCodes,
-  openapi: {
-    title: 'k1s0 system config server',
-    description:
-      'Configuration entries with versions, history and rollback (SPEC §5). Errors use the ErrorEnvelope.',
-  },
-  metricsPrefix: METRICS_PREFIX,
-  migrations: {
-    folder: fileURLToPath(new URL('../drizzle', import.meta.url)),
-    schema: 'config_server',
-    table: '__drizzle_migrations',
-  },
-  accessControl: { apiKeys: configApiKeys, auditLogs: configAuditLogs, roles: configRoles },
-  build,
-};
+/** The config service (SPEC §5): REST, gRPC and the WebSocket feed over the same use cases, plus the Kafka relay. */
+export function createConfigServerService(
+  options: ConfigServerServiceOptions = {},
+): ConfigServerServiceDefinition {
+  return {
+    configDir: fileURLToPath(new URL('../config', import.meta.url)),
+    schema: configServerConfigSchema,
+    envOverrides: configServerEnv,
+    codes: configErrorCodes,
+    openapi: {
+      title: 'k1s0 system config server',
+      description:
+        'Configuration entries with versions, history and rollback (SPEC §5). Errors use the ErrorEnvelope.',
+    },
+    metricsPrefix: METRICS_PREFIX,
+    migrations: {
+      folder: fileURLToPath(new URL('../drizzle', import.meta.url)),
+      schema: 'config_server',
+      table: '__drizzle_migrations',
+    },
+    accessControl: { apiKeys: configApiKeys, auditLogs: configAuditLogs, roles: configRoles },
+    build: (kernel) => build(kernel, options),
+  };
+}
+
+export const configServerService: ConfigServerServiceDefinition = createConfigServerService();

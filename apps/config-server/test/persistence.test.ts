@@ -18,7 +18,7 @@ import { PostgresChangeLogRepository } from '../src/persistence/postgres-change-
 import { PostgresConfigRepository } from '../src/persistence/postgres-config-repository.js';
 import { PostgresConfigWriter } from '../src/persistence/postgres-config-writer.js';
 import { configChangeLogs, configOutbox, revisionLog } from '../src/persistence/schema.js';
-import { configServerDefinition } from '../src/service.js';
+import { configServerService } from '../src/service.js';
 
 const TOPIC = 'k1s0.system.config.changed.v1';
 let testDb: TestDatabase;
@@ -28,7 +28,7 @@ let changeLog: PostgresChangeLogRepository;
 let writer: PostgresConfigWriter;
 
 const migrations = {
-  migrationsFolder: configServerDefinition.migrations.folder,
+  migrationsFolder: configServerService.migrations.folder,
   migrationsSchema: 'config_server',
   migrationsTable: '__drizzle_migrations',
 };

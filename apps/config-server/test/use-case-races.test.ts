@@ -20,7 +20,7 @@ import { PostgresChangeFeed } from '../src/feed/postgres-change-feed.js';
 import { PostgresChangeLogRepository } from '../src/persistence/postgres-change-log-repository.js';
 import { PostgresConfigRepository } from '../src/persistence/postgres-config-repository.js';
 import { PostgresConfigWriter } from '../src/persistence/postgres-config-writer.js';
-import { configServerDefinition } from '../src/service.js';
+import { configServerService } from '../src/service.js';
 import { type ConfigServerUseCases, createUseCases } from '../src/use-cases.js';
 
 type Hook = () => Promise<void>;
@@ -79,7 +79,7 @@ beforeAll(async () => {
   testDb = await createTestDatabase();
   database = createDatabase({ url: testDb.url, max: 4 });
   await runMigrations(database, {
-    migrationsFolder: configServerDefinition.migrations.folder,
+    migrationsFolder: configServerService.migrations.folder,
     migrationsSchema: 'config_server',
     migrationsTable: '__drizzle_migrations',
   });

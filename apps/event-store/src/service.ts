@@ -1,7 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import {
+  type AppParts,
   createKafkaPublisher,
   Gauge,
+  type Kernel,
   type Publisher,
   type ReadinessCheck,
   type ServiceDefinition,
@@ -22,8 +24,6 @@ import { snapshotRoutes } from './rest/snapshot-routes.js';
 import { streamRoutes } from './rest/stream-routes.js';
 import { eventStoreRoleFor, eventStoreRoles } from './roles.js';
 import { createUseCases } from './use-cases.js';
-
-const appDir = fileURLToPath(new URL('..', import.meta.url));
 
 export type EventStoreServiceDefinition = ServiceDefinition<typeof eventStoreConfigSchema>;
 
@@ -52,10 +52,82 @@ function kafkaPublisher(config: EventStoreConfig): Publisher {
   });
 }
 
+/** Wires the adapters, the use cases (shared by REST and gRPC), the new-events signal and the relay. */
+function build(kernel: Kernel<EventStoreConfig>, options: EventStoreServiceOptions): AppParts {
+  const { config, database, logger } = kernel;
+  const events = new PostgresEventStore(database);
+  const newEvents = createNewEventsSignal(database, logger);
+  new Gauge({
+    name: 'event_store_new_events_listeners',
+    help: 'In-process readers waiting for new events (open SubscribeAll streams, the active relay)',
+    registers: [kernel.metrics.registry],
+    collect() {
+      this.set(newEvents.listenerCount);
+    },
+  });
+  const useCases = createUseCases({
+    events,
+    snapshots: new PostgresSnapshotStore(database),
+    newEvents,
+    limits: limitsOf(config),
+    subscribePollIntervalMs: config.event_store.subscribe_poll_interval_ms,
+  });
+  // The relay runs only when Kafka is configured (SPEC §2: without brokers it is off); its
+  // metrics exist either way, and with the relay off the lag gauge counts what waits (SPEC §7).
+  const relayMetrics = createRelayMetrics(kernel.metrics.registry);
+  let relay: EventRelay | undefined;
+  let publisher: Publisher | undefined;
+  const readiness: Record<string, ReadinessCheck> = {};
+  if (config.kafka.brokers.length > 0) {
+    const activePublisher = (options.publisher ?? kafkaPublisher)(config);
+    publisher = activePublisher;
+    relay = createEventRelay({
+      database,
+      events,
+      newEvents,
+      publisher: activePublisher,
+      topic: config.kafka.topic_published,
+      logger,
+      metrics: relayMetrics,
+      batchSize: config.relay.batch_size,
+      pollIntervalMs: config.relay.poll_interval_ms,
+    });
+    readiness.kafka = async () => {
+      await activePublisher.ping?.();
+    };
+  }
+  return {
+    readiness,
+    async rest(app) {
+      await app.register(eventRoutes(useCases));
+      await app.register(snapshotRoutes(useCases));
+      await app.register(streamRoutes(useCases));
+      await app.register(globalLogRoutes(useCases));
+    },
+    connect: {
+      routes: eventStoreGrpcRoutes(useCases, kernel.shutdownSignal),
+      roleFor: eventStoreRoleFor,
+    },
+    async start() {
+      await newEvents.start();
+      if (relay) relay.start();
+      else {
+        const checkpoint = relayCheckpoint(database, kafkaCheckpointName(config.kafka.topic_published));
+        relayMetrics.trackLag(() => checkpoint.lag());
+      }
+    },
+    async stop() {
+      await relay?.stop(config.relay.flush_timeout_ms);
+      await newEvents.stop();
+      await publisher?.close();
+    },
+  };
+}
+
 /** The event-store service (spec 002 + SPEC §6): REST and gRPC over the same use cases, plus the Kafka relay. */
 export function createEventStoreService(options: EventStoreServiceOptions = {}): EventStoreServiceDefinition {
   return {
-    configDir: `${appDir}config`,
+    configDir: fileURLToPath(new URL('../config', import.meta.url)),
     schema: eventStoreConfigSchema,
     codes: eventStoreErrorCodes,
     openapi: {
@@ -64,78 +136,13 @@ export function createEventStoreService(options: EventStoreServiceOptions = {}):
         'Append-only event streams, snapshots and the global log (SPEC §6). Errors use the ErrorEnvelope.',
     },
     metricsPrefix: 'event_store',
-    migrations: { folder: `${appDir}drizzle`, schema: 'event_store', table: '__drizzle_migrations' },
-    accessControl: { apiKeys: eventStoreApiKeys, auditLogs: eventStoreAuditLogs, roles: eventStoreRoles },
-    build(kernel) {
-      const { config, database, logger } = kernel;
-      const events = new PostgresEventStore(database);
-      const newEvents = createNewEventsSignal(database, logger);
-      new Gauge({
-        name: 'event_store_new_events_listeners',
-        help: 'In-process readers waiting for new events (open SubscribeAll streams, the active relay)',
-        registers: [kernel.metrics.registry],
-        collect() {
-          this.set(newEvents.listenerCount);
-        },
-      });
-      const useCases = createUseCases({
-        events,
-        snapshots: new PostgresSnapshotStore(database),
-        newEvents,
-        limits: limitsOf(config),
-        subscribePollIntervalMs: config.event_store.subscribe_poll_interval_ms,
-      });
-      // The relay runs only when Kafka is configured (SPEC §2: without brokers it is off); its
-      // metrics exist either way, and with the relay off the lag gauge counts what waits (SPEC §7).
-      const relayMetrics = createRelayMetrics(kernel.metrics.registry);
-      let relay: EventRelay | undefined;
-      let publisher: Publisher | undefined;
-      const readiness: Record<string, ReadinessCheck> = {};
-      if (config.kafka.brokers.length > 0) {
-        const activePublisher = (options.publisher ?? kafkaPublisher)(config);
-        publisher = activePublisher;
-        relay = createEventRelay({
-          database,
-          events,
-          newEvents,
-          publisher: activePublisher,
-          topic: config.kafka.topic_published,
-          logger,
-          metrics: relayMetrics,
-          batchSize: config.relay.batch_size,
-          pollIntervalMs: config.relay.poll_interval_ms,
-        });
-        readiness.kafka = async () => {
-          await activePublisher.ping?.();
-        };
-      }
-      return {
-        readiness,
-        async rest(app) {
-          await app.register(eventRoutes(useCases));
-          await app.register(snapshotRoutes(useCases));
-          await app.register(streamRoutes(useCases));
-          await app.register(globalLogRoutes(useCases));
-        },
-        connect: {
-          routes: eventStoreGrpcRoutes(useCases, kernel.shutdownSignal),
-          roleFor: eventStoreRoleFor,
-        },
-        async start() {
-          await newEvents.start();
-          if (relay) relay.start();
-          else {
-            const checkpoint = relayCheckpoint(database, kafkaCheckpointName(config.kafka.topic_published));
-            relayMetrics.trackLag(() => checkpoint.lag());
-          }
-        },
-        async stop() {
-          await relay?.stop(config.relay.flush_timeout_ms);
-          await newEvents.stop();
-          await publisher?.close();
-        },
-      };
+    migrations: {
+      folder: fileURLToPath(new URL('../drizzle', import.meta.url)),
+      schema: 'event_store',
+      table: '__drizzle_migrations',
     },
+    accessControl: { apiKeys: eventStoreApiKeys, auditLogs: eventStoreAuditLogs, roles: eventStoreRoles },
+    build: (kernel) => build(kernel, options),
   };
 }
 
