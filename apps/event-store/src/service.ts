@@ -22,7 +22,7 @@ import { eventRoutes } from './rest/event-routes.js';
 import { globalLogRoutes } from './rest/global-log-routes.js';
 import { snapshotRoutes } from './rest/snapshot-routes.js';
 import { streamRoutes } from './rest/stream-routes.js';
-import { eventStoreRoleFor, eventStoreRoles } from './roles.js';
+import { eventStoreRoles, eventStoreRpcRole } from './roles.js';
 import { createUseCases } from './use-cases.js';
 
 export type EventStoreServiceDefinition = ServiceDefinition<typeof eventStoreConfigSchema>;
@@ -106,7 +106,7 @@ function build(kernel: Kernel<EventStoreConfig>, options: EventStoreServiceOptio
     },
     connect: {
       routes: eventStoreGrpcRoutes(useCases, kernel.shutdownSignal),
-      roleFor: eventStoreRoleFor,
+      roleFor: eventStoreRpcRole,
     },
     async start() {
       await newEvents.start();
