@@ -8,7 +8,7 @@ import {
   type ReadinessCheck,
   type ServiceDefinition,
 } from '@k1s0/platform';
-import { type EventStoreConfig, eventStoreConfigSchema } from './config.js';
+import { type EventStoreConfig, eventStoreConfigSchema, eventStoreDurations } from './config.js';
 import { eventStoreErrorCodes } from './error-codes.js';
 import { eventStoreGrpcRoutes } from './grpc/event-store-service.js';
 import { createNewEventsSignal } from './persistence/new-events-signal.js';
@@ -55,6 +55,13 @@ function kafkaPublisher(config: EventStoreConfig): Publisher {
 /** Wires the adapters, the use cases (shared by REST and gRPC), the new-events signal and the relay. */
 function build(kernel: Kernel<EventStoreConfig>, options: EventStoreServiceOptions): AppParts {
   const { config, database, logger } = kernel;
+  const durations = eventStoreDurations(config);
+  for (const renamed of durations.deprecated) {
+    logger.warn(
+      { setting: renamed },
+      'deprecated setting: the *_ms key still applies; write the duration key instead',
+    );
+  }
   const events = new PostgresEventStore(database);
   const newEvents = createNewEventsSignal(database, logger);
   new Gauge({
@@ -70,7 +77,7 @@ function build(kernel: Kernel<EventStoreConfig>, options: EventStoreServiceOptio
     snapshots: new PostgresSnapshotStore(database),
     newEvents,
     limits: limitsOf(config),
-    subscribePollIntervalMs: config.event_store.subscribe_poll_interval_ms,
+    subscribePollIntervalMs: durations.subscribePollIntervalMs,
   });
   // The relay runs only when Kafka is configured (SPEC §2: without brokers it is off); its
   // metrics exist either way, and with the relay off the lag gauge counts what waits (SPEC §7).
@@ -90,7 +97,7 @@ function build(kernel: Kernel<EventStoreConfig>, options: EventStoreServiceOptio
       logger,
       metrics: relayMetrics,
       batchSize: config.relay.batch_size,
-      pollIntervalMs: config.relay.poll_interval_ms,
+      pollIntervalMs: durations.relayPollIntervalMs,
     });
     readiness.kafka = async () => {
       await activePublisher.ping?.();
@@ -117,7 +124,7 @@ function build(kernel: Kernel<EventStoreConfig>, options: EventStoreServiceOptio
       }
     },
     async stop() {
-      await relay?.stop(config.relay.flush_timeout_ms);
+      await relay?.stop(durations.relayFlushTimeoutMs);
       await newEvents.stop();
       await publisher?.close();
     },
