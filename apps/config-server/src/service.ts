@@ -2,11 +2,11 @@ import { fileURLToPath } from 'node:url';
 import { configRules, randomUuids, systemClock } from '@k1s0/config-domain';
 import {
   type AppParts,
-  createKafkaPublisher,
   developmentKeyRing,
   EnvelopeCipher,
   isDevEnvironment,
   type Kernel,
+  kafkaPublisherFor,
   type Publisher,
   type ServiceDefinition,
   trackOutboxBacklog,
@@ -39,13 +39,6 @@ export type ConfigServerServiceDefinition = ServiceDefinition<typeof configServe
 export interface ConfigServerServiceOptions {
   /** How the relay reaches Kafka when `kafka.brokers` is set; default: the platform's Kafka publisher. */
   publisher?: (config: ConfigServerConfig) => Publisher;
-}
-
-function kafkaPublisher(config: ConfigServerConfig): Publisher {
-  return createKafkaPublisher({
-    brokers: config.kafka.brokers,
-    clientId: config.kafka.client_id ?? config.app.name,
-  });
 }
 
 /** Wires the adapters, the use cases (shared by REST, gRPC and WebSocket), the change feed and the relay. */
@@ -94,7 +87,7 @@ function build(kernel: Kernel<ConfigServerConfig>, options: ConfigServerServiceO
     config.kafka.brokers.length > 0
       ? createConfigOutboxRelay({
           database,
-          publisher: (options.publisher ?? kafkaPublisher)(config),
+          publisher: (options.publisher ?? kafkaPublisherFor)(config),
           logger,
           registry: kernel.metrics.registry,
         })

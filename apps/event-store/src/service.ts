@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import {
   type AppParts,
-  createKafkaPublisher,
   Gauge,
   type Kernel,
+  kafkaPublisherFor,
   type Publisher,
   type ReadinessCheck,
   type ServiceDefinition,
@@ -45,13 +45,6 @@ export interface EventStoreServiceOptions {
   publisher?: (config: EventStoreConfig) => Publisher;
 }
 
-function kafkaPublisher(config: EventStoreConfig): Publisher {
-  return createKafkaPublisher({
-    brokers: config.kafka.brokers,
-    clientId: config.kafka.client_id ?? config.app.name,
-  });
-}
-
 /** Wires the adapters, the use cases (shared by REST and gRPC), the new-events signal and the relay. */
 function build(kernel: Kernel<EventStoreConfig>, options: EventStoreServiceOptions): AppParts {
   const { config, database, logger } = kernel;
@@ -86,7 +79,7 @@ function build(kernel: Kernel<EventStoreConfig>, options: EventStoreServiceOptio
   let publisher: Publisher | undefined;
   const readiness: Record<string, ReadinessCheck> = {};
   if (config.kafka.brokers.length > 0) {
-    const activePublisher = (options.publisher ?? kafkaPublisher)(config);
+    const activePublisher = (options.publisher ?? kafkaPublisherFor)(config);
     publisher = activePublisher;
     relay = createEventRelay({
       database,
