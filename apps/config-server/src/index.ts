@@ -1,3 +1,8 @@
 // Public surface for other packages (e.g. a future combined launcher or benchmarks).
 export { type ConfigServerConfig, configServerConfigSchema } from './config.js';
-export { configServerDefinition, METRICS_PREFIX } from './service.js';
+export {
+  type ConfigServerServiceOptions,
+  configServerService,
+  createConfigServerService,
+  METRICS_PREFIX,
+} from './service.js';

@@ -1,4 +1,4 @@
 import { runServiceMain } from '@k1s0/platform';
-import { configServerDefinition } from './service.js';
+import { configServerService } from './service.js';
 
-await runServiceMain(configServerDefinition);
+await runServiceMain(configServerService);

@@ -58,6 +58,7 @@ export const readerView = (principal: Principal) => ({
 /** What UpdateConfig takes as `mayClearSecret` for this caller. */
 export const mayClearSecret = (principal: Principal) => hasRole(principal, configRoles.clearSecretFlag);
 
+/** The RPC guard's view of the table: method → role (same keys, so REST and RPC cannot drift). */
 export const configRpcRole = rolesByMethodFrom(ConfigService, configRoles);
 
 /**

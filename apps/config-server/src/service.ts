@@ -1,11 +1,13 @@
 import { fileURLToPath } from 'node:url';
-import { configRules, createConfigUseCases, randomUuids, systemClock } from '@k1s0/config-domain';
+import { configRules, randomUuids, systemClock } from '@k1s0/config-domain';
 import {
   type AppParts,
   developmentKeyRing,
   EnvelopeCipher,
   isDevEnvironment,
   type Kernel,
+  kafkaPublisherFor,
+  type Publisher,
   type ServiceDefinition,
   trackOutboxBacklog,
 } from '@k1s0/platform';
@@ -27,12 +29,20 @@ import { createConfigOutboxRelay } from './relay/config-outbox-relay.js';
 import { configRoutes } from './rest/config-routes.js';
 import { configRoles, configRpcRole } from './roles.js';
 import { createUseCaseRunner } from './use-case-runner.js';
+import { createUseCases } from './use-cases.js';
 import { configUpdatesRoute } from './ws/config-updates.js';
 
 export const METRICS_PREFIX = 'config_server';
 
-/** Wires the adapters, the use cases (shared by REST and gRPC), the change feed and the relay. */
-function build(kernel: Kernel<ConfigServerConfig>): AppParts {
+export type ConfigServerServiceDefinition = ServiceDefinition<typeof configServerConfigSchema>;
+
+export interface ConfigServerServiceOptions {
+  /** How the relay reaches Kafka when `kafka.brokers` is set; default: the platform's Kafka publisher. */
+  publisher?: (config: ConfigServerConfig) => Publisher;
+}
+
+/** Wires the adapters, the use cases (shared by REST, gRPC and WebSocket), the change feed and the relay. */
+function build(kernel: Kernel<ConfigServerConfig>, options: ConfigServerServiceOptions): AppParts {
   const { config, database, logger, shutdownSignal } = kernel;
   const metrics = { registry: kernel.metrics.registry, prefix: METRICS_PREFIX };
   const section = config.config_server;
@@ -62,7 +72,7 @@ function build(kernel: Kernel<ConfigServerConfig>): AppParts {
     pollIntervalMs: section.watch.poll_interval,
     metrics,
   });
-  const useCases = createConfigUseCases({
+  const useCases = createUseCases({
     repository: new PostgresConfigRepository(database, values),
     writer: new PostgresConfigWriter(database, { topic: config.kafka.topic_changed }, values),
     changeLog,
@@ -77,8 +87,7 @@ function build(kernel: Kernel<ConfigServerConfig>): AppParts {
     config.kafka.brokers.length > 0
       ? createConfigOutboxRelay({
           database,
-          brokers: config.kafka.brokers,
-          clientId: config.kafka.client_id ?? config.app.name,
+          publisher: (options.publisher ?? kafkaPublisherFor)(config),
           logger,
           registry: kernel.metrics.registry,
         })
@@ -135,22 +144,29 @@ function build(kernel: Kernel<ConfigServerConfig>): AppParts {
   };
 }
 
-export const configServerDefinition: ServiceDefinition<typeof configServerConfigSchema> = {
-  configDir: fileURLToPath(new URL('../config', import.meta.url)),
-  schema: configServerConfigSchema,
-  envOverrides: configServerEnv,
-  codes: configErrorCodes,
-  openapi: {
-    title: 'k1s0 system config server',
-    description:
-      'Configuration entries with versions, history and rollback (SPEC §5). Errors use the ErrorEnvelope.',
-  },
-  metricsPrefix: METRICS_PREFIX,
-  migrations: {
-    folder: fileURLToPath(new URL('../drizzle', import.meta.url)),
-    schema: 'config_server',
-    table: '__drizzle_migrations',
-  },
-  accessControl: { apiKeys: configApiKeys, auditLogs: configAuditLogs, roles: configRoles },
-  build,
-};
+/** The config service (SPEC §5): REST, gRPC and the WebSocket feed over the same use cases, plus the Kafka relay. */
+export function createConfigServerService(
+  options: ConfigServerServiceOptions = {},
+): ConfigServerServiceDefinition {
+  return {
+    configDir: fileURLToPath(new URL('../config', import.meta.url)),
+    schema: configServerConfigSchema,
+    envOverrides: configServerEnv,
+    codes: configErrorCodes,
+    openapi: {
+      title: 'k1s0 system config server',
+      description:
+        'Configuration entries with versions, history and rollback (SPEC §5). Errors use the ErrorEnvelope.',
+    },
+    metricsPrefix: METRICS_PREFIX,
+    migrations: {
+      folder: fileURLToPath(new URL('../drizzle', import.meta.url)),
+      schema: 'config_server',
+      table: '__drizzle_migrations',
+    },
+    accessControl: { apiKeys: configApiKeys, auditLogs: configAuditLogs, roles: configRoles },
+    build: (kernel) => build(kernel, options),
+  };
+}
+
+export const configServerService: ConfigServerServiceDefinition = createConfigServerService();

@@ -1,11 +1,8 @@
-import { traced } from '@k1s0/platform';
 import type { AccessAudit, CallSite, ReadItem } from './access-audit.js';
-import { withRequestId } from './request-context.js';
 
 export interface UseCaseCall extends CallSite {
-  /** The use case, e.g. `GetConfig`: the span name (SPEC §7) and the audit records' operation. */
+  /** The use case, e.g. `GetConfig`: the audit records' operation. */
   name: string;
-  requestId: string;
 }
 
 export type UseCaseRunner = <T>(
@@ -16,14 +13,14 @@ export type UseCaseRunner = <T>(
 ) => Promise<T>;
 
 /**
- * How REST and gRPC handlers call a use case: inside a span named after it (SPEC §7), with the
- * request id in context (it becomes the events' correlation id), and audited in one place for
- * both protocols: a secret value handed back in plaintext becomes `secret.read` (AccessAudit).
- * A refusal (permission_denied) is recorded by the platform where errors are translated.
+ * How REST and gRPC handlers call a use case: audited in one place for both protocols — a secret
+ * value handed back in plaintext becomes `secret.read` (AccessAudit). The span is the use case's
+ * own (use-cases.ts); the request id and actor go into the use case's input explicitly. A refusal
+ * (permission_denied) is recorded by the platform where errors are translated.
  */
 export function createUseCaseRunner(audit: AccessAudit): UseCaseRunner {
   return async (call, fn, readItems) => {
-    const result = await withRequestId(call.requestId, () => traced(`config.${call.name}`, fn));
+    const result = await fn();
     if (readItems !== undefined) audit.secretsRead(call, call.name, readItems(result));
     return result;
   };

@@ -18,8 +18,7 @@ import { PostgresChangeLogRepository } from '../src/persistence/postgres-change-
 import { PostgresConfigRepository } from '../src/persistence/postgres-config-repository.js';
 import { PostgresConfigWriter } from '../src/persistence/postgres-config-writer.js';
 import { configChangeLogs, configOutbox, revisionLog } from '../src/persistence/schema.js';
-import { withRequestId } from '../src/request-context.js';
-import { configServerDefinition } from '../src/service.js';
+import { configServerService } from '../src/service.js';
 
 const TOPIC = 'k1s0.system.config.changed.v1';
 let testDb: TestDatabase;
@@ -29,7 +28,7 @@ let changeLog: PostgresChangeLogRepository;
 let writer: PostgresConfigWriter;
 
 const migrations = {
-  migrationsFolder: configServerDefinition.migrations.folder,
+  migrationsFolder: configServerService.migrations.folder,
   migrationsSchema: 'config_server',
   migrationsTable: '__drizzle_migrations',
 };
@@ -156,9 +155,7 @@ describe('PostgresConfigWriter', () => {
     const notifications: string[] = [];
     const listener = await database.sql.listen('config_server_changed', (p) => notifications.push(p));
     const e = entry('system.auth.database', 'max_connections', { pool: 25, ssl: 'require' });
-    const change = await withRequestId('req_corr_1', async () =>
-      committed(await writer.insert(e, created(e))),
-    );
+    const change = await committed(await writer.insert(e, created(e), 'req_corr_1'));
     expect(change.revision).toBeGreaterThan(0n);
 
     expect(await repository.find(e.namespace, e.key)).toEqual(e);
@@ -196,24 +193,24 @@ describe('PostgresConfigWriter', () => {
 
   it('reports conflict and writes nothing when the key exists or the version moved', async () => {
     const e = entry('system.cas.section', 'k', 1);
-    await committed(await writer.insert(e, created(e)));
+    await committed(await writer.insert(e, created(e), ''));
     const logs = await countRows(configChangeLogs);
     const outbox = await countRows(configOutbox);
 
     const duplicate = entry('system.cas.section', 'k', 2);
-    expect(await writer.insert(duplicate, created(duplicate))).toEqual({ outcome: 'conflict' });
+    expect(await writer.insert(duplicate, created(duplicate), '')).toEqual({ outcome: 'conflict' });
     const next = { ...e, value: 3, version: 2 };
-    expect(await writer.update(next, 5, updated(e, next))).toEqual({ outcome: 'conflict' });
-    expect(await writer.remove({ ...e, version: 9 }, updated(e, next))).toEqual({ outcome: 'conflict' });
+    expect(await writer.update(next, 5, updated(e, next), '')).toEqual({ outcome: 'conflict' });
+    expect(await writer.remove({ ...e, version: 9 }, updated(e, next), '')).toEqual({ outcome: 'conflict' });
 
     expect(await countRows(configChangeLogs)).toBe(logs);
     expect(await countRows(configOutbox)).toBe(outbox);
     expect((await repository.find(e.namespace, e.key))?.value).toBe(1);
 
-    await committed(await writer.update(next, 1, updated(e, next)));
+    await committed(await writer.update(next, 1, updated(e, next), ''));
     expect(await repository.find(e.namespace, e.key)).toMatchObject({ value: 3, version: 2, createdAt: at });
     await committed(
-      await writer.remove(next, { ...updated(next, next), changeType: 'DELETED', newValue: null }),
+      await writer.remove(next, { ...updated(next, next), changeType: 'DELETED', newValue: null }, ''),
     );
     expect(await repository.find(e.namespace, e.key)).toBeUndefined();
   });
@@ -223,10 +220,10 @@ describe('PostgresConfigRepository', () => {
   it('lists one namespace by key in code-unit order with literal, case-insensitive search', async () => {
     for (const key of ['b_key', 'B-upper', 'a%pct', 'ab', 'zz']) {
       const e = entry('system.list.section', key, key);
-      await committed(await writer.insert(e, created(e)));
+      await committed(await writer.insert(e, created(e), ''));
     }
     const other = entry('system.list.other', 'ab', 0);
-    await committed(await writer.insert(other, created(other)));
+    await committed(await writer.insert(other, created(other), ''));
 
     const all = await repository.list('system.list.section', { offset: 0, limit: 10 });
     expect(all.entries.map((e) => e.key)).toEqual(['B-upper', 'a%pct', 'ab', 'b_key', 'zz']);
@@ -258,7 +255,7 @@ describe('PostgresConfigRepository', () => {
       ['system.other.svc', 'k'],
     ] as const) {
       const e = entry(ns, key, 1);
-      await committed(await writer.insert(e, created(e)));
+      await committed(await writer.insert(e, created(e), ''));
     }
     const found = await repository.findByService(['svc-server', 'svc']);
     expect(found.map((e) => `${e.namespace}/${e.key}`)).toEqual([
@@ -275,7 +272,7 @@ describe('PostgresChangeLogRepository', () => {
     const before = await changeLog.latestSettledRevision();
     const slow = await holdRevision();
     const e = entry('system.horizon.section', 'k', 1);
-    const change = await committed(await writer.insert(e, created(e)));
+    const change = await committed(await writer.insert(e, created(e), ''));
     expect(await changeLog.changesAfter(before, [], 100)).toEqual([]);
     await slow.release();
     const visible = await changeLog.changesAfter(before, [], 100);
@@ -341,9 +338,9 @@ describe('PostgresChangeFeed', () => {
     const unsubscribe = feed.subscribe({ onChange: (c) => seen.push(c.revision), onError: () => {} });
     const e = entry('system.feed.section', 'k', 1);
     cache.setEntry(e);
-    const first = await committed(await writer.insert(e, created(e)));
+    const first = await committed(await writer.insert(e, created(e), ''));
     const next = { ...e, value: 2, version: 2 };
-    const second = await committed(await writer.update(next, 1, updated(e, next)));
+    const second = await committed(await writer.update(next, 1, updated(e, next), ''));
     await waitFor('two changes', () => seen.length === 2);
     expect(seen).toEqual([first.revision, second.revision]);
     expect(cache.getEntry(e.namespace, e.key)).toBeUndefined();
@@ -369,7 +366,7 @@ describe('PostgresChangeFeed', () => {
     try {
       const e = entry('system.feedheld.section', 'k', 1);
       cache.setEntry(e); // what another instance might still hold
-      const change = await committed(await writer.insert(e, created(e)));
+      const change = await committed(await writer.insert(e, created(e), ''));
       await waitFor('the cache invalidation', () => cache.getEntry(e.namespace, e.key) === undefined);
       expect(seen).toEqual([]); // behind the safe horizon: not delivered yet
       await slow.release();

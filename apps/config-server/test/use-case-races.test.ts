@@ -6,9 +6,7 @@
  */
 import {
   type ConfigEntry,
-  type ConfigUseCases,
   configRules,
-  createConfigUseCases,
   type PendingConfigChange,
   randomUuids,
   systemClock,
@@ -22,7 +20,8 @@ import { PostgresChangeFeed } from '../src/feed/postgres-change-feed.js';
 import { PostgresChangeLogRepository } from '../src/persistence/postgres-change-log-repository.js';
 import { PostgresConfigRepository } from '../src/persistence/postgres-config-repository.js';
 import { PostgresConfigWriter } from '../src/persistence/postgres-config-writer.js';
-import { configServerDefinition } from '../src/service.js';
+import { configServerService } from '../src/service.js';
+import { type ConfigServerUseCases, createUseCases } from '../src/use-cases.js';
 
 type Hook = () => Promise<void>;
 
@@ -57,11 +56,12 @@ class RacedWriter extends PostgresConfigWriter {
     next: ConfigEntry,
     expectedVersion: number,
     change: PendingConfigChange,
+    requestId: string,
   ): Promise<WriteResult> {
     const hook = this.beforeNextUpdate;
     this.beforeNextUpdate = undefined;
     await hook?.();
-    return super.update(next, expectedVersion, change);
+    return super.update(next, expectedVersion, change, requestId);
   }
 }
 
@@ -73,13 +73,13 @@ let database: Database;
 let repository: RacedRepository;
 let writer: RacedWriter;
 let cache: LruConfigCache;
-let useCases: ConfigUseCases;
+let useCases: ConfigServerUseCases;
 
 beforeAll(async () => {
   testDb = await createTestDatabase();
   database = createDatabase({ url: testDb.url, max: 4 });
   await runMigrations(database, {
-    migrationsFolder: configServerDefinition.migrations.folder,
+    migrationsFolder: configServerService.migrations.folder,
     migrationsSchema: 'config_server',
     migrationsTable: '__drizzle_migrations',
   });
@@ -87,7 +87,7 @@ beforeAll(async () => {
   writer = new RacedWriter(database, { topic: 'k1s0.system.config.changed.v1' });
   cache = new LruConfigCache({ maxEntries: 100, ttlMs: 600_000 });
   const changeLog = new PostgresChangeLogRepository(database);
-  useCases = createConfigUseCases({
+  useCases = createUseCases({
     repository,
     writer,
     changeLog,
@@ -113,7 +113,7 @@ afterAll(async () => {
 });
 
 const put = (namespace: string, key: string, value: unknown, version: number, actor = OPERATOR) =>
-  useCases.updateConfig.execute({ namespace, key, value, version, actor });
+  useCases.updateConfig({ namespace, key, value, version, actor });
 
 describe('a read racing a write (real PostgreSQL and LRU cache)', () => {
   it('GetConfig does not cache the value it read once a write invalidated it', async () => {
@@ -121,9 +121,9 @@ describe('a read racing a write (real PostgreSQL and LRU cache)', () => {
     repository.afterNextRead = async () => {
       await put('system.race.get', 'k', 'new', 1); // commits and invalidates between read and cache
     };
-    expect((await useCases.getConfig.execute({ namespace: 'system.race.get', key: 'k' })).value).toBe('old');
+    expect((await useCases.getConfig({ namespace: 'system.race.get', key: 'k' })).value).toBe('old');
     expect(cache.getEntry('system.race.get', 'k')).toBeUndefined();
-    expect((await useCases.getConfig.execute({ namespace: 'system.race.get', key: 'k' })).value).toBe('new');
+    expect((await useCases.getConfig({ namespace: 'system.race.get', key: 'k' })).value).toBe('new');
   });
 
   it('GetServiceConfig does not cache the result it read once a write invalidated it', async () => {
@@ -131,10 +131,10 @@ describe('a read racing a write (real PostgreSQL and LRU cache)', () => {
     repository.afterNextRead = async () => {
       await put('system.raceservice.db', 'k', 'new', 1);
     };
-    const first = await useCases.getServiceConfig.execute({ serviceName: 'raceservice' });
+    const first = await useCases.getServiceConfig({ serviceName: 'raceservice' });
     expect(first.entries.map((e) => e.value)).toEqual(['old']);
     expect(cache.getServiceEntries('raceservice')).toBeUndefined();
-    const second = await useCases.getServiceConfig.execute({ serviceName: 'raceservice' });
+    const second = await useCases.getServiceConfig({ serviceName: 'raceservice' });
     expect(second.entries.map((e) => e.value)).toEqual(['new']);
   });
 });
@@ -146,7 +146,7 @@ describe('a compare-and-set racing a delete and re-create (real PostgreSQL)', ()
     // Between our read (id A, version 1) and our update, the key is deleted and created again:
     // version 1 once more, but id B, so the update WHERE id = A AND version = 1 matches nothing.
     writer.beforeNextUpdate = async () => {
-      await useCases.deleteConfig.execute({ namespace: 'system.race.recreate', key: 'k', actor: ADMIN });
+      await useCases.deleteConfig({ namespace: 'system.race.recreate', key: 'k', actor: ADMIN });
       recreated = (await put('system.race.recreate', 'k', 'again', 0)).entry;
     };
     const result = await put('system.race.recreate', 'k', 'mine', 1, ADMIN);

@@ -21,4 +21,5 @@ export const eventStoreRoles: RoleTable<typeof EventStoreService, AccessControlO
   readAuditLog: 'sys_admin',
 };
 
-export const eventStoreRoleFor = rolesByMethodFrom(EventStoreService, eventStoreRoles);
+/** The RPC guard's view of the table: method → role (same keys, so REST and RPC cannot drift). */
+export const eventStoreRpcRole = rolesByMethodFrom(EventStoreService, eventStoreRoles);

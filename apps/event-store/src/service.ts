@@ -1,12 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import {
-  createKafkaPublisher,
+  type AppParts,
   Gauge,
+  type Kernel,
+  kafkaPublisherFor,
   type Publisher,
   type ReadinessCheck,
   type ServiceDefinition,
 } from '@k1s0/platform';
-import { type EventStoreConfig, eventStoreConfigSchema } from './config.js';
+import { type EventStoreConfig, eventStoreConfigSchema, eventStoreDurations } from './config.js';
 import { eventStoreErrorCodes } from './error-codes.js';
 import { eventStoreGrpcRoutes } from './grpc/event-store-service.js';
 import { createNewEventsSignal } from './persistence/new-events-signal.js';
@@ -20,10 +22,8 @@ import { eventRoutes } from './rest/event-routes.js';
 import { globalLogRoutes } from './rest/global-log-routes.js';
 import { snapshotRoutes } from './rest/snapshot-routes.js';
 import { streamRoutes } from './rest/stream-routes.js';
-import { eventStoreRoleFor, eventStoreRoles } from './roles.js';
+import { eventStoreRoles, eventStoreRpcRole } from './roles.js';
 import { createUseCases } from './use-cases.js';
-
-const appDir = fileURLToPath(new URL('..', import.meta.url));
 
 export type EventStoreServiceDefinition = ServiceDefinition<typeof eventStoreConfigSchema>;
 
@@ -45,17 +45,89 @@ export interface EventStoreServiceOptions {
   publisher?: (config: EventStoreConfig) => Publisher;
 }
 
-function kafkaPublisher(config: EventStoreConfig): Publisher {
-  return createKafkaPublisher({
-    brokers: config.kafka.brokers,
-    clientId: config.kafka.client_id ?? config.app.name,
+/** Wires the adapters, the use cases (shared by REST and gRPC), the new-events signal and the relay. */
+function build(kernel: Kernel<EventStoreConfig>, options: EventStoreServiceOptions): AppParts {
+  const { config, database, logger } = kernel;
+  const durations = eventStoreDurations(config);
+  for (const renamed of durations.deprecated) {
+    logger.warn(
+      { setting: renamed },
+      'deprecated setting: the *_ms key still applies; write the duration key instead',
+    );
+  }
+  const events = new PostgresEventStore(database);
+  const newEvents = createNewEventsSignal(database, logger);
+  new Gauge({
+    name: 'event_store_new_events_listeners',
+    help: 'In-process readers waiting for new events (open SubscribeAll streams, the active relay)',
+    registers: [kernel.metrics.registry],
+    collect() {
+      this.set(newEvents.listenerCount);
+    },
   });
+  const useCases = createUseCases({
+    events,
+    snapshots: new PostgresSnapshotStore(database),
+    newEvents,
+    limits: limitsOf(config),
+    subscribePollIntervalMs: durations.subscribePollIntervalMs,
+  });
+  // The relay runs only when Kafka is configured (SPEC §2: without brokers it is off); its
+  // metrics exist either way, and with the relay off the lag gauge counts what waits (SPEC §7).
+  const relayMetrics = createRelayMetrics(kernel.metrics.registry);
+  let relay: EventRelay | undefined;
+  let publisher: Publisher | undefined;
+  const readiness: Record<string, ReadinessCheck> = {};
+  if (config.kafka.brokers.length > 0) {
+    const activePublisher = (options.publisher ?? kafkaPublisherFor)(config);
+    publisher = activePublisher;
+    relay = createEventRelay({
+      database,
+      events,
+      newEvents,
+      publisher: activePublisher,
+      topic: config.kafka.topic_published,
+      logger,
+      metrics: relayMetrics,
+      batchSize: config.relay.batch_size,
+      pollIntervalMs: durations.relayPollIntervalMs,
+    });
+    readiness.kafka = async () => {
+      await activePublisher.ping?.();
+    };
+  }
+  return {
+    readiness,
+    async rest(app) {
+      await app.register(eventRoutes(useCases));
+      await app.register(snapshotRoutes(useCases));
+      await app.register(streamRoutes(useCases));
+      await app.register(globalLogRoutes(useCases));
+    },
+    connect: {
+      routes: eventStoreGrpcRoutes(useCases, kernel.shutdownSignal),
+      roleFor: eventStoreRpcRole,
+    },
+    async start() {
+      await newEvents.start();
+      if (relay) relay.start();
+      else {
+        const checkpoint = relayCheckpoint(database, kafkaCheckpointName(config.kafka.topic_published));
+        relayMetrics.trackLag(() => checkpoint.lag());
+      }
+    },
+    async stop() {
+      await relay?.stop(durations.relayFlushTimeoutMs);
+      await newEvents.stop();
+      await publisher?.close();
+    },
+  };
 }
 
 /** The event-store service (spec 002 + SPEC §6): REST and gRPC over the same use cases, plus the Kafka relay. */
 export function createEventStoreService(options: EventStoreServiceOptions = {}): EventStoreServiceDefinition {
   return {
-    configDir: `${appDir}config`,
+    configDir: fileURLToPath(new URL('../config', import.meta.url)),
     schema: eventStoreConfigSchema,
     codes: eventStoreErrorCodes,
     openapi: {
@@ -64,78 +136,13 @@ export function createEventStoreService(options: EventStoreServiceOptions = {}):
         'Append-only event streams, snapshots and the global log (SPEC §6). Errors use the ErrorEnvelope.',
     },
     metricsPrefix: 'event_store',
-    migrations: { folder: `${appDir}drizzle`, schema: 'event_store', table: '__drizzle_migrations' },
-    accessControl: { apiKeys: eventStoreApiKeys, auditLogs: eventStoreAuditLogs, roles: eventStoreRoles },
-    build(kernel) {
-      const { config, database, logger } = kernel;
-      const events = new PostgresEventStore(database);
-      const newEvents = createNewEventsSignal(database, logger);
-      new Gauge({
-        name: 'event_store_new_events_listeners',
-        help: 'In-process readers waiting for new events (open SubscribeAll streams, the active relay)',
-        registers: [kernel.metrics.registry],
-        collect() {
-          this.set(newEvents.listenerCount);
-        },
-      });
-      const useCases = createUseCases({
-        events,
-        snapshots: new PostgresSnapshotStore(database),
-        newEvents,
-        limits: limitsOf(config),
-        subscribePollIntervalMs: config.event_store.subscribe_poll_interval_ms,
-      });
-      // The relay runs only when Kafka is configured (SPEC §2: without brokers it is off); its
-      // metrics exist either way, and with the relay off the lag gauge counts what waits (SPEC §7).
-      const relayMetrics = createRelayMetrics(kernel.metrics.registry);
-      let relay: EventRelay | undefined;
-      let publisher: Publisher | undefined;
-      const readiness: Record<string, ReadinessCheck> = {};
-      if (config.kafka.brokers.length > 0) {
-        const activePublisher = (options.publisher ?? kafkaPublisher)(config);
-        publisher = activePublisher;
-        relay = createEventRelay({
-          database,
-          events,
-          newEvents,
-          publisher: activePublisher,
-          topic: config.kafka.topic_published,
-          logger,
-          metrics: relayMetrics,
-          batchSize: config.relay.batch_size,
-          pollIntervalMs: config.relay.poll_interval_ms,
-        });
-        readiness.kafka = async () => {
-          await activePublisher.ping?.();
-        };
-      }
-      return {
-        readiness,
-        async rest(app) {
-          await app.register(eventRoutes(useCases));
-          await app.register(snapshotRoutes(useCases));
-          await app.register(streamRoutes(useCases));
-          await app.register(globalLogRoutes(useCases));
-        },
-        connect: {
-          routes: eventStoreGrpcRoutes(useCases, kernel.shutdownSignal),
-          roleFor: eventStoreRoleFor,
-        },
-        async start() {
-          await newEvents.start();
-          if (relay) relay.start();
-          else {
-            const checkpoint = relayCheckpoint(database, kafkaCheckpointName(config.kafka.topic_published));
-            relayMetrics.trackLag(() => checkpoint.lag());
-          }
-        },
-        async stop() {
-          await relay?.stop(config.relay.flush_timeout_ms);
-          await newEvents.stop();
-          await publisher?.close();
-        },
-      };
+    migrations: {
+      folder: fileURLToPath(new URL('../drizzle', import.meta.url)),
+      schema: 'event_store',
+      table: '__drizzle_migrations',
     },
+    accessControl: { apiKeys: eventStoreApiKeys, auditLogs: eventStoreAuditLogs, roles: eventStoreRoles },
+    build: (kernel) => build(kernel, options),
   };
 }
 

@@ -6,19 +6,26 @@ import {
   type Clock,
   type ConfigCache,
   type ConfigChange,
-  type ConfigDomainDeps,
   type ConfigEntry,
   type ConfigListQuery,
   type ConfigListResult,
   type ConfigRepository,
-  type ConfigUseCases,
+  type ConfigRules,
   type ConfigWriter,
   configCacheKey,
   configRules,
-  createConfigUseCases,
+  DeleteConfig,
+  GetConfig,
+  GetConfigHistory,
+  GetServiceConfig,
   type IdGenerator,
+  ListConfigs,
   type PageWindow,
   type PendingConfigChange,
+  RollbackConfig,
+  UpdateConfig,
+  WatchConfig,
+  type WatchConfigOptions,
   type WriteResult,
 } from '../src/index.js';
 
@@ -228,6 +235,36 @@ export interface TestContext {
   readonly useCases: ConfigUseCases;
   readonly deps: ConfigDomainDeps;
 }
+
+/** Everything the config use cases need, as the tests wire it (the app assembles its own in src/use-cases.ts). */
+export interface ConfigDomainDeps {
+  readonly repository: ConfigRepository;
+  readonly writer: ConfigWriter;
+  readonly changeLog: ChangeLogRepository;
+  readonly cache: ConfigCache;
+  readonly feed: ChangeFeed;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly rules: ConfigRules;
+  readonly appEnv: string;
+  readonly watch?: WatchConfigOptions;
+}
+
+/** Every use case over one set of ports, called as the domain defines them (`execute`). */
+export function createConfigUseCases(deps: ConfigDomainDeps) {
+  return {
+    getConfig: new GetConfig(deps),
+    listConfigs: new ListConfigs(deps),
+    updateConfig: new UpdateConfig(deps),
+    deleteConfig: new DeleteConfig(deps),
+    getServiceConfig: new GetServiceConfig(deps),
+    getConfigHistory: new GetConfigHistory(deps),
+    rollbackConfig: new RollbackConfig(deps),
+    watchConfig: new WatchConfig({ ...deps, options: deps.watch }),
+  };
+}
+
+export type ConfigUseCases = ReturnType<typeof createConfigUseCases>;
 
 export function setup(overrides: Partial<ConfigDomainDeps> = {}): TestContext {
   const store = new InMemoryConfigStore();

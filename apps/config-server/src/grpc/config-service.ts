@@ -1,10 +1,11 @@
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
-import type { ConfigChange, ConfigUseCases } from '@k1s0/config-domain';
+import type { ConfigChange } from '@k1s0/config-domain';
 import { anySignal, Gauge, principalFromContext, type Registry, requestIdFor } from '@k1s0/platform';
 import type { ConfigService } from '@k1s0/proto';
 import type { AccessAudit, CallSite, ReadItem } from '../access-audit.js';
 import { mayClearSecret, readerView } from '../roles.js';
 import type { UseCaseRunner } from '../use-case-runner.js';
+import type { ConfigServerUseCases } from '../use-cases.js';
 import { watchChanges } from '../watch/watch-changes.js';
 import {
   changeEventMessage,
@@ -18,10 +19,10 @@ import {
 } from './messages.js';
 
 export interface ConfigServiceOptions {
-  useCases: ConfigUseCases;
+  useCases: ConfigServerUseCases;
   /** Aborted on shutdown: open WatchConfig streams end cleanly. */
   shutdownSignal: AbortSignal;
-  /** The app's use-case runner (spans, request id, access.denied / secret.read records). */
+  /** The app's use-case runner (secret.read records). */
   run: UseCaseRunner;
   audit: AccessAudit;
   metrics?: { registry: Registry; prefix: string };
@@ -66,7 +67,7 @@ export function configServiceImpl(options: ConfigServiceOptions): ServiceImpl<ty
     name: string,
     fn: () => Promise<T>,
     readItems?: (result: T) => Iterable<ReadItem>,
-  ) => options.run({ name, requestId: requestIdOf(ctx), ...callSiteOf(ctx) }, fn, readItems);
+  ) => options.run({ name, ...callSiteOf(ctx) }, fn, readItems);
 
   return {
     async getConfig(req, ctx) {
@@ -74,7 +75,7 @@ export function configServiceImpl(options: ConfigServiceOptions): ServiceImpl<ty
         ctx,
         'GetConfig',
         () =>
-          useCases.getConfig.execute({
+          useCases.getConfig({
             namespace: req.namespace,
             key: req.key,
             ...readerView(principalFromContext(ctx)),
@@ -89,7 +90,7 @@ export function configServiceImpl(options: ConfigServiceOptions): ServiceImpl<ty
         ctx,
         'ListConfigs',
         () =>
-          useCases.listConfigs.execute({
+          useCases.listConfigs({
             namespace: req.namespace,
             page: unlessZero(req.pagination?.page ?? 0),
             pageSize: unlessZero(req.pagination?.pageSize ?? 0),
@@ -105,13 +106,14 @@ export function configServiceImpl(options: ConfigServiceOptions): ServiceImpl<ty
       // `updated_by` in the request is ignored: the actor is the token's (SPEC §3).
       const principal = principalFromContext(ctx);
       const result = await run(ctx, 'UpdateConfig', async () =>
-        useCases.updateConfig.execute({
+        useCases.updateConfig({
           namespace: req.namespace,
           key: req.key,
           value: parseJsonBytes(req.value),
           version: req.version,
           description: unlessEmpty(req.description),
           actor: principal.actor,
+          requestId: requestIdOf(ctx),
           scopes: principal.scopes,
           secret: req.secret, // proto3 `optional`: undefined when unset = keep the flag
           mayClearSecret: mayClearSecret(principal),
@@ -124,7 +126,13 @@ export function configServiceImpl(options: ConfigServiceOptions): ServiceImpl<ty
     async deleteConfig(req, ctx) {
       const { actor, scopes } = principalFromContext(ctx);
       await run(ctx, 'DeleteConfig', () =>
-        useCases.deleteConfig.execute({ namespace: req.namespace, key: req.key, actor, scopes }),
+        useCases.deleteConfig({
+          namespace: req.namespace,
+          key: req.key,
+          actor,
+          requestId: requestIdOf(ctx),
+          scopes,
+        }),
       );
       return { success: true };
     },
@@ -134,7 +142,7 @@ export function configServiceImpl(options: ConfigServiceOptions): ServiceImpl<ty
         ctx,
         'GetServiceConfig',
         () =>
-          useCases.getServiceConfig.execute({
+          useCases.getServiceConfig({
             serviceName: req.serviceName,
             environment: req.environment,
             ...readerView(principalFromContext(ctx)),

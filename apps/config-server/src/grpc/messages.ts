@@ -1,3 +1,4 @@
+// Domain ⇄ protobuf messages of the gRPC API (design 001): the gRPC twin of rest/presenters.ts.
 import { create } from '@bufbuild/protobuf';
 import type { ConfigChange, ConfigEntry, ConfigValue, PageInfo } from '@k1s0/config-domain';
 import { configErrors } from '@k1s0/config-domain';

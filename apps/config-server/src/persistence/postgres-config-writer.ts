@@ -18,7 +18,6 @@ import {
 import type postgres from 'postgres';
 import { configChangedMessage } from '../events/config-changed-event.js';
 import { CHANGE_CHANNEL } from '../feed/change-notification.js';
-import { currentRequestId } from '../request-context.js';
 import { configOutbox, revisionLog } from './schema.js';
 import { SecretValues } from './secret-values.js';
 
@@ -65,10 +64,11 @@ export class PostgresConfigWriter implements ConfigWriter {
     this.sql = database.sql;
   }
 
-  insert(entry: ConfigEntry, change: PendingConfigChange): Promise<WriteResult> {
+  insert(entry: ConfigEntry, change: PendingConfigChange, requestId: string): Promise<WriteResult> {
     const { sql } = this;
     return this.write(
       change,
+      requestId,
       sql`insert into config_server.config_entries
             (id, namespace, key, value, version, description, created_by, updated_by, created_at, updated_at,
              secret, metadata)
@@ -82,10 +82,16 @@ export class PostgresConfigWriter implements ConfigWriter {
     );
   }
 
-  update(next: ConfigEntry, expectedVersion: number, change: PendingConfigChange): Promise<WriteResult> {
+  update(
+    next: ConfigEntry,
+    expectedVersion: number,
+    change: PendingConfigChange,
+    requestId: string,
+  ): Promise<WriteResult> {
     const { sql } = this;
     return this.write(
       change,
+      requestId,
       sql`update config_server.config_entries
           set namespace = ${next.namespace}, key = ${next.key}, value = ${this.storedValue(next)}::jsonb,
             version = ${next.version}, description = ${next.description}, secret = ${next.secret}::boolean,
@@ -97,10 +103,11 @@ export class PostgresConfigWriter implements ConfigWriter {
     );
   }
 
-  remove(current: ConfigEntry, change: PendingConfigChange): Promise<WriteResult> {
+  remove(current: ConfigEntry, change: PendingConfigChange, requestId: string): Promise<WriteResult> {
     const { sql } = this;
     return this.write(
       change,
+      requestId,
       sql`delete from config_server.config_entries
           using alloc
           where config_entries.id = ${current.id} and config_entries.version = ${current.version}
@@ -118,10 +125,14 @@ export class PostgresConfigWriter implements ConfigWriter {
     return jsonText(this.values.toStored(value, change.secret, change.namespace, change.key));
   }
 
-  private async write(pending: PendingConfigChange, applyEntry: Fragment): Promise<WriteResult> {
+  private async write(
+    pending: PendingConfigChange,
+    requestId: string,
+    applyEntry: Fragment,
+  ): Promise<WriteResult> {
     const { sql } = this;
     // The event carries no revision, so it is encoded before the revision is drawn.
-    const message = configChangedMessage(pending, this.options.topic, { correlationId: currentRequestId() });
+    const message = configChangedMessage(pending, this.options.topic, { correlationId: requestId });
     let rows: { revision: string | null }[];
     try {
       rows = await sql<{ revision: string | null }[]>`

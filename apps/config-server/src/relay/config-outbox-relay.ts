@@ -1,8 +1,8 @@
 import {
-  createKafkaPublisher,
   createOutboxRelay,
   type Database,
   type Logger,
+  type Publisher,
   type ReadinessCheck,
   type Registry,
 } from '@k1s0/platform';
@@ -10,8 +10,8 @@ import { configOutbox, configOutboxDeadLetters } from '../persistence/schema.js'
 
 export interface ConfigOutboxRelayOptions {
   database: Database;
-  brokers: string[];
-  clientId: string;
+  /** Where the rows go (the service's Kafka publisher); closed when the relay stops. */
+  publisher: Publisher;
   logger: Logger;
   registry: Registry;
 }
@@ -28,7 +28,7 @@ export interface ConfigOutboxRelay {
  * otherwise events wait in the outbox (SPEC §2).
  */
 export function createConfigOutboxRelay(options: ConfigOutboxRelayOptions): ConfigOutboxRelay {
-  const publisher = createKafkaPublisher({ brokers: options.brokers, clientId: options.clientId });
+  const { publisher } = options;
   const relay = createOutboxRelay({
     database: options.database,
     table: configOutbox,

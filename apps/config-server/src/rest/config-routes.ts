@@ -1,4 +1,4 @@
-import type { ConfigRules, ConfigUseCases } from '@k1s0/config-domain';
+import type { ConfigRules } from '@k1s0/config-domain';
 import {
   AUTHENTICATED_ERRORS,
   bearerSecurity,
@@ -12,6 +12,7 @@ import { z } from 'zod';
 import type { ReadItem } from '../access-audit.js';
 import { configRoles, mayClearSecret, readerView } from '../roles.js';
 import type { UseCaseRunner } from '../use-case-runner.js';
+import type { ConfigServerUseCases } from '../use-cases.js';
 import { changeJson, entryJson, paginationJson, serviceEntryJson } from './presenters.js';
 import {
   entryParamsSchema,
@@ -25,9 +26,9 @@ import {
 import { entrySchema, historyResponse, listResponse, serviceConfigResponse } from './response-schemas.js';
 
 export interface ConfigRoutesOptions {
-  useCases: ConfigUseCases;
+  useCases: ConfigServerUseCases;
   rules: ConfigRules;
-  /** The app's use-case runner (spans, request id, access.denied / secret.read records). */
+  /** The app's use-case runner (secret.read records). */
   run: UseCaseRunner;
 }
 
@@ -57,7 +58,6 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
     options.run(
       {
         name,
-        requestId: request.id,
         principal: principalOf(request),
         operation: `${request.method} ${request.routeOptions.url ?? request.url}`,
         protocol: 'rest',
@@ -85,7 +85,7 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
         request,
         'GetServiceConfig',
         () =>
-          useCases.getServiceConfig.execute({
+          useCases.getServiceConfig({
             serviceName: params.service_name,
             ...readerView(principalOf(request)),
           }),
@@ -112,7 +112,7 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
         request,
         'ListConfigs',
         () =>
-          useCases.listConfigs.execute({
+          useCases.listConfigs({
             namespace: params.namespace,
             page: query.page,
             pageSize: query.page_size,
@@ -143,7 +143,7 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
       const entry = await run(
         request,
         'GetConfig',
-        () => useCases.getConfig.execute({ ...params, ...readerView(principalOf(request)) }),
+        () => useCases.getConfig({ ...params, ...readerView(principalOf(request)) }),
         (entry) => [entry],
       );
       return entryJson(entry);
@@ -172,13 +172,14 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
       const { params, body } = request;
       const principal = principalOf(request);
       const result = await run(request, 'UpdateConfig', () =>
-        useCases.updateConfig.execute({
+        useCases.updateConfig({
           namespace: params.namespace,
           key: params.key,
           value: body.value,
           version: body.version,
           description: body.description,
           actor: principal.actor,
+          requestId: request.id,
           scopes: principal.scopes,
           secret: body.secret,
           mayClearSecret: mayClearSecret(principal),
@@ -208,7 +209,9 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
     async (request, reply) => {
       const params = request.params;
       const { actor, scopes } = principalOf(request);
-      await run(request, 'DeleteConfig', () => useCases.deleteConfig.execute({ ...params, actor, scopes }));
+      await run(request, 'DeleteConfig', () =>
+        useCases.deleteConfig({ ...params, actor, requestId: request.id, scopes }),
+      );
       return reply.code(204).send();
     },
   );
@@ -235,7 +238,7 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
         request,
         'GetConfigHistory',
         () =>
-          useCases.getConfigHistory.execute({
+          useCases.getConfigHistory({
             ...params,
             page: query.page,
             pageSize: query.page_size,
@@ -271,12 +274,13 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
         request,
         'RollbackConfig',
         () =>
-          useCases.rollbackConfig.execute({
+          useCases.rollbackConfig({
             namespace: params.namespace,
             key: params.key,
             toVersion: body.to_version,
             version: body.version,
             actor,
+            requestId: request.id,
             scopes,
           }),
         // The answer carries the restored value: a secret the caller did not send, so a read.

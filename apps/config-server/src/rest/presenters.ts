@@ -1,3 +1,4 @@
+// Domain → REST JSON bodies (SPEC §5, design 000), typed by the response schemas.
 import type { ConfigChange, ConfigEntry, PageInfo } from '@k1s0/config-domain';
 import type { z } from 'zod';
 import type {

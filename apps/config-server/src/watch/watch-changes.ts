@@ -1,7 +1,8 @@
-import type { ConfigChange, ConfigUseCases } from '@k1s0/config-domain';
+import type { ConfigChange } from '@k1s0/config-domain';
 import { requireRole } from '@k1s0/platform';
 import type { AccessAudit, CallSite } from '../access-audit.js';
 import { revealsSecrets, watchConfigRole } from '../roles.js';
+import type { ConfigServerUseCases } from '../use-cases.js';
 
 export interface WatchRequest {
   /** Exact namespaces; empty = all. */
@@ -28,14 +29,14 @@ export function checkWatchRole(site: CallSite, request: WatchRequest): void {
  * the audit trail records reach both; the handlers only translate the changes into their wire format.
  */
 export function watchChanges(
-  useCases: ConfigUseCases,
+  useCases: ConfigServerUseCases,
   audit: AccessAudit,
   site: CallSite,
   request: WatchRequest,
   signal: AbortSignal,
 ): AsyncGenerator<ConfigChange, void, undefined> {
   checkWatchRole(site, request);
-  const changes = useCases.watchConfig.execute({
+  const changes = useCases.watchConfig({
     namespaces: request.namespaces,
     fromRevision: request.fromRevision,
     // The use case leaves out what is outside the caller's scopes (SPEC §8).

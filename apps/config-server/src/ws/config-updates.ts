@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import websocket from '@fastify/websocket';
-import type { ConfigChange, ConfigRules, ConfigUseCases } from '@k1s0/config-domain';
+import type { ConfigChange, ConfigRules } from '@k1s0/config-domain';
 import {
   AppError,
   bearerSecurity,
@@ -24,6 +24,7 @@ import { configErrorCodes } from '../error-codes.js';
 import { updateJson } from '../rest/presenters.js';
 import { configUpdateSchema } from '../rest/response-schemas.js';
 import { configRoles } from '../roles.js';
+import type { ConfigServerUseCases } from '../use-cases.js';
 import { checkWatchRole, type WatchRequest, watchChanges } from '../watch/watch-changes.js';
 import { updatesQuerySchema } from './updates-query.js';
 
@@ -53,7 +54,7 @@ const INBOUND_MAX_BYTES = 4 * 1024;
 const CLOSE_HANDSHAKE_TIMEOUT_MS = 5_000;
 
 export interface ConfigUpdatesOptions {
-  useCases: ConfigUseCases;
+  useCases: ConfigServerUseCases;
   rules: ConfigRules;
   /** secret.read for the secrets a feed streams in plaintext. */
   audit: AccessAudit;

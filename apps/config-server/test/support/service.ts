@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type RunningService, startService } from '@k1s0/platform';
 import { createTestDatabase, type TestDatabase, tokenFor } from '@k1s0/platform/testing';
 import type { ConfigServerConfig } from '../../src/config.js';
-import { configServerDefinition } from '../../src/service.js';
+import { configServerService } from '../../src/service.js';
 
 export type ConfigServer = RunningService<ConfigServerConfig>;
 
@@ -18,7 +18,7 @@ export async function startConfigServer(
   env: Record<string, string> = {},
   overlay?: Record<string, unknown>,
 ): Promise<ConfigServer> {
-  let definition = configServerDefinition;
+  let definition = configServerService;
   let configDir: string | undefined;
   if (overlay !== undefined) {
     configDir = mkdtempSync(join(tmpdir(), 'config-server-test-'));

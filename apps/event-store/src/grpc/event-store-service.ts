@@ -10,7 +10,7 @@ import {
   storedEventToProto,
   toNumber,
   unlessZero,
-} from './proto-mapping.js';
+} from './messages.js';
 
 /** Payload bytes (plus ~200 per event for its other fields) above which a batched SubscribeAll message is cut. */
 const MAX_BATCH_MESSAGE_BYTES = 1024 * 1024;

@@ -1,6 +1,6 @@
 import type { StoredEvent } from '@k1s0/eventstore-domain';
 import type { OutboxMessage } from '@k1s0/platform';
-import { formatTimestamp, sequenceNumber } from '../wire-format.js';
+import { formatTimestamp, sequenceNumber } from '../rest/presenters.js';
 
 /**
  * The Kafka message for one stored event: key = stream id (per-stream order within a partition),

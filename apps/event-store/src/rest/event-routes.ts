@@ -2,7 +2,7 @@ import { errorResponses, principalOf, ROLE_ERRORS, type ZodTypeProvider } from '
 import type { FastifyInstance } from 'fastify';
 import { eventStoreRoles } from '../roles.js';
 import type { EventStoreUseCases } from '../use-cases.js';
-import { eventJson } from '../wire-format.js';
+import { eventJson } from './presenters.js';
 import { appendBody, eventParams, readEventsQuery, streamParams } from './request-schemas.js';
 import { appendResponse, eventSchema, readEventsResponse } from './response-schemas.js';
 import { routeDoc } from './route-doc.js';

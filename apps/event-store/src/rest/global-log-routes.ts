@@ -2,7 +2,7 @@ import { errorResponses, principalOf, ROLE_ERRORS, type ZodTypeProvider } from '
 import type { FastifyInstance } from 'fastify';
 import { eventStoreRoles } from '../roles.js';
 import type { EventStoreUseCases } from '../use-cases.js';
-import { eventJson, sequenceNumber } from '../wire-format.js';
+import { eventJson, sequenceNumber } from './presenters.js';
 import { readAllQuery } from './request-schemas.js';
 import { readAllResponse } from './response-schemas.js';
 import { routeDoc } from './route-doc.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-// Response bodies of the REST API as documented in /openapi.json; wire-format.ts returns exactly
+// Response bodies of the REST API as documented in /openapi.json; presenters.ts returns exactly
 // these shapes (its return types are z.input of these schemas).
 
 const timestamp = z.string().meta({ description: 'RFC 3339, e.g. 2026-02-23T10:00:00.000+00:00' });

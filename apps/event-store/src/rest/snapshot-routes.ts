@@ -2,7 +2,7 @@ import { errorResponses, principalOf, ROLE_ERRORS, type ZodTypeProvider } from '
 import type { FastifyInstance } from 'fastify';
 import { eventStoreRoles } from '../roles.js';
 import type { EventStoreUseCases } from '../use-cases.js';
-import { createdSnapshotJson, snapshotJson } from '../wire-format.js';
+import { createdSnapshotJson, snapshotJson } from './presenters.js';
 import { createSnapshotBody, streamParams } from './request-schemas.js';
 import { createdSnapshotSchema, snapshotSchema } from './response-schemas.js';
 import { routeDoc } from './route-doc.js';

@@ -26,15 +26,24 @@ export type WriteResult =
  * Infrastructure failures reject (as AppError 'unavailable' when the database is unreachable).
  */
 export interface ConfigWriter {
-  /** Creates the entry. `conflict` if (namespace, key) already exists (unique violation). */
-  insert(entry: ConfigEntry, change: PendingConfigChange): Promise<WriteResult>;
+  /**
+   * Creates the entry. `conflict` if (namespace, key) already exists (unique violation).
+   * `requestId` (every method): the request that made the change, the event's correlation id
+   * ('' outside a request); passed explicitly from the edge, as the actor is.
+   */
+  insert(entry: ConfigEntry, change: PendingConfigChange, requestId: string): Promise<WriteResult>;
 
   /**
    * Replaces the row `WHERE id = next.id AND version = expectedVersion` with `next`.
    * `conflict` when 0 rows matched (changed, deleted or re-created concurrently).
    */
-  update(next: ConfigEntry, expectedVersion: number, change: PendingConfigChange): Promise<WriteResult>;
+  update(
+    next: ConfigEntry,
+    expectedVersion: number,
+    change: PendingConfigChange,
+    requestId: string,
+  ): Promise<WriteResult>;
 
   /** Deletes the row `WHERE id = current.id AND version = current.version`; `conflict` when 0 rows matched. */
-  remove(current: ConfigEntry, change: PendingConfigChange): Promise<WriteResult>;
+  remove(current: ConfigEntry, change: PendingConfigChange, requestId: string): Promise<WriteResult>;
 }

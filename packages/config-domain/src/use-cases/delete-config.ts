@@ -27,6 +27,8 @@ export interface DeleteConfigInput extends CallerScopes {
   readonly namespace: string;
   readonly key: string;
   readonly actor: string;
+  /** The caller's request id (REST `X-Request-Id`, gRPC `x-request-id`): the event's correlation id; '' when none. */
+  readonly requestId?: string | undefined;
 }
 
 /**
@@ -55,6 +57,7 @@ export class DeleteConfig {
       const result = await writer.remove(
         current,
         deletionChange(current, ids.newId(), input.actor, clock.now()),
+        input.requestId ?? '',
       );
       if (result.outcome === 'committed') {
         invalidateChangedConfig(cache, input.namespace, input.key);

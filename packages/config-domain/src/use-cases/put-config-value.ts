@@ -29,6 +29,8 @@ export interface ConfigWriteResult {
 export async function putConfigValue(
   deps: PutConfigValueDeps,
   request: PutRequest,
+  /** The caller's request id, for the change's event (see ConfigWriter). */
+  requestId: string,
 ): Promise<ConfigWriteResult> {
   let lastSeenVersion = 0;
   for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
@@ -39,8 +41,8 @@ export async function putConfigValue(
     const plan = decidePut(current, request, deps.clock.now(), () => deps.ids.newId());
     const result =
       plan.kind === 'insert'
-        ? await deps.writer.insert(plan.entry, plan.change)
-        : await deps.writer.update(plan.next, plan.expectedVersion, plan.change);
+        ? await deps.writer.insert(plan.entry, plan.change, requestId)
+        : await deps.writer.update(plan.next, plan.expectedVersion, plan.change, requestId);
     if (result.outcome === 'committed') {
       invalidateChangedConfig(deps.cache, request.namespace, request.key);
       const entry = plan.kind === 'insert' ? plan.entry : plan.next;

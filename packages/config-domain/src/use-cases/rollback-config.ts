@@ -22,6 +22,8 @@ export interface RollbackConfigInput extends CallerScopes {
   /** Current version for optimistic locking, as in UpdateConfig (0 = restore a deleted key). */
   readonly version: number;
   readonly actor: string;
+  /** The caller's request id (REST `X-Request-Id`, gRPC `x-request-id`): the event's correlation id; '' when none. */
+  readonly requestId?: string | undefined;
 }
 
 /**
@@ -56,19 +58,23 @@ export class RollbackConfig {
     checkValue(restored, target.newValue, rules);
     restored.throwIfAny();
 
-    return putConfigValue(this.deps, {
-      namespace: input.namespace,
-      key: input.key,
-      value: target.newValue,
-      expectedVersion: input.version,
-      description: undefined,
-      actor: input.actor,
-      // Never clears the flag; restoring a value that was secret makes the entry secret again
-      // (also when a deleted secret key comes back), so a rollback can't expose a secret.
-      secret: target.secret ? true : undefined,
-      mayClearSecret: false,
-      metadata: undefined,
-    });
+    return putConfigValue(
+      this.deps,
+      {
+        namespace: input.namespace,
+        key: input.key,
+        value: target.newValue,
+        expectedVersion: input.version,
+        description: undefined,
+        actor: input.actor,
+        // Never clears the flag; restoring a value that was secret makes the entry secret again
+        // (also when a deleted secret key comes back), so a rollback can't expose a secret.
+        secret: target.secret ? true : undefined,
+        mayClearSecret: false,
+        metadata: undefined,
+      },
+      input.requestId ?? '',
+    );
   }
 
   /** Entry id whose versions `toVersion` refers to: the live entry's, else the last deleted one's. */

@@ -26,6 +26,8 @@ export interface UpdateConfigInput extends CallerScopes {
   readonly description?: string | undefined;
   /** From the caller's token (SPEC §3), never from the request body. */
   readonly actor: string;
+  /** The caller's request id (REST `X-Request-Id`, gRPC `x-request-id`): the event's correlation id; '' when none. */
+  readonly requestId?: string | undefined;
   /** SPEC §8: true = store encrypted, false = clear the flag (needs `mayClearSecret`), absent = keep. */
   readonly secret?: boolean | undefined;
   /** The caller holds the role that may clear the secret flag (sys_admin); false when absent. */
@@ -50,19 +52,23 @@ export class UpdateConfig {
     checkSecret(violations, input.secret);
     violations.throwIfAny();
     assertNamespaceInScope(input.scopes, input.namespace);
-    return putConfigValue(this.deps, {
-      namespace: input.namespace,
-      key: input.key,
-      value: input.value as ConfigValue, // checked by checkValue above
-      expectedVersion: input.version,
-      description: input.description,
-      actor: input.actor,
-      secret: input.secret,
-      mayClearSecret: input.mayClearSecret ?? false,
-      // checked by checkMetadata above
-      metadata:
-        input.metadata === undefined ? undefined : normalizedMetadata(input.metadata as ConfigMetadata),
-    });
+    return putConfigValue(
+      this.deps,
+      {
+        namespace: input.namespace,
+        key: input.key,
+        value: input.value as ConfigValue, // checked by checkValue above
+        expectedVersion: input.version,
+        description: input.description,
+        actor: input.actor,
+        secret: input.secret,
+        mayClearSecret: input.mayClearSecret ?? false,
+        // checked by checkMetadata above
+        metadata:
+          input.metadata === undefined ? undefined : normalizedMetadata(input.metadata as ConfigMetadata),
+      },
+      input.requestId ?? '',
+    );
   }
 }
 

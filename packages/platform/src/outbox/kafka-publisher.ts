@@ -7,6 +7,20 @@ export interface KafkaPublisherOptions {
 }
 
 /**
+ * The service's Kafka publisher from its settings (the platform's `kafka` section, which every app
+ * extends with its topics): `kafka.brokers`, and `kafka.client_id` defaulting to `app.name`.
+ */
+export function kafkaPublisherFor(config: {
+  app: { name: string };
+  kafka: { brokers: string[]; client_id?: string | undefined };
+}): Publisher {
+  return createKafkaPublisher({
+    brokers: config.kafka.brokers,
+    clientId: config.kafka.client_id ?? config.app.name,
+  });
+}
+
+/**
  * Publisher on an idempotent Kafka producer (acks=all): a batch resolves once every
  * partition leader and its in-sync replicas have it, and broker-side retries cannot
  * duplicate or reorder within a partition. Topics are never auto-created (SPEC §6: they

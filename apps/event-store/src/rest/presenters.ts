@@ -1,6 +1,8 @@
+// Domain → REST JSON bodies (spec 002), typed by the response schemas. The timestamp and sequence
+// forms are also those of the Kafka message (relay/published-message.ts) and gRPC timestamps.
 import type { Snapshot, StoredEvent } from '@k1s0/eventstore-domain';
 import type { z } from 'zod';
-import type { createdSnapshotSchema, eventSchema, snapshotSchema } from './rest/response-schemas.js';
+import type { createdSnapshotSchema, eventSchema, snapshotSchema } from './response-schemas.js';
 
 /** Timestamps as spec 002 writes them: UTC with milliseconds and an explicit offset, `2026-02-23T10:00:00.000+00:00`. */
 export function formatTimestamp(date: Date): string {

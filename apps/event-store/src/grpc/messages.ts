@@ -1,3 +1,4 @@
+// Domain ⇄ protobuf messages of the gRPC API (spec 002): the gRPC twin of rest/presenters.ts.
 import type {
   EventMetadata,
   JsonValue,
@@ -7,7 +8,7 @@ import type {
   Violations,
 } from '@k1s0/eventstore-domain';
 import type { eventStoreV1 } from '@k1s0/proto';
-import { formatTimestamp } from '../wire-format.js';
+import { formatTimestamp } from '../rest/presenters.js';
 
 type ProtoMetadata = Pick<eventStoreV1.EventMetadata, 'actorId' | 'correlationId' | 'causationId'>;
 
