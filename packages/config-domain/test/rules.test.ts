@@ -12,6 +12,7 @@ import {
   deletionChange,
   type PageRequest,
   pageInfo,
+  putRejectionError,
   resolvePage,
   serializedValueBytes,
   serviceNamesFor,
@@ -328,16 +329,16 @@ describe('write decisions', () => {
       secret: true,
       metadata: { team: 'payments' },
     });
-    expect(plan.change.secret).toBe(true);
+    expect(plan.kind === 'update' && plan.change.secret).toBe(true);
   });
 
   it('marks a key secret on any write, but only a caller that may clear it turns it off', () => {
     const marked = decidePut(current, { ...request, expectedVersion: 3, secret: true }, now, newId);
     expect(marked.kind === 'update' && marked.next.secret).toBe(true);
     const secretCurrent = { ...current, secret: true };
-    expect(() =>
-      decidePut(secretCurrent, { ...request, expectedVersion: 3, secret: false }, now, newId),
-    ).toThrow(expect.objectContaining({ kind: 'permission_denied' }));
+    const denied = decidePut(secretCurrent, { ...request, expectedVersion: 3, secret: false }, now, newId);
+    expect(denied).toEqual({ kind: 'secret_clear_denied' });
+    expect(putRejectionError({ kind: 'secret_clear_denied' })).toMatchObject({ kind: 'permission_denied' });
     const cleared = decidePut(
       secretCurrent,
       { ...request, expectedVersion: 3, secret: false, mayClearSecret: true },
@@ -346,7 +347,23 @@ describe('write decisions', () => {
     );
     expect(cleared.kind === 'update' && cleared.next.secret).toBe(false);
     // The log row still protects the value that was secret before the flag was cleared.
-    expect(cleared.change.secret).toBe(true);
+    expect(cleared.kind === 'update' && cleared.change.secret).toBe(true);
+  });
+
+  it('returns a refusal as an outcome (no throw): KEY_NOT_FOUND, VERSION_CONFLICT with both versions', () => {
+    expect(decidePut(undefined, { ...request, expectedVersion: 2 }, now, newId)).toEqual({
+      kind: 'key_not_found',
+    });
+    const conflict = decidePut(current, { ...request, expectedVersion: 2 }, now, newId);
+    expect(conflict).toEqual({ kind: 'version_conflict', expectedVersion: 2, actualVersion: 3 });
+    expect(
+      putRejectionError({ kind: 'version_conflict', expectedVersion: 2, actualVersion: 3 }),
+    ).toMatchObject({
+      kind: 'conflict',
+      code: 'VERSION_CONFLICT',
+      details: [{ field: 'version', message: '期待値: 2, 現在値: 3' }],
+    });
+    expect(decidePut(current, { ...request, expectedVersion: 0 }, now, newId).kind).toBe('version_conflict');
   });
 
   it('sending secret: false for a key that is not secret is no clearing and needs no extra role', () => {

@@ -1,7 +1,5 @@
 import type {
-  ConfigChange,
   ConfigEntry,
-  ConfigMetadata,
   ConfigValue,
   ConfigWriter,
   PendingConfigChange,
@@ -9,51 +7,69 @@ import type {
 } from '@k1s0/config-domain';
 import {
   type Database,
-  orderedLogAllocFragment,
+  GroupCommit,
+  type GroupOutcome,
+  isAppError,
+  isConnectFailure,
+  isDatabaseUnavailable,
   outboxChannel,
-  outboxInsertFragment,
   unavailableOrOriginal,
   wakeUp,
 } from '@k1s0/platform';
-import type postgres from 'postgres';
 import { configChangedMessage } from '../events/config-changed-event.js';
 import { CHANGE_CHANNEL } from '../feed/change-notification.js';
-import { configOutbox, revisionLog } from './schema.js';
+import { configOutbox } from './schema.js';
 import { SecretValues } from './secret-values.js';
+import {
+  committedChanges,
+  jsonText,
+  type PreparedWrite,
+  planBatch,
+  type StoredEntry,
+  writeBatch,
+  writeOutcome,
+} from './write-batch.js';
 
 export interface PostgresConfigWriterOptions {
   /** Kafka topic of ConfigChangedEvent (`kafka.topic_changed`). */
   topic: string;
+  /** Bounds of one group-commit batch (defaults: DEFAULT_WRITE_BATCH_LIMITS). */
+  batch?: WriteBatchLimits;
 }
 
-type Fragment = postgres.PendingQuery<postgres.Row[]>;
-
-// Timestamps go as ISO text: drizzle, sharing this postgres.js client, replaced its date serializers.
-
-/** A jsonb parameter as drizzle writes one: JSON text, and SQL NULL for a null. */
-function jsonText(value: ConfigValue | ConfigMetadata | null): string | null {
-  return value === null ? null : JSON.stringify(value);
+/**
+ * Bounds of one group-commit batch (platform GroupCommit): enough writes that one flush serves a
+ * whole wave of concurrent writers, few enough bytes that one statement stays short.
+ */
+export interface WriteBatchLimits {
+  maxWrites: number;
+  maxBytes: number;
+  /** Batches committing at the same time (1: a write waits only while one batch commits). */
+  maxInFlight: number;
 }
+
+export const DEFAULT_WRITE_BATCH_LIMITS: WriteBatchLimits = {
+  maxWrites: 256,
+  maxBytes: 4 * 1024 * 1024,
+  maxInFlight: 1,
+};
 
 const OUTBOX_CHANNEL = outboxChannel(configOutbox);
 
 /**
- * ConfigWriter: each call is ONE SQL statement, hence one atomic transaction and one round trip:
+ * ConfigWriter with group commit: each call is a compare-and-set write that joins the next batch;
+ * writes that arrive while a batch commits are committed together as the following one, in ONE SQL
+ * statement (write-batch.ts: one transaction, one flush, one revision allocation for the batch,
+ * multi-row writes of entries, change log and outbox). A write that finds a free commit slot goes
+ * at once, alone: no timer, so a lone write is never delayed.
  *
- *   alloc  — the revision and transaction id from the ordered-log function (platform
- *            db/ordered-log.ts). Every write below reads a row of `alloc` first, so the function
- *            runs before any of them and is the transaction's first write, as it requires (it
- *            raises otherwise).
- *   entry  — insert / compare-and-set update / compare-and-set delete of config_entries;
- *   log    — the change-log row, only if `entry` touched a row;
- *   outbox — the ConfigChangedEvent row (platform outboxInsertFragment), only if `log` was written
- *            (last, so rows are published in the order of the changes they describe).
- *
- * A compare-and-set miss writes nothing (the drawn revision is a gap, which readers tolerate).
- * After a commit, coalesced payload-free wake-ups go to the change feeds and the outbox relay.
+ * Each write keeps its own answer: `committed` with its revision, or `conflict` (its condition did
+ * not match, nothing of it was written). A write the database rejects (the statement fails) fails
+ * alone: GroupCommit splits the batch until only the culprit is left. After a commit, coalesced
+ * payload-free wake-ups go to the change feeds and the outbox relay.
  */
 export class PostgresConfigWriter implements ConfigWriter {
-  private readonly sql: postgres.Sql;
+  private readonly batches: GroupCommit<PreparedWrite, WriteResult>;
 
   constructor(
     private readonly database: Database,
@@ -61,25 +77,23 @@ export class PostgresConfigWriter implements ConfigWriter {
     /** Without a cipher (the default) a secret write is refused: fails closed. */
     private readonly values: SecretValues = new SecretValues(undefined),
   ) {
-    this.sql = database.sql;
+    const limits = options.batch ?? DEFAULT_WRITE_BATCH_LIMITS;
+    this.batches = new GroupCommit((batch) => this.commit(batch), {
+      maxCount: limits.maxWrites,
+      maxBytes: limits.maxBytes,
+      maxInFlight: limits.maxInFlight,
+      sizeOf: (write) => write.bytes,
+      failsQueue: (error) => isAppError(error) && error.kind === 'unavailable',
+    });
+  }
+
+  /** Writes waiting for the batch in flight to commit (tests, metrics). */
+  get queuedWrites(): number {
+    return this.batches.waiting;
   }
 
   insert(entry: ConfigEntry, change: PendingConfigChange, requestId: string): Promise<WriteResult> {
-    const { sql } = this;
-    return this.write(
-      change,
-      requestId,
-      sql`insert into config_server.config_entries
-            (id, namespace, key, value, version, description, created_by, updated_by, created_at, updated_at,
-             secret, metadata)
-          select ${entry.id}::uuid, ${entry.namespace}::text, ${entry.key}::text,
-            ${this.storedValue(entry)}::jsonb, ${entry.version}::int, ${entry.description}::text,
-            ${entry.createdBy}::text, ${entry.updatedBy}::text, ${entry.createdAt.toISOString()}::timestamptz,
-            ${entry.updatedAt.toISOString()}::timestamptz, ${entry.secret}::boolean, ${jsonText(entry.metadata)}::jsonb
-          from alloc
-          on conflict (namespace, key) do nothing
-          returning id`,
-    );
+    return this.submit(() => this.prepare('insert', entry.id, 0, entry, change, requestId));
   }
 
   update(
@@ -88,36 +102,69 @@ export class PostgresConfigWriter implements ConfigWriter {
     change: PendingConfigChange,
     requestId: string,
   ): Promise<WriteResult> {
-    const { sql } = this;
-    return this.write(
-      change,
-      requestId,
-      sql`update config_server.config_entries
-          set namespace = ${next.namespace}, key = ${next.key}, value = ${this.storedValue(next)}::jsonb,
-            version = ${next.version}, description = ${next.description}, secret = ${next.secret}::boolean,
-            metadata = ${jsonText(next.metadata)}::jsonb,
-            updated_by = ${next.updatedBy}, updated_at = ${next.updatedAt.toISOString()}::timestamptz
-          from alloc
-          where config_entries.id = ${next.id} and config_entries.version = ${expectedVersion}
-          returning config_entries.id`,
-    );
+    return this.submit(() => this.prepare('update', next.id, expectedVersion, next, change, requestId));
   }
 
   remove(current: ConfigEntry, change: PendingConfigChange, requestId: string): Promise<WriteResult> {
-    const { sql } = this;
-    return this.write(
-      change,
-      requestId,
-      sql`delete from config_server.config_entries
-          using alloc
-          where config_entries.id = ${current.id} and config_entries.version = ${current.version}
-          returning config_entries.id`,
+    return this.submit(() =>
+      this.prepare('remove', current.id, current.version, undefined, change, requestId, current),
     );
   }
 
-  /** The entry's value column: sealed when the entry is secret. */
-  private storedValue(entry: ConfigEntry): string | null {
-    return jsonText(this.values.toStored(entry.value, entry.secret, entry.namespace, entry.key));
+  private submit(prepare: () => PreparedWrite): Promise<WriteResult> {
+    let write: PreparedWrite;
+    try {
+      write = prepare();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.batches.submit(write);
+  }
+
+  /**
+   * Everything that needs the caller's context, before the write joins a batch: the secret value
+   * sealed (a refusal fails this write only) and the event encoded with the request's correlation
+   * and trace ids (it carries no revision, so it is encoded before the revision is drawn).
+   */
+  private prepare(
+    op: PreparedWrite['op'],
+    targetId: string,
+    expectedVersion: number,
+    next: ConfigEntry | undefined,
+    change: PendingConfigChange,
+    requestId: string,
+    subject: ConfigEntry | undefined = next,
+  ): PreparedWrite {
+    const stored: StoredEntry | undefined =
+      next === undefined
+        ? undefined
+        : {
+            entry: next,
+            value:
+              jsonText(this.values.toStored(next.value, next.secret, next.namespace, next.key)) ?? 'null',
+            metadata: jsonText(next.metadata),
+          };
+    const oldValue = this.storedChangeValue(change, change.oldValue);
+    const newValue = this.storedChangeValue(change, change.newValue);
+    const message = configChangedMessage(change, this.options.topic, { correlationId: requestId });
+    const bytes =
+      (stored?.value.length ?? 0) +
+      (oldValue?.length ?? 0) +
+      (newValue?.length ?? 0) +
+      message.value.byteLength;
+    return {
+      op,
+      namespace: subject?.namespace ?? change.namespace,
+      key: subject?.key ?? change.key,
+      targetId,
+      expectedVersion,
+      next: stored,
+      change,
+      oldValue,
+      newValue,
+      message,
+      bytes,
+    };
   }
 
   /** A change-log value column: sealed when the change is secret. */
@@ -125,44 +172,61 @@ export class PostgresConfigWriter implements ConfigWriter {
     return jsonText(this.values.toStored(value, change.secret, change.namespace, change.key));
   }
 
-  private async write(
-    pending: PendingConfigChange,
-    requestId: string,
-    applyEntry: Fragment,
-  ): Promise<WriteResult> {
-    const { sql } = this;
-    // The event carries no revision, so it is encoded before the revision is drawn.
-    const message = configChangedMessage(pending, this.options.topic, { correlationId: requestId });
-    let rows: { revision: string | null }[];
+  /**
+   * One batch. A lost connection (killed backend, failover) is retried once on another
+   * connection; which writes the lost attempt committed is then read from the change log (each
+   * change's id is unique), not guessed: the retry's key locks wait until the lost transaction has
+   * ended, and a write it had committed no longer matches its condition, so it is answered from
+   * the log. Not when the connection could not even be opened: then nothing ran, and the queue
+   * fails at once (GroupCommit failsQueue) instead of each write waiting out a connect timeout.
+   * Any other error is thrown: GroupCommit splits the batch so only the culprit fails.
+   */
+  private async commit(batch: readonly PreparedWrite[]): Promise<GroupOutcome<WriteResult>[]> {
+    const plans = planBatch(batch);
+    const writes: PreparedWrite[] = [];
+    const slots: number[] = [];
+    plans.forEach((plan, index) => {
+      if (plan.kind === 'write') {
+        slots.push(index);
+        writes.push(batch[index]!);
+      }
+    });
+    let revisions: Map<number, bigint>;
     try {
-      rows = await sql<{ revision: string | null }[]>`
-        with alloc as materialized (
-          ${orderedLogAllocFragment(sql, revisionLog, 1)}
-        ), entry as (
-          ${applyEntry}
-        ), log as (
-          insert into config_server.config_change_logs
-            (id, revision, tx_id, config_entry_id, namespace, key, old_value, new_value,
-             old_version, new_version, change_type, changed_by, changed_at, secret)
-          select ${pending.id}::uuid, alloc.seq, alloc.tx_id, ${pending.configEntryId}::uuid,
-            ${pending.namespace}::text, ${pending.key}::text, ${this.storedChangeValue(pending, pending.oldValue)}::jsonb,
-            ${this.storedChangeValue(pending, pending.newValue)}::jsonb, ${pending.oldVersion}::int, ${pending.newVersion}::int,
-            ${pending.changeType}::text, ${pending.changedBy}::text, ${pending.changedAt.toISOString()}::timestamptz,
-            ${pending.secret}::boolean
-          from alloc cross join entry
-          returning revision
-        ), outbox as (
-          ${outboxInsertFragment(sql, configOutbox, message, 'log')}
-        )
-        select (select revision::text from log) as revision, (select count(*) from outbox) as outboxed`;
+      revisions = await this.send(writes);
     } catch (error) {
-      throw unavailableOrOriginal(error);
+      if (!isDatabaseUnavailable(error)) throw error;
+      if (isConnectFailure(error))
+        return batch.map(() => ({ kind: 'failed', error: unavailableOrOriginal(error) }));
+      try {
+        revisions = await this.send(writes);
+        const missing = writes.filter((_, i) => !revisions.has(i)).map((write) => write.change.id);
+        if (missing.length > 0) {
+          const committedBefore = await committedChanges(this.database.sql, missing);
+          writes.forEach((write, i) => {
+            const revision = committedBefore.get(write.change.id);
+            if (revision !== undefined) revisions.set(i, revision);
+          });
+        }
+      } catch (retryError) {
+        const unavailable = unavailableOrOriginal(isDatabaseUnavailable(retryError) ? retryError : error);
+        return batch.map(() => ({ kind: 'failed', error: unavailable }));
+      }
     }
-    const revision = rows[0]?.revision;
-    if (revision === null || revision === undefined) return { outcome: 'conflict' };
-    wakeUp(this.database, CHANGE_CHANNEL);
-    wakeUp(this.database, OUTBOX_CHANNEL);
-    const change: ConfigChange = { ...pending, revision: BigInt(revision) };
-    return { outcome: 'committed', change };
+    const outcomes: GroupOutcome<WriteResult>[] = plans.map((plan) =>
+      plan.kind === 'conflict' ? { kind: 'done', value: { outcome: 'conflict' } } : { kind: 'deferred' },
+    );
+    slots.forEach((index, i) => {
+      outcomes[index] = writeOutcome(batch[index]!, revisions.get(i));
+    });
+    if (revisions.size > 0) {
+      wakeUp(this.database, CHANGE_CHANNEL);
+      wakeUp(this.database, OUTBOX_CHANNEL);
+    }
+    return outcomes;
+  }
+
+  private send(writes: readonly PreparedWrite[]): Promise<Map<number, bigint>> {
+    return writeBatch(this.database.sql, writes);
   }
 }

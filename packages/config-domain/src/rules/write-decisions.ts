@@ -1,3 +1,4 @@
+import type { AppError } from '@k1s0/platform/errors';
 import { configErrors } from '../errors.js';
 import type { PendingConfigChange } from '../model/config-change.js';
 import type { ConfigEntry, ConfigMetadata } from '../model/config-entry.js';
@@ -30,6 +31,26 @@ export type PutPlan =
       readonly change: PendingConfigChange;
     };
 
+/** Why a put is refused; `putRejectionError` is the error a client gets for it. */
+export type PutRejection =
+  | { readonly kind: 'key_not_found' }
+  | { readonly kind: 'version_conflict'; readonly expectedVersion: number; readonly actualVersion: number }
+  | { readonly kind: 'secret_clear_denied' };
+
+/** What `decidePut` decides: a write to make, or a refusal (an outcome, not a throw, as `decideAppend`). */
+export type PutDecision = PutPlan | PutRejection;
+
+export function putRejectionError(rejection: PutRejection): AppError {
+  switch (rejection.kind) {
+    case 'key_not_found':
+      return configErrors.keyNotFound();
+    case 'version_conflict':
+      return configErrors.versionConflict(rejection.expectedVersion, rejection.actualVersion);
+    case 'secret_clear_denied':
+      return configErrors.secretClearDenied();
+  }
+}
+
 /**
  * SPEC §5 optimistic-locking table:
  *   absent  + version 0        → create with version 1
@@ -42,9 +63,9 @@ export function decidePut(
   request: PutRequest,
   now: Date,
   newId: () => string,
-): PutPlan {
+): PutDecision {
   if (current === undefined) {
-    if (request.expectedVersion !== 0) throw configErrors.keyNotFound();
+    if (request.expectedVersion !== 0) return { kind: 'key_not_found' };
     const entry: ConfigEntry = {
       id: newId(),
       namespace: request.namespace,
@@ -62,10 +83,14 @@ export function decidePut(
     return { kind: 'insert', entry, change: changeOf(newId(), entry, undefined, entry, request.actor, now) };
   }
   if (current.secret && request.secret === false && !request.mayClearSecret) {
-    throw configErrors.secretClearDenied();
+    return { kind: 'secret_clear_denied' };
   }
   if (request.expectedVersion !== current.version) {
-    throw configErrors.versionConflict(request.expectedVersion, current.version);
+    return {
+      kind: 'version_conflict',
+      expectedVersion: request.expectedVersion,
+      actualVersion: current.version,
+    };
   }
   const next: ConfigEntry = {
     ...current,

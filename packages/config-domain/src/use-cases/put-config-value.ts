@@ -6,7 +6,7 @@ import type { ConfigCache } from '../ports/config-cache.js';
 import type { ConfigRepository } from '../ports/config-repository.js';
 import type { ConfigWriter } from '../ports/config-writer.js';
 import type { IdGenerator } from '../ports/id-generator.js';
-import { decidePut, type PutRequest } from '../rules/write-decisions.js';
+import { decidePut, type PutRequest, putRejectionError } from '../rules/write-decisions.js';
 import { invalidateChangedConfig } from './invalidate-changed-config.js';
 import { MAX_WRITE_ATTEMPTS } from './write-attempts.js';
 
@@ -39,6 +39,7 @@ export async function putConfigValue(
       : await deps.repository.find(request.namespace, request.key);
     lastSeenVersion = current?.version ?? 0;
     const plan = decidePut(current, request, deps.clock.now(), () => deps.ids.newId());
+    if (plan.kind !== 'insert' && plan.kind !== 'update') throw putRejectionError(plan);
     const result =
       plan.kind === 'insert'
         ? await deps.writer.insert(plan.entry, plan.change, requestId)

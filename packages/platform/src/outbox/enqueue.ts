@@ -29,3 +29,47 @@ export function outboxInsertFragment(
     from ${sql(source)}
     returning id`;
 }
+
+/** Outbox messages as parallel column arrays, for a multi-row statement (`unnest`). */
+export interface OutboxMessageColumns {
+  topics: string[];
+  keys: string[];
+  /** Base64 of each message's bytes: decode in SQL with `decode(value, 'base64')`. */
+  values: string[];
+  /** JSON text of each message's headers. */
+  headers: string[];
+}
+
+/** Columns of `messages` in order (see outboxInsertRowsFragment). */
+export function outboxMessageColumns(messages: readonly OutboxMessage[]): OutboxMessageColumns {
+  const columns: OutboxMessageColumns = { topics: [], keys: [], values: [], headers: [] };
+  for (const message of messages) {
+    columns.topics.push(message.topic);
+    columns.keys.push(message.key);
+    columns.values.push(
+      Buffer.from(message.value.buffer, message.value.byteOffset, message.value.byteLength).toString(
+        'base64',
+      ),
+    );
+    columns.headers.push(JSON.stringify(message.headers));
+  }
+  return columns;
+}
+
+/**
+ * The multi-row form of outboxInsertFragment, for writers that commit a batch of changes in one
+ * statement: `insert into <schema>.outbox … <rows>`, where `rows` is a SELECT yielding
+ * `(topic text, key text, value bytea, headers jsonb)` in publication order (give it an ORDER BY:
+ * rows are published in insertion, i.e. id, order). Typically it selects from the CTE of the
+ * committed changes joined to `unnest` of outboxMessageColumns.
+ */
+export function outboxInsertRowsFragment(
+  sql: postgres.Sql,
+  table: OutboxTable,
+  rows: postgres.PendingQuery<postgres.Row[]>,
+): postgres.PendingQuery<postgres.Row[]> {
+  const { schema, name } = getTableConfig(table);
+  return sql`insert into ${sql(schema ?? 'public')}.${sql(name)} (topic, key, value, headers)
+    ${rows}
+    returning id`;
+}
