@@ -4,6 +4,7 @@ import {
   belowSafeHorizon,
   createDatabase,
   type Database,
+  orderedLogAllocFragment,
   orderedLogFunctionSql,
   type Tx,
   withTransaction,
@@ -119,5 +120,36 @@ describe('ordered log', () => {
     const txIds = rows.map((r) => BigInt(r.tx));
     expect(txIds).toEqual([...txIds].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)));
     expect(rows).toHaveLength(32);
+  });
+});
+
+describe('orderedLogAllocFragment', () => {
+  it('draws count positions in one statement as (tx_id, seq, i): one transaction id, i numbering them in order', async () => {
+    const q = database.sql;
+    await q`create table if not exists log_test.fragment_rows (seq bigint primary key, tx_id xid8 not null, i int not null)`;
+    const rows = await q<{ seq: string; tx_id: string; i: number }[]>`
+      with alloc as materialized (
+        ${orderedLogAllocFragment(q, spec, 3)}
+      ), inserted as (
+        insert into log_test.fragment_rows (seq, tx_id, i)
+        select seq, tx_id, i from alloc
+        returning seq, tx_id, i
+      )
+      select seq::text as seq, tx_id::text as tx_id, i from inserted order by seq`;
+    expect(rows.map((r) => r.i)).toEqual([1, 2, 3]);
+    expect(new Set(rows.map((r) => r.tx_id)).size).toBe(1);
+    const positions = rows.map((r) => BigInt(r.seq));
+    expect(positions[1]! - positions[0]!).toBeGreaterThan(0n);
+    expect(positions[2]! - positions[1]!).toBeGreaterThan(0n);
+  });
+
+  it('is refused when it is not the first write of its transaction', async () => {
+    const q = database.sql;
+    await expect(
+      q.begin(async (tx) => {
+        await tx`insert into log_test.fragment_rows (seq, tx_id, i) values (-1, pg_current_xact_id(), 0)`;
+        await tx`select * from (${orderedLogAllocFragment(tx, spec, 1)}) as alloc`;
+      }),
+    ).rejects.toThrow(/must be the first write/);
   });
 });
