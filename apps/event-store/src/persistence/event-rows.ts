@@ -46,11 +46,16 @@ export function toStoredEvent(row: StoredEventRow): StoredEvent {
 
 /**
  * The same columns for raw postgres.js queries on the hot paths (no drizzle query building):
- * bigints as text, JSON as text (see above); timestamps arrive as text too, since drizzle replaced
- * the shared client's date parsers.
+ * bigints as text, JSON as text (see above), timestamps as the wire's text (`formatTimestamp`'s
+ * form, formatted by PostgreSQL: both truncate to milliseconds), so an encoder can send them as read.
  */
 export const RAW_STORED_EVENT_COLUMNS = `sequence::text as sequence, stream_id, event_id, event_type,
-  version::text as version, payload::text as payload, metadata::text as metadata, occurred_at, stored_at`;
+  version::text as version, payload::text as payload, metadata::text as metadata,
+  ${wireTimestamp('occurred_at')} as occurred_at, ${wireTimestamp('stored_at')} as stored_at`;
+
+function wireTimestamp(column: string): string {
+  return `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"+00:00"')`;
+}
 
 export interface RawStoredEventRow {
   sequence: string;
@@ -60,24 +65,61 @@ export interface RawStoredEventRow {
   version: string;
   payload: string;
   metadata: string;
-  occurred_at: string | Date;
-  stored_at: string | Date;
+  occurred_at: string;
+  stored_at: string;
 }
 
-const asDate = (value: string | Date): Date => (value instanceof Date ? value : new Date(value));
+/** The text a row held, as a protocol can send it without re-serializing (see storedTextOf). */
+export interface StoredEventText {
+  /** The payload's JSON text as PostgreSQL prints jsonb (`{"a": 1}`; the same value as the parsed payload). */
+  payload: string;
+  /** `2026-02-23T10:00:00.000+00:00`, equal to formatTimestamp(occurredAt). */
+  occurredAt: string;
+  storedAt: string;
+}
+
+/**
+ * A StoredEvent built from a row, remembering the row's text in a private field (invisible to
+ * equality, spreading and JSON): the gRPC read paths encode it as read instead of serializing the
+ * parsed values again (issue 13). Everything else sees an ordinary StoredEvent.
+ */
+class RowEvent implements StoredEvent {
+  streamId: string;
+  sequence: bigint;
+  eventId: string;
+  eventType: string;
+  version: number;
+  payload: JsonValue;
+  metadata: EventMetadata;
+  occurredAt: Date;
+  storedAt: Date;
+  readonly #text: StoredEventText;
+
+  constructor(row: RawStoredEventRow) {
+    this.streamId = row.stream_id;
+    this.sequence = BigInt(row.sequence);
+    this.eventId = row.event_id;
+    this.eventType = row.event_type;
+    this.version = Number(row.version);
+    this.payload = JSON.parse(row.payload) as JsonValue;
+    this.metadata = JSON.parse(row.metadata) as EventMetadata;
+    this.occurredAt = new Date(row.occurred_at);
+    this.storedAt = new Date(row.stored_at);
+    this.#text = { payload: row.payload, occurredAt: row.occurred_at, storedAt: row.stored_at };
+  }
+
+  static textOf(event: StoredEvent): StoredEventText | undefined {
+    return #text in event ? (event as RowEvent).#text : undefined;
+  }
+}
 
 export function storedEventFromRaw(row: RawStoredEventRow): StoredEvent {
-  return {
-    streamId: row.stream_id,
-    sequence: BigInt(row.sequence),
-    eventId: row.event_id,
-    eventType: row.event_type,
-    version: Number(row.version),
-    payload: JSON.parse(row.payload) as JsonValue,
-    metadata: JSON.parse(row.metadata) as EventMetadata,
-    occurredAt: asDate(row.occurred_at),
-    storedAt: asDate(row.stored_at),
-  };
+  return new RowEvent(row);
+}
+
+/** The stored text of an event this adapter read (undefined for events built elsewhere). */
+export function storedTextOf(event: StoredEvent): StoredEventText | undefined {
+  return RowEvent.textOf(event);
 }
 
 /** A JSON document as a jsonb literal, so JSON `null` stays a value rather than SQL NULL. */
