@@ -1,7 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import type { ConnectRouter, HandlerContext } from '@connectrpc/connect';
 import { type StoredEvent, Violations } from '@k1s0/eventstore-domain';
-import { anySignal, principalFromContext } from '@k1s0/platform';
+import { anySignal, encodesBinary, principalFromContext } from '@k1s0/platform';
 import { EventStoreService, eventStoreV1 } from '@k1s0/proto';
 import { storedTextOf } from '../persistence/event-rows.js';
 import type { EventStoreUseCases } from '../use-cases.js';
@@ -13,7 +13,7 @@ import {
   toNumber,
   unlessZero,
 } from './proto-mapping.js';
-import { encodesBinary, withEncodedEvents } from './stored-event-wire.js';
+import { withEncodedEvents } from './stored-event-wire.js';
 
 // Field numbers of the repeated/singular StoredEvent fields the read paths pre-encode.
 const READ_EVENTS_EVENTS = 2;

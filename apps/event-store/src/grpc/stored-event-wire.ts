@@ -1,7 +1,7 @@
 import type { Message } from '@bufbuild/protobuf';
 import { WireType } from '@bufbuild/protobuf/wire';
-import type { HandlerContext } from '@connectrpc/connect';
 import type { StoredEvent } from '@k1s0/eventstore-domain';
+import { type RawFields, withRawFields } from '@k1s0/platform';
 import { type StoredEventText, storedTextOf } from '../persistence/event-rows.js';
 
 /**
@@ -11,10 +11,9 @@ import { type StoredEventText, storedTextOf } from '../persistence/event-rows.js
  * The bytes decode to the same message toBinary writes (field order, proto3 defaults left out);
  * only payload_json's text differs in spacing (`{"a": 1}`), the JSON value being the same.
  *
- * The encoded events reach Connect as the response's unknown fields ($unknown), which
- * @bufbuild/protobuf's toBinary writes after the known ones: a decoder merges a repeated field
- * wherever it occurs, so the client sees `events` / `event` as usual. JSON has no unknown fields,
- * hence `encodesBinary` below: a JSON codec gets the ordinary messages.
+ * The encoded events reach Connect as the response's unknown fields (platform's pre-encoded.ts):
+ * a decoder merges a repeated field wherever it occurs, so the client sees `events` / `event` as
+ * usual. JSON has no unknown fields: a JSON codec gets the ordinary messages (`encodesBinary`).
  */
 
 // Tags (field number << 3 | wire type) of event_store.v1.StoredEvent and EventMetadata.
@@ -150,10 +149,7 @@ class Writer {
  * field entry (toBinary writes the tag, then these bytes: length, event, then tag, length, event
  * for the rest). undefined when an event was not read from a row (then use the ordinary mapping).
  */
-export function encodedEventsField(
-  fieldNo: number,
-  events: readonly StoredEvent[],
-): { no: number; wireType: WireType; data: Uint8Array } | undefined {
+export function encodedEventsField(fieldNo: number, events: readonly StoredEvent[]): RawFields | undefined {
   if (events.length === 0) return undefined;
   const sized: Sized[] = new Array(events.length);
   let total = 0;
@@ -176,21 +172,6 @@ export function encodedEventsField(
   return { no: fieldNo, wireType: WireType.LengthDelimited, data: w.buf.subarray(1, w.pos) };
 }
 
-/** Whether the call's responses go out in the binary protobuf codec (gRPC, gRPC-Web, Connect +proto). */
-export function encodesBinary(ctx: HandlerContext): boolean {
-  const type = ctx.requestHeader.get('content-type');
-  if (type === null) return false; // Connect GET: the codec is a query parameter; take the ordinary path
-  const base = type.split(';', 1)[0]?.trim().toLowerCase();
-  return (
-    base === 'application/grpc' ||
-    base === 'application/grpc+proto' ||
-    base === 'application/grpc-web' ||
-    base === 'application/grpc-web+proto' ||
-    base === 'application/proto' ||
-    base === 'application/connect+proto'
-  );
-}
-
 /** `message` with the events as pre-encoded field `fieldNo` (see encodedEventsField), or undefined. */
 export function withEncodedEvents<M extends Message>(
   message: M,
@@ -199,6 +180,5 @@ export function withEncodedEvents<M extends Message>(
 ): M | undefined {
   const field = encodedEventsField(fieldNo, events);
   if (field === undefined) return undefined;
-  message.$unknown = [...(message.$unknown ?? []), field];
-  return message;
+  return withRawFields(message, field);
 }
