@@ -24,7 +24,11 @@ const SUBSCRIBE_ALL_EVENTS = 2;
 /** Payload bytes (plus ~200 per event for its other fields) above which a batched SubscribeAll message is cut. */
 const MAX_BATCH_MESSAGE_BYTES = 1024 * 1024;
 
-/** `batch` cut into runs whose payloads (plus ~200 bytes per event for the other fields) stay under the cap. */
+/**
+ * `batch` cut into runs whose payloads (plus ~200 bytes per event for the other fields) stay under
+ * the cap. Counted in UTF-16 units of the stored text (no encoding pass): a unit is at most 3 UTF-8
+ * bytes, so a run stays under 3 MiB of payload bytes, below a client's default 4 MiB.
+ */
 function messageSized(batch: readonly StoredEvent[]): (readonly StoredEvent[])[] {
   const runs: (readonly StoredEvent[])[] = [];
   let start = 0;
