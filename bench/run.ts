@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { buildImageTree, buildWorkspace } from '../scripts/build-image-tree.js';
 import { type BenchPostgres, startBenchPostgres } from './lib/bench-postgres.js';
 import { assertPlacementPossible, cpuBusyMeter, LOAD_CPU, pinProcess } from './lib/cpu.js';
@@ -38,6 +39,29 @@ const SERVICES = [
   { key: 'config', name: 'config-server', entry: 'apps/config-server/src/main.ts' },
   { key: 'events', name: 'event-store', entry: 'apps/event-store/src/main.ts' },
 ] as const;
+
+/**
+ * The app's packaged config with the stream limits (issue 10) raised for the fan-out rows: one bench
+ * token opens 10,000 WatchConfig streams, 500 per HTTP/2 connection. Everything else as packaged.
+ */
+const BENCH_STREAM_LIMITS = {
+  max_concurrent_streams: 1_000,
+  max_streams_per_caller: 20_000,
+  max_streams_total: 20_000,
+};
+
+async function benchConfigDir(app: string, workDir: string): Promise<string> {
+  const source = join(repoRoot, 'apps', app, 'config');
+  const dir = join(workDir, `${app}-config`);
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'config.yaml'), await readFile(join(source, 'config.yaml'), 'utf8'));
+  const prod = (parseYaml(await readFile(join(source, 'config.prod.yaml'), 'utf8')) ?? {}) as {
+    grpc?: Record<string, unknown>;
+  };
+  const merged = { ...prod, grpc: { ...prod.grpc, ...BENCH_STREAM_LIMITS } };
+  await writeFile(join(dir, 'config.prod.yaml'), stringifyYaml(merged));
+  return dir;
+}
 
 /** BENCH_ONLY plus the baselines the selected workloads are compared with. */
 function selectWorkloads(all: Workload[], only: Set<string>): Workload[] {
@@ -82,6 +106,7 @@ async function startServices(
     const [port, grpcPort] = [await freePort(), await freePort()];
     const env: NodeJS.ProcessEnv = {
       ...process.env,
+      CONFIG_DIR: await benchConfigDir(spec.name, workDir),
       APP_ENV: 'prod',
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',

@@ -6,6 +6,7 @@ import {
   auth,
   type ConfigClient,
   collect,
+  connectClient,
   fromJson,
   grpcClient,
   waitForSubscribers,
@@ -176,6 +177,25 @@ describe('WatchConfig', () => {
     const error = ConnectError.from(await stale.done);
     expect(error.code).toBe(Code.FailedPrecondition);
     expect(error.metadata.get('x-error-code')).toBe('SYS_CONFIG_REVISION_COMPACTED');
+    await waitForSubscribers(ctx.server, 0);
+  });
+
+  it('one change reaches gRPC (bytes encoded once for every stream) and Connect JSON watchers as the same message', async () => {
+    const namespace = 'system.watch.codecs';
+    const abort = new AbortController();
+    const options = { ...auth(tokens.none), signal: abort.signal };
+    const viaGrpc = [0, 1].map(() => collect(client.watchConfig({ namespaces: [namespace] }, options)));
+    const viaJson = collect(connectClient(ctx.server).watchConfig({ namespaces: [namespace] }, options));
+    await waitForSubscribers(ctx.server, 3);
+    await put(ctx.server, namespace, 'k', { v: 'é' });
+    await waitFor('3 watchers notified', () => [...viaGrpc, viaJson].every((w) => w.events.length === 1));
+    abort.abort();
+    await Promise.all([...viaGrpc, viaJson].map((w) => w.done));
+    const [first] = viaGrpc[0]!.events;
+    expect(first).toMatchObject({ namespace, key: 'k', changeType: 'CREATED' });
+    expect(fromJson(first!.newValue)).toEqual({ v: 'é' });
+    expect(viaGrpc[1]!.events).toEqual(viaGrpc[0]!.events);
+    expect(viaJson.events).toEqual(viaGrpc[0]!.events);
     await waitForSubscribers(ctx.server, 0);
   });
 });

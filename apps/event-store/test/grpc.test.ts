@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Code, ConnectError } from '@connectrpc/connect';
+import { Code, ConnectError, createClient } from '@connectrpc/connect';
+import { createConnectTransport } from '@connectrpc/connect-node';
+import { EventStoreService, type eventStoreV1 } from '@k1s0/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   auth,
@@ -271,5 +273,56 @@ describe('EventStoreService over gRPC', () => {
     expect(await codeOf(connect.readEvents({ streamId: 'missing' }, auth('sys_auditor')))).toBe(
       Code.NotFound,
     );
+  });
+
+  it('a page reads the same over gRPC (events encoded from the stored text), Connect JSON, Connect binary and REST', async () => {
+    const streamId = `wire-${randomUUID()}`;
+    await client.appendEvents(
+      {
+        streamId,
+        events: [
+          placed,
+          { eventType: 'Noted', payloadJson: encodeJson({ text: 'é 日本 \n', list: [1.5, null, true] }) },
+          { eventType: 'Bare', payloadJson: encodeJson('just text'), metadata: { causationId: '' } },
+        ],
+      },
+      auth('sys_operator'),
+    );
+    const comparable = (events: { payloadJson: Uint8Array }[]) =>
+      events.map(({ payloadJson, ...rest }) => ({ ...rest, payload: decodeJson(payloadJson) }));
+    const request = { streamId, pageSize: 10 };
+    const viaGrpc = await client.readEvents(request, auth('sys_auditor'));
+    const viaJson = await connectClient(h.baseUrl).readEvents(request, auth('sys_auditor'));
+    const viaBinary = await createClient(
+      EventStoreService,
+      createConnectTransport({ baseUrl: h.baseUrl, httpVersion: '1.1', useBinaryFormat: true }),
+    ).readEvents(request, auth('sys_auditor'));
+    expect(viaGrpc.events).toHaveLength(3);
+    expect(comparable(viaGrpc.events)).toEqual(comparable(viaJson.events));
+    expect(comparable(viaBinary.events)).toEqual(comparable(viaJson.events));
+    expect({ ...viaGrpc, events: [] }).toEqual({ ...viaJson, events: [] });
+    const rest = await h.call('GET', `/api/v1/streams/${streamId}/events`, { role: 'sys_auditor' });
+    const restEvents = (rest.body as { events: Record<string, unknown>[] }).events;
+    expect(viaGrpc.events.map((e) => [e.occurredAt, e.storedAt, e.sequence])).toEqual(
+      restEvents.map((e) => [e.occurred_at, e.stored_at, BigInt(e.sequence as number)]),
+    );
+    expect(viaGrpc.events[2]!.metadata).toEqual(viaJson.events[2]!.metadata);
+    expect(viaGrpc.events[2]!.metadata?.causationId).toBe('');
+    // ReadAll and SubscribeAll (batched and not) carry the same encoded events.
+    const [first] = viaGrpc.events;
+    const all = await client.readAll({ fromSequence: first!.sequence, limit: 3 }, auth('sys_auditor'));
+    expect(comparable(all.events)).toEqual(comparable(viaGrpc.events));
+    for (const batch of [false, true]) {
+      const controller = new AbortController();
+      const received: eventStoreV1.StoredEvent[] = [];
+      for await (const message of client.subscribeAll(
+        { fromSequence: first!.sequence, batch },
+        { ...auth('sys_auditor'), signal: controller.signal },
+      )) {
+        received.push(...(message.event ? [message.event] : []), ...message.events);
+        if (received.length >= 3) break;
+      }
+      expect(comparable(received.slice(0, 3))).toEqual(comparable(viaGrpc.events));
+    }
   });
 });

@@ -237,4 +237,40 @@ describe('SubscribeAll', () => {
     await expect(iterator.next()).rejects.toBe(failure);
     expect(kit.newEvents.listenerCount).toBe(0);
   });
+
+  it('behind the head, reads the next batch before the consumer takes the current one (read-ahead)', async () => {
+    await appendTo('a', 'A1', 'A2', 'A3', 'A4', 'A5');
+    const reads = vi.spyOn(kit.events, 'readAll');
+    const controller = new AbortController();
+    const iterator = new SubscribeAll({ ...kit, pollIntervalMs: NO_POLL, batchSize: 2 })
+      .executeBatches({ signal: controller.signal })
+      [Symbol.asyncIterator]();
+    const first = await iterator.next();
+    expect(first.value?.map((e: StoredEvent) => e.sequence)).toEqual([1n, 2n]);
+    // The second batch's read is under way while the first is still with the consumer.
+    expect(reads.mock.calls.map(([query]) => query.fromSequence)).toEqual([0n, 3n]);
+    expect((await iterator.next()).value?.map((e: StoredEvent) => e.sequence)).toEqual([3n, 4n]);
+    expect((await iterator.next()).value?.map((e: StoredEvent) => e.sequence)).toEqual([5n]);
+    controller.abort();
+    await iterator.return?.();
+    expect(kit.newEvents.listenerCount).toBe(0);
+  });
+
+  it('a read-ahead that fails reaches the consumer; one left behind by a consumer that stopped is dropped', async () => {
+    await appendTo('a', 'A1', 'A2', 'A3');
+    const failure = new Error('database unreachable');
+    const realReadAll = kit.events.readAll.bind(kit.events);
+    vi.spyOn(kit.events, 'readAll').mockImplementation(async (query) =>
+      query.fromSequence === 0n ? realReadAll(query) : Promise.reject(failure),
+    );
+    const subscription = new SubscribeAll({ ...kit, pollIntervalMs: NO_POLL, batchSize: 2 });
+    const failing = subscription.executeBatches({})[Symbol.asyncIterator]();
+    expect((await failing.next()).value?.length).toBe(2);
+    await expect(failing.next()).rejects.toBe(failure);
+    // Stopping while the read-ahead is failing: no unhandled rejection (vitest would report it).
+    const stopped = subscription.executeBatches({})[Symbol.asyncIterator]();
+    expect((await stopped.next()).value?.length).toBe(2);
+    await stopped.return?.();
+    expect(kit.newEvents.listenerCount).toBe(0);
+  });
 });

@@ -1,7 +1,15 @@
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import type { ConfigChange } from '@k1s0/config-domain';
-import { anySignal, Gauge, principalFromContext, type Registry, requestIdFor } from '@k1s0/platform';
-import type { ConfigService } from '@k1s0/proto';
+import {
+  anySignal,
+  encodesBinary,
+  Gauge,
+  preEncoded,
+  principalFromContext,
+  type Registry,
+  requestIdFor,
+} from '@k1s0/platform';
+import { type ConfigService, configV1 } from '@k1s0/proto';
 import type { AccessAudit, CallSite, ReadItem } from '../access-audit.js';
 import { mayClearSecret, readerView } from '../roles.js';
 import type { UseCaseRunner } from '../use-case-runner.js';
@@ -34,16 +42,22 @@ const requestIdOf = (ctx: HandlerContext) =>
 /** Connect/gRPC ConfigService (design 001): thin translation onto the same use cases as REST. */
 /**
  * The feed hands the same change object to every open WatchConfig stream: build its message once,
- * not once per stream (messages are only read by the serializer).
+ * not once per stream (messages are only read by the serializer), and for binary codecs encode it
+ * once too — the pre-encoded copy goes out as those bytes on every stream (platform pre-encoded.ts).
  */
-const watchMessages = new WeakMap<ConfigChange, ReturnType<typeof changeEventMessage>>();
-function watchMessageFor(change: ConfigChange) {
-  let message = watchMessages.get(change);
-  if (message === undefined) {
-    message = changeEventMessage(change);
-    watchMessages.set(change, message);
+const watchMessages = new WeakMap<
+  ConfigChange,
+  { message: configV1.ConfigChangeEvent; encoded: configV1.ConfigChangeEvent | undefined }
+>();
+function watchMessageFor(change: ConfigChange, binary: boolean): configV1.ConfigChangeEvent {
+  let cached = watchMessages.get(change);
+  if (cached === undefined) {
+    cached = { message: changeEventMessage(change), encoded: undefined };
+    watchMessages.set(change, cached);
   }
-  return message;
+  if (!binary) return cached.message;
+  cached.encoded ??= preEncoded(configV1.ConfigChangeEventSchema, cached.message);
+  return cached.encoded;
 }
 
 /** The caller and RPC as the audit trail names them (the CallerGate's form). */
@@ -166,7 +180,8 @@ export function configServiceImpl(options: ConfigServiceOptions): ServiceImpl<ty
         );
         openStreams?.inc();
         try {
-          for await (const change of changes) yield watchMessageFor(change);
+          const binary = encodesBinary(ctx);
+          for await (const change of changes) yield watchMessageFor(change, binary);
         } finally {
           openStreams?.dec();
         }

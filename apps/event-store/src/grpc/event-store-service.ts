@@ -1,7 +1,9 @@
+import { create } from '@bufbuild/protobuf';
 import type { ConnectRouter, HandlerContext } from '@connectrpc/connect';
-import { Violations } from '@k1s0/eventstore-domain';
-import { anySignal, principalFromContext } from '@k1s0/platform';
-import { EventStoreService } from '@k1s0/proto';
+import { type StoredEvent, Violations } from '@k1s0/eventstore-domain';
+import { anySignal, encodesBinary, principalFromContext } from '@k1s0/platform';
+import { EventStoreService, eventStoreV1 } from '@k1s0/proto';
+import { storedTextOf } from '../persistence/event-rows.js';
 import type { EventStoreUseCases } from '../use-cases.js';
 import {
   newEventsFromProto,
@@ -11,9 +13,39 @@ import {
   toNumber,
   unlessZero,
 } from './messages.js';
+import { withEncodedEvents } from './stored-event-wire.js';
+
+// Field numbers of the repeated/singular StoredEvent fields the read paths pre-encode.
+const READ_EVENTS_EVENTS = 2;
+const READ_ALL_EVENTS = 1;
+const SUBSCRIBE_ALL_EVENT = 1;
+const SUBSCRIBE_ALL_EVENTS = 2;
 
 /** Payload bytes (plus ~200 per event for its other fields) above which a batched SubscribeAll message is cut. */
 const MAX_BATCH_MESSAGE_BYTES = 1024 * 1024;
+
+/**
+ * `batch` cut into runs whose payloads (plus ~200 bytes per event for the other fields) stay under
+ * the cap. Counted in UTF-16 units of the stored text (no encoding pass): a unit is at most 3 UTF-8
+ * bytes, so a run stays under 3 MiB of payload bytes, below a client's default 4 MiB.
+ */
+function messageSized(batch: readonly StoredEvent[]): (readonly StoredEvent[])[] {
+  const runs: (readonly StoredEvent[])[] = [];
+  let start = 0;
+  let bytes = 0;
+  for (let i = 0; i < batch.length; i++) {
+    const event = batch[i] as StoredEvent;
+    const size = (storedTextOf(event)?.payload ?? JSON.stringify(event.payload)).length + 200;
+    if (i > start && bytes + size > MAX_BATCH_MESSAGE_BYTES) {
+      runs.push(batch.slice(start, i));
+      start = i;
+      bytes = 0;
+    }
+    bytes += size;
+  }
+  runs.push(start === 0 ? batch : batch.slice(start));
+  return runs;
+}
 
 /** EventStoreService over Connect/gRPC: protocol translation only; the rules live in the use cases. */
 export function eventStoreGrpcRoutes(useCases: EventStoreUseCases, shutdownSignal: AbortSignal) {
@@ -47,13 +79,21 @@ export function eventStoreGrpcRoutes(useCases: EventStoreUseCases, shutdownSigna
           eventType: req.eventType,
           scopes: principalFromContext(ctx).scopes,
         });
-        return {
+        const head = {
           streamId: result.streamId,
-          events: result.events.map(storedEventToProto),
           currentVersion: BigInt(result.currentVersion),
           totalCount: BigInt(result.pagination.totalCount),
           hasNext: result.pagination.hasNext,
         };
+        // Binary codec: the page's events encoded straight from the stored text (stored-event-wire.ts).
+        const encoded =
+          encodesBinary(ctx) &&
+          withEncodedEvents(
+            create(eventStoreV1.ReadEventsResponseSchema, head),
+            READ_EVENTS_EVENTS,
+            result.events,
+          );
+        return encoded || { ...head, events: result.events.map(storedEventToProto) };
       },
 
       async readEventBySequence(req, ctx) {
@@ -104,7 +144,14 @@ export function eventStoreGrpcRoutes(useCases: EventStoreUseCases, shutdownSigna
           eventTypes: req.eventTypes,
           scopes: principalFromContext(ctx).scopes,
         });
-        return { events: batch.events.map(storedEventToProto), nextSequence: batch.nextSequence };
+        const encoded =
+          encodesBinary(ctx) &&
+          withEncodedEvents(
+            create(eventStoreV1.ReadAllResponseSchema, { nextSequence: batch.nextSequence }),
+            READ_ALL_EVENTS,
+            batch.events,
+          );
+        return encoded || { events: batch.events.map(storedEventToProto), nextSequence: batch.nextSequence };
       },
 
       async *subscribeAll(req, ctx: HandlerContext) {
@@ -118,28 +165,31 @@ export function eventStoreGrpcRoutes(useCases: EventStoreUseCases, shutdownSigna
             scopes: principalFromContext(ctx).scopes,
             signal: stop.signal,
           };
+          const binary = encodesBinary(ctx);
           if (!req.batch) {
             for await (const event of useCases.subscribeAll(input)) {
-              yield { event: storedEventToProto(event) };
+              yield (binary &&
+                withEncodedEvents(create(eventStoreV1.SubscribeAllResponseSchema), SUBSCRIBE_ALL_EVENT, [
+                  event,
+                ])) || {
+                event: storedEventToProto(event),
+              };
             }
             return;
           }
           // One message per read batch (Connect's per-message cost paid once per batch), cut where
           // the payloads pass MAX_BATCH_MESSAGE_BYTES so no message nears a client's 4 MiB limit.
           for await (const batch of useCases.subscribeAllBatches(input)) {
-            let events: ReturnType<typeof storedEventToProto>[] = [];
-            let bytes = 0;
-            for (const event of batch) {
-              const proto = storedEventToProto(event);
-              if (events.length > 0 && bytes + proto.payloadJson.length > MAX_BATCH_MESSAGE_BYTES) {
-                yield { events };
-                events = [];
-                bytes = 0;
-              }
-              events.push(proto);
-              bytes += proto.payloadJson.length + 200;
+            for (const events of messageSized(batch)) {
+              yield (binary &&
+                withEncodedEvents(
+                  create(eventStoreV1.SubscribeAllResponseSchema),
+                  SUBSCRIBE_ALL_EVENTS,
+                  events,
+                )) || {
+                events: events.map(storedEventToProto),
+              };
             }
-            yield { events };
           }
         } finally {
           stop.dispose();

@@ -1,5 +1,5 @@
 import type { StoredEvent } from '../model/stored-event.js';
-import type { EventStore } from '../ports/event-store.js';
+import type { EventStore, GlobalLogBatch } from '../ports/event-store.js';
 import type { NewEventsSignal } from '../ports/new-events-signal.js';
 import { resolveEventTypes, resolveFromSequence } from '../rules/global-log-query.js';
 import { type CallerScopes, inScope, type Scopes } from '../rules/scope.js';
@@ -78,25 +78,34 @@ export class SubscribeAll {
     const latch = new WakeUpLatch();
     // Listening before the first read means a commit racing with any read still wakes us up.
     const unsubscribe = this.deps.newEvents.subscribe(() => latch.notify());
+    const read = (from: bigint): Promise<GlobalLogBatch> => {
+      latch.reset();
+      return this.deps.events.readAll({ fromSequence: from, limit: this.batchSize, eventTypes });
+    };
+    // The read of the next batch, started before the current one is handed on (catch-up only).
+    let ahead: Promise<GlobalLogBatch> | undefined;
     try {
       let cursor = fromSequence;
       while (!signal?.aborted) {
-        latch.reset();
-        const batch = await this.deps.events.readAll({
-          fromSequence: cursor,
-          limit: this.batchSize,
-          eventTypes,
-        });
+        const batch = await (ahead ?? read(cursor));
+        ahead = undefined;
         const visible =
           scopes === undefined ? batch.events : batch.events.filter((e) => inScope(scopes, e.streamId));
-        if (visible.length > 0) {
-          if (signal?.aborted) return;
-          yield visible;
-        }
         // Wait only once a read makes no progress: any batch that moved the cursor may have left
         // more readable events behind it (a full batch, or an adapter that caps its scan).
         const caughtUp = batch.events.length === 0 && batch.nextSequence === cursor;
         cursor = batch.nextSequence;
+        // Behind the head, the database reads the next batch while this one is encoded and sent
+        // (issue 13): the cursor is already known, and the read resets the latch just as before.
+        if (!caughtUp) {
+          ahead = read(cursor);
+          // Settled here if the consumer stops first; awaited (with its error) otherwise.
+          ahead.catch(() => {});
+        }
+        if (visible.length > 0) {
+          if (signal?.aborted) return;
+          yield visible;
+        }
         if (caughtUp) await latch.wait(this.pollIntervalMs, signal);
       }
     } finally {
