@@ -102,17 +102,19 @@ function build(kernel: Kernel<ConfigServerConfig>, options: ConfigServerServiceO
 
   return {
     rest: async (app) => {
-      await configRoutes(app, { useCases, rules, run });
-      await configUpdatesRoute(app, {
-        useCases,
-        rules,
-        audit,
-        pingIntervalMs: section.websocket.ping_interval,
-        maxBufferedBytes: section.websocket.max_buffered_bytes,
-        drainTimeoutMs: section.websocket.drain_timeout,
-        shutdownSignal,
-        metrics,
-      });
+      await app.register(configRoutes({ useCases, rules, run }));
+      await app.register(
+        configUpdatesRoute({
+          useCases,
+          rules,
+          audit,
+          pingIntervalMs: section.websocket.ping_interval,
+          maxBufferedBytes: section.websocket.max_buffered_bytes,
+          drainTimeoutMs: section.websocket.drain_timeout,
+          shutdownSignal,
+          metrics,
+        }),
+      );
     },
     connect: {
       routes: (router) => router.service(ConfigService, rpc),

@@ -75,86 +75,88 @@ export interface ConfigUpdatesOptions {
  * any upgrade. After it, each text message is one change (ConfigUpdate JSON); the stream comes from
  * the same use case and change feed as gRPC WatchConfig (watchChanges).
  */
-export async function configUpdatesRoute(app: FastifyInstance, options: ConfigUpdatesOptions): Promise<void> {
-  const { useCases, rules } = options;
-  const metrics = feedMetrics(options.metrics);
-  await app.register(websocket, {
-    options: wsServerOptions(),
-    // Default preClose closes without a code (1005); ours says "going away" and waits for the
-    // closing handshakes (bounded by CLOSE_HANDSHAKE_TIMEOUT_MS).
-    preClose(done) {
-      for (const client of this.websocketServer.clients) closeGoingAway(client);
-      this.websocketServer.close(() => done());
-    },
-    errorHandler(error, socket, request) {
-      // A client vanishing mid-frame is routine; nothing to do but drop the connection.
-      request.log.debug({ err: error }, 'websocket feed socket error');
-      socket.terminate();
-    },
-  });
-
-  endStrayUpgrades(app);
-
-  const api = app.withTypeProvider<ZodTypeProvider>();
-  api.route({
-    method: 'GET',
-    url: UPDATES_PATH,
-    // The browser form of the token becomes the Authorization header, so the one REST
-    // authentication hook decides for both forms.
-    onRequest: [bearerFromSubprotocol, app.requireAuth(configRoles.watchConfig)],
-    // The role depends on the (validated) query: all namespaces or a replay need sys_auditor.
-    preHandler: async (request) => {
-      checkWatchRole(feedCallSite(request), watchRequestOf(request.query));
-    },
-    schema: {
-      tags: ['config'],
-      operationId: 'watchConfigUpdates',
-      summary: 'Live config changes over a WebSocket (WatchConfig for REST consumers)',
-      description: [
-        'Upgrade to a WebSocket. Authenticate with `Authorization: Bearer <token>`, or (browsers)',
-        '`Sec-WebSocket-Protocol: bearer, <token>` — the server then selects the subprotocol `bearer`.',
-        'Each text message is one change (ConfigUpdate), in commit order. `from_revision` first replays',
-        'every later change, then continues live, with no gap and no duplicate. The server pings every',
-        '30 s (configurable). Close codes: 1001 server shutting down (reconnect and resume), 1013 slow',
-        'consumer or feed interrupted (reconnect and resume), 4412 SYS_CONFIG_REVISION_COMPACTED',
-        '(history no longer kept: refetch, then watch live), 1011 internal error. Errors before the',
-        'upgrade (401, 403, 400) are plain HTTP answers with the error envelope.',
-      ].join(' '),
-      security: bearerSecurity,
-      querystring: updatesQuerySchema(rules),
-      response: {
-        101: configUpdateSchema.meta({
-          description: 'Switching Protocols. The schema is that of each text message after the upgrade',
-        }),
-        426: {
-          description: 'Not a WebSocket upgrade request (SYS_CONFIG_UPGRADE_REQUIRED)',
-          content: { 'application/json': { schema: errorEnvelopeSchema } },
-        },
-        ...errorResponses(ROLE_ERRORS),
+export function configUpdatesRoute(options: ConfigUpdatesOptions) {
+  return async (app: FastifyInstance): Promise<void> => {
+    const { useCases, rules } = options;
+    const metrics = feedMetrics(options.metrics);
+    await app.register(websocket, {
+      options: wsServerOptions(),
+      // Default preClose closes without a code (1005); ours says "going away" and waits for the
+      // closing handshakes (bounded by CLOSE_HANDSHAKE_TIMEOUT_MS).
+      preClose(done) {
+        for (const client of this.websocketServer.clients) closeGoingAway(client);
+        this.websocketServer.close(() => done());
       },
-    },
-    // A plain GET (no upgrade) passed every check but cannot be served.
-    handler: async (request, reply) => {
-      const error = new AppError('validation', {
-        code: 'UPGRADE_REQUIRED',
-        message: 'このエンドポイントは WebSocket でのみ利用できます (Upgrade: websocket)',
-      });
-      return reply
-        .code(426)
-        .header('upgrade', 'websocket')
-        .header('connection', 'Upgrade')
-        .send(envelope(error, configErrorCodes, request.id));
-    },
-    wsHandler: (socket, request) => {
-      const site = feedCallSite(request);
-      const watch = watchRequestOf(request.query);
-      serveFeed(socket, (signal) => watchChanges(useCases, options.audit, site, watch, signal), {
-        ...options,
-        metrics,
-        log: request.log,
-      });
-    },
-  });
+      errorHandler(error, socket, request) {
+        // A client vanishing mid-frame is routine; nothing to do but drop the connection.
+        request.log.debug({ err: error }, 'websocket feed socket error');
+        socket.terminate();
+      },
+    });
+
+    endStrayUpgrades(app);
+
+    const api = app.withTypeProvider<ZodTypeProvider>();
+    api.route({
+      method: 'GET',
+      url: UPDATES_PATH,
+      // The browser form of the token becomes the Authorization header, so the one REST
+      // authentication hook decides for both forms.
+      onRequest: [bearerFromSubprotocol, app.requireAuth(configRoles.watchConfig)],
+      // The role depends on the (validated) query: all namespaces or a replay need sys_auditor.
+      preHandler: async (request) => {
+        checkWatchRole(feedCallSite(request), watchRequestOf(request.query));
+      },
+      schema: {
+        tags: ['config'],
+        operationId: 'watchConfigUpdates',
+        summary: 'Live config changes over a WebSocket (WatchConfig for REST consumers)',
+        description: [
+          'Upgrade to a WebSocket. Authenticate with `Authorization: Bearer <token>`, or (browsers)',
+          '`Sec-WebSocket-Protocol: bearer, <token>` — the server then selects the subprotocol `bearer`.',
+          'Each text message is one change (ConfigUpdate), in commit order. `from_revision` first replays',
+          'every later change, then continues live, with no gap and no duplicate. The server pings every',
+          '30 s (configurable). Close codes: 1001 server shutting down (reconnect and resume), 1013 slow',
+          'consumer or feed interrupted (reconnect and resume), 4412 SYS_CONFIG_REVISION_COMPACTED',
+          '(history no longer kept: refetch, then watch live), 1011 internal error. Errors before the',
+          'upgrade (401, 403, 400) are plain HTTP answers with the error envelope.',
+        ].join(' '),
+        security: bearerSecurity,
+        querystring: updatesQuerySchema(rules),
+        response: {
+          101: configUpdateSchema.meta({
+            description: 'Switching Protocols. The schema is that of each text message after the upgrade',
+          }),
+          426: {
+            description: 'Not a WebSocket upgrade request (SYS_CONFIG_UPGRADE_REQUIRED)',
+            content: { 'application/json': { schema: errorEnvelopeSchema } },
+          },
+          ...errorResponses(ROLE_ERRORS),
+        },
+      },
+      // A plain GET (no upgrade) passed every check but cannot be served.
+      handler: async (request, reply) => {
+        const error = new AppError('validation', {
+          code: 'UPGRADE_REQUIRED',
+          message: 'このエンドポイントは WebSocket でのみ利用できます (Upgrade: websocket)',
+        });
+        return reply
+          .code(426)
+          .header('upgrade', 'websocket')
+          .header('connection', 'Upgrade')
+          .send(envelope(error, configErrorCodes, request.id));
+      },
+      wsHandler: (socket, request) => {
+        const site = feedCallSite(request);
+        const watch = watchRequestOf(request.query);
+        serveFeed(socket, (signal) => watchChanges(useCases, options.audit, site, watch, signal), {
+          ...options,
+          metrics,
+          log: request.log,
+        });
+      },
+    });
+  };
 }
 
 /**
