@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildImageTree, buildWorkspace } from '../scripts/build-image-tree.js';
+import { buildImageTree, buildWorkspace, imageNodeArgs } from '../scripts/build-image-tree.js';
 import { type BenchPostgres, startBenchPostgres } from './lib/bench-postgres.js';
 import { assertPlacementPossible, cpuBusyMeter, LOAD_CPU, pinProcess } from './lib/cpu.js';
 import { foreignCpuMeter, treeCpuMeter } from './lib/foreign-cpu.js';
@@ -31,8 +31,6 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 
 /** Issue 13: every service stays under this peak RSS in every row that loads it. */
 const SERVICE_PEAK_RSS_LIMIT_MIB = 200;
-/** The image's CMD after `node` (infra/docker/Dockerfile). */
-const IMAGE_NODE_ARGS = ['--enable-source-maps', '--experimental-async-context-frame'];
 
 const SERVICES = [
   { key: 'config', name: 'config-server', entry: 'apps/config-server/src/main.ts' },
@@ -99,7 +97,7 @@ async function startServices(
       const process_ = await startServerProcess({
         name: spec.name,
         ...(compiled
-          ? { entry: join(tree, 'dist', 'main.js'), cwd: tree, nodeArgs: IMAGE_NODE_ARGS }
+          ? { entry: join(tree, 'dist', 'main.js'), cwd: tree, nodeArgs: imageNodeArgs() }
           : { entry: spec.entry }),
         env,
         readyUrl: `http://127.0.0.1:${port}/readyz`,
