@@ -66,6 +66,7 @@ async function startServices(
   const services: BenchContext['services'] = {};
   const missing = new Map<string, string>();
   const compiled = readSettings().runtime === 'compiled';
+  const imageArgs = imageNodeArgs();
   if (compiled) {
     log('bench: building the production folders (BENCH_RUNTIME=compiled) …');
     buildWorkspace();
@@ -97,7 +98,7 @@ async function startServices(
       const process_ = await startServerProcess({
         name: spec.name,
         ...(compiled
-          ? { entry: join(tree, 'dist', 'main.js'), cwd: tree, nodeArgs: imageNodeArgs() }
+          ? { entry: join(tree, 'dist', 'main.js'), cwd: tree, nodeArgs: imageArgs }
           : { entry: spec.entry }),
         env,
         readyUrl: `http://127.0.0.1:${port}/readyz`,
