@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { buildImageTree, buildWorkspace } from '../scripts/build-image-tree.js';
+import { buildImageTree, buildWorkspace, imageNodeArgs } from '../scripts/build-image-tree.js';
 import { type BenchPostgres, startBenchPostgres } from './lib/bench-postgres.js';
 import { assertPlacementPossible, cpuBusyMeter, LOAD_CPU, pinProcess } from './lib/cpu.js';
 import { foreignCpuMeter, treeCpuMeter } from './lib/foreign-cpu.js';
@@ -32,8 +32,6 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 
 /** Issue 13: every service stays under this peak RSS in every row that loads it. */
 const SERVICE_PEAK_RSS_LIMIT_MIB = 200;
-/** The image's CMD after `node` (infra/docker/Dockerfile). */
-const IMAGE_NODE_ARGS = ['--enable-source-maps', '--experimental-async-context-frame'];
 
 const SERVICES = [
   { key: 'config', name: 'config-server', entry: 'apps/config-server/src/main.ts' },
@@ -92,6 +90,7 @@ async function startServices(
   const services: BenchContext['services'] = {};
   const missing = new Map<string, string>();
   const compiled = readSettings().runtime === 'compiled';
+  const imageArgs = imageNodeArgs();
   if (compiled) {
     log('bench: building the production folders (BENCH_RUNTIME=compiled) …');
     buildWorkspace();
@@ -124,7 +123,7 @@ async function startServices(
       const process_ = await startServerProcess({
         name: spec.name,
         ...(compiled
-          ? { entry: join(tree, 'dist', 'main.js'), cwd: tree, nodeArgs: IMAGE_NODE_ARGS }
+          ? { entry: join(tree, 'dist', 'main.js'), cwd: tree, nodeArgs: imageArgs }
           : { entry: spec.entry }),
         env,
         readyUrl: `http://127.0.0.1:${port}/readyz`,

@@ -7,7 +7,7 @@
  *
  *   tsx scripts/build-image-tree.ts <config-server|event-store> <outDir> [--skip-build]
  *
- * Then `node --enable-source-maps dist/main.js` from <outDir> starts the service.
+ * Then `node <imageNodeArgs()> dist/main.js` from <outDir> starts the service, as the image does.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -90,6 +90,30 @@ export function buildImageTree(
   for (const dir of workspacePackagesIn(target)) applyPublishConfig(dir);
   rmSync(join(target, 'pnpm-lock.yaml'), { force: true });
   if (!existsSync(join(target, 'dist', 'main.js'))) throw new Error(`${target}/dist/main.js is missing`);
+}
+
+/**
+ * The Node flags the image starts the service with: the arguments between `node` and
+ * `dist/main.js` in the Dockerfile's exec-form CMD. The Dockerfile is the one place they are
+ * written; the bench's compiled run and the image-tree test read them from here, and
+ * infra/test/helm-chart.test.ts checks that the chart's container args are the same.
+ */
+export function imageNodeArgs(dockerfile = join(repoRoot, 'infra', 'docker', 'Dockerfile')): string[] {
+  const line = readFileSync(dockerfile, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('CMD '));
+  const cmd: unknown = line ? JSON.parse(line.slice(4)) : undefined;
+  if (
+    !Array.isArray(cmd) ||
+    !cmd.every((arg) => typeof arg === 'string') ||
+    cmd[0] !== 'node' ||
+    cmd.at(-1) !== 'dist/main.js'
+  ) {
+    throw new Error(
+      `${dockerfile}: expected CMD ["node", <flags>…, "dist/main.js"], got ${line ?? 'no CMD'}`,
+    );
+  }
+  return cmd.slice(1, -1);
 }
 
 function isService(name: string | undefined): name is ServiceName {

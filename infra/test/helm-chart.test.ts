@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { imageNodeArgs } from '../../scripts/build-image-tree.js';
 
 const helmDir = fileURLToPath(new URL('../helm', import.meta.url));
 const chartDir = join(helmDir, 'k1s0-service');
@@ -126,6 +127,18 @@ describe('Helm chart k1s0-service', () => {
       });
     },
   );
+
+  it("the container's node flags are the image CMD's (infra/docker/Dockerfile), in order", () => {
+    // The V8 heap flags there bound the services' RSS (docs/DECISIONS.md "RSS (issue 11)"); a chart
+    // that restated other flags would run the pods with a different memory profile than measured.
+    const helpers = templates.find((t) => t.name === '_helpers.tpl')!.text;
+    const block = /define "k1s0-service\.args" -\}\}\n([\s\S]*?)\{\{-/.exec(helpers)?.[1] ?? '';
+    const args = block
+      .split('\n')
+      .filter((line) => line.startsWith('- '))
+      .map((line) => line.slice(2));
+    expect(args).toEqual(imageNodeArgs());
+  });
 
   it('the Deployment mounts an emptyDir on /tmp, the Service names both ports with appProtocol', () => {
     const deployment = templates.find((t) => t.name === 'deployment.yaml')!.text;

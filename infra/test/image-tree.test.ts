@@ -35,12 +35,13 @@ import { parse } from 'yaml';
 import {
   buildImageTree,
   buildWorkspace,
+  imageNodeArgs,
   SERVICES,
   type ServiceName,
 } from '../../scripts/build-image-tree.js';
 
 /** The Dockerfile's CMD, after `node`. */
-const IMAGE_NODE_ARGS = ['--enable-source-maps', '--experimental-async-context-frame'];
+const IMAGE_NODE_ARGS = imageNodeArgs();
 /** nobody:nogroup, the non-root user the process runs as when the test itself runs as root. */
 const NON_ROOT = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
 
