@@ -195,9 +195,11 @@ export class ApiKeys implements ApiKeyAuthenticator {
   }
 
   /**
-   * Revokes at once on every instance: the row, its audit record and the NOTIFY commit together;
-   * the answer waits (bounded) until this instance's own LISTEN hears that NOTIFY, by which time
-   * PostgreSQL has handed it to every listening instance. Revoking a revoked key is a no-op;
+   * Revokes on every instance: the row, its audit record and the NOTIFY commit together; the
+   * answer waits (bounded) until this instance's own LISTEN hears that NOTIFY, so this instance
+   * refuses the key from its next request on. Other instances refuse it once their LISTEN hears
+   * the same NOTIFY (milliseconds; under load possibly after this answer), at the latest after
+   * `cacheTtlMs` if a notification is lost. Revoking a revoked key is a no-op;
    * an unknown id is 404.
    */
   async revoke(id: string, actor: string): Promise<void> {
