@@ -30,8 +30,11 @@ async function openWatch(request: { namespaces?: string[]; fromRevision?: bigint
   const abort = new AbortController();
   const roleless = (request.namespaces ?? []).length > 0 && request.fromRevision === undefined;
   const token = roleless ? tokens.none : tokens.auditor;
+  // Open once the server's subscriber count went up by this one (not "is 1": a watch opened while
+  // another is open would wait for a count it has already passed).
+  const before = (await metricValue(ctx.server, 'config_server_change_feed_subscribers')) ?? 0;
   const stream = collect(client.watchConfig(request, { ...auth(token), signal: abort.signal }));
-  await waitForSubscribers(ctx.server, 1);
+  await waitForSubscribers(ctx.server, before + 1);
   return { ...stream, abort };
 }
 
