@@ -4,24 +4,16 @@
  * stand-in is WHEN the other writer runs: a hook on the real adapter puts it between our read and
  * our use of it, where a real race would.
  */
-import {
-  type ConfigEntry,
-  configRules,
-  type PendingConfigChange,
-  randomUuids,
-  systemClock,
-  type WriteResult,
-} from '@k1s0/config-domain';
-import { createDatabase, createLogger, type Database, runMigrations } from '@k1s0/platform';
+
+import type { ConfigEntry, PendingConfigChange, WriteResult } from '@k1s0/config-domain';
+import { createDatabase, type Database } from '@k1s0/platform';
 import { createTestDatabase, type TestDatabase } from '@k1s0/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LruConfigCache } from '../src/cache/lru-config-cache.js';
-import { PostgresChangeFeed } from '../src/feed/postgres-change-feed.js';
-import { PostgresChangeLogRepository } from '../src/persistence/postgres-change-log-repository.js';
 import { PostgresConfigRepository } from '../src/persistence/postgres-config-repository.js';
 import { PostgresConfigWriter } from '../src/persistence/postgres-config-writer.js';
-import { configServerService } from '../src/service.js';
-import { type ConfigServerUseCases, createUseCases } from '../src/use-cases.js';
+import type { ConfigServerUseCases } from '../src/use-cases.js';
+import { migrateConfigServer, realUseCases } from './support/use-cases.js';
 
 type Hook = () => Promise<void>;
 
@@ -78,33 +70,11 @@ let useCases: ConfigServerUseCases;
 beforeAll(async () => {
   testDb = await createTestDatabase();
   database = createDatabase({ url: testDb.url, max: 4 });
-  await runMigrations(database, {
-    migrationsFolder: configServerService.migrations.folder,
-    migrationsSchema: 'config_server',
-    migrationsTable: '__drizzle_migrations',
-  });
+  await migrateConfigServer(database);
   repository = new RacedRepository(database);
   writer = new RacedWriter(database, { topic: 'k1s0.system.config.changed.v1' });
   cache = new LruConfigCache({ maxEntries: 100, ttlMs: 600_000 });
-  const changeLog = new PostgresChangeLogRepository(database);
-  useCases = createUseCases({
-    repository,
-    writer,
-    changeLog,
-    cache,
-    // Not started: these tests neither watch nor rely on NOTIFY; invalidation is the writer's own.
-    feed: new PostgresChangeFeed({
-      database,
-      changeLog,
-      cache,
-      logger: createLogger({ name: 'races', level: 'silent' }),
-      pollIntervalMs: 60_000,
-    }),
-    clock: systemClock,
-    ids: randomUuids,
-    rules: configRules({}),
-    appEnv: 'dev',
-  });
+  ({ useCases } = realUseCases(database, { writer, repository, cache }));
 });
 
 afterAll(async () => {

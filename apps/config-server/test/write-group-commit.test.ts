@@ -4,22 +4,19 @@
  * A batch is formed the way it forms under load: a lone write occupies the commit slot (here held
  * on a key lock the test owns) while the others queue behind it; released, they go together.
  */
-import { configRules, randomUuids, systemClock } from '@k1s0/config-domain';
-import { createDatabase, createLogger, type Database, runMigrations } from '@k1s0/platform';
+
+import { randomUuids } from '@k1s0/config-domain';
+import { createDatabase, type Database } from '@k1s0/platform';
 import { createTestDatabase, type TestDatabase, waitFor } from '@k1s0/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LruConfigCache } from '../src/cache/lru-config-cache.js';
-import { PostgresChangeFeed } from '../src/feed/postgres-change-feed.js';
-import { PostgresChangeLogRepository } from '../src/persistence/postgres-change-log-repository.js';
-import { PostgresConfigRepository } from '../src/persistence/postgres-config-repository.js';
 import {
   DEFAULT_WRITE_BATCH_LIMITS,
   PostgresConfigWriter,
   type WriteBatchLimits,
 } from '../src/persistence/postgres-config-writer.js';
 import { configKeyLockName } from '../src/persistence/write-batch.js';
-import { configServerService } from '../src/service.js';
-import { type ConfigServerUseCases, createUseCases } from '../src/use-cases.js';
+import type { ConfigServerUseCases } from '../src/use-cases.js';
+import { migrateConfigServer, realUseCases } from './support/use-cases.js';
 
 const OPERATOR = 'operator@example.com';
 const ADMIN = 'admin@example.com';
@@ -40,37 +37,14 @@ let observer: Database;
 function instance(url: string, batch: WriteBatchLimits): Instance {
   const database = createDatabase({ url, max: 6 });
   const writer = new PostgresConfigWriter(database, { topic: 'k1s0.system.config.changed.v1', batch });
-  const changeLog = new PostgresChangeLogRepository(database);
-  const cache = new LruConfigCache({ maxEntries: 100, ttlMs: 600_000 });
-  const useCases = createUseCases({
-    repository: new PostgresConfigRepository(database),
-    writer,
-    changeLog,
-    cache,
-    // Not started: nothing here watches; each instance invalidates its own cache on its writes.
-    feed: new PostgresChangeFeed({
-      database,
-      changeLog,
-      cache,
-      logger: createLogger({ name: 'group-commit', level: 'silent' }),
-      pollIntervalMs: 60_000,
-    }),
-    clock: systemClock,
-    ids: randomUuids,
-    rules: configRules({}),
-    appEnv: 'dev',
-  });
+  const { useCases } = realUseCases(database, { writer });
   return { database, writer, useCases };
 }
 
 beforeAll(async () => {
   testDb = await createTestDatabase();
   observer = createDatabase({ url: testDb.url, max: 4 });
-  await runMigrations(observer, {
-    migrationsFolder: configServerService.migrations.folder,
-    migrationsSchema: 'config_server',
-    migrationsTable: '__drizzle_migrations',
-  });
+  await migrateConfigServer(observer);
   // A: one batch in flight, so that a gate write holding the slot makes the next writes one batch.
   a = instance(testDb.url, { ...DEFAULT_WRITE_BATCH_LIMITS, maxInFlight: 1 });
   b = instance(testDb.url, DEFAULT_WRITE_BATCH_LIMITS);
