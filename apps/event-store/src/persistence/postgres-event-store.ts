@@ -153,14 +153,13 @@ export class PostgresEventStore implements EventStore {
       settled = [];
     }
     const rest: number[] = [];
-    batch.forEach((_, i) => {
-      if (settled[i] === undefined) rest.push(i);
-    });
-    const restOutcomes = rest.length > 0 ? await this.appendBatch(rest.map((i) => batch[i]!)) : [];
+    // Answered (remembered) before the rest appends, whose newer versions must win.
     const outcomes = batch.map((prepared, i) => {
       const decided = settled[i];
+      if (decided === undefined) rest.push(i);
       return decided === undefined ? undefined : this.answered(prepared, decided);
     });
+    const restOutcomes = rest.length > 0 ? await this.appendBatch(rest.map((i) => batch[i]!)) : [];
     rest.forEach((index, j) => {
       outcomes[index] = restOutcomes[j]!;
     });
