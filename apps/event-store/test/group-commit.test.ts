@@ -211,6 +211,44 @@ describe('group commit of appends (real PostgreSQL)', () => {
     expect(rows.map((r) => Number(r.version))).toEqual(Array.from({ length: successes }, (_, i) => i + 1));
   });
 
+  it('writers this instance knows to be stale are answered from one snapshot read, without the stream lock', async () => {
+    const stream = `stale-${randomUUID().slice(0, 8)}`;
+    const first = request(stream, -1, [event(1), event(2)]);
+    expect((await store.append(first)).kind).toBe('appended'); // this instance now knows version 2
+    const release = await holdStreamLock(stream);
+    try {
+      // Answered while another transaction holds the stream's append lock: no locked transaction.
+      expect(await store.append(request(stream, 1, [event(3)]))).toEqual({
+        kind: 'version_conflict',
+        actualVersion: 2,
+      });
+      expect(await store.append(request(stream, -1, [event(3)]))).toEqual({
+        kind: 'stream_exists',
+        actualVersion: 2,
+      });
+      const replay = await store.append(first);
+      expect(replay.kind).toBe('duplicate');
+      expect(replay.kind === 'duplicate' && replay.currentVersion).toBe(2);
+    } finally {
+      await release();
+    }
+    // Another instance moves the stream on: this one's guess (2) is stale, the snapshot is not,
+    // so a request expecting the real version is appended through the locked path.
+    const other = new PostgresEventStore(observer, oneInFlight);
+    expect((await other.append(request(stream, 2, [event(3)]))).kind).toBe('appended');
+    const results = await asOneBatch([
+      request(stream, 2, [event(4)]), // stale everywhere: conflict at 3, from the snapshot
+      request(stream, 3, [event(4)]), // appended at 4
+      request(stream, 3, [event(5)]), // conflict at 4: decided after the append, under the lock
+    ]);
+    expect(results.map(value)).toMatchObject([
+      { kind: 'version_conflict', actualVersion: 3 },
+      { kind: 'appended', currentVersion: 4 },
+      { kind: 'version_conflict', actualVersion: 4 },
+    ]);
+    expect((await storedRows(stream)).map((r) => r.version)).toEqual(['1', '2', '3', '4']);
+  });
+
   it('connection killed while the batch waits for its stream locks: retried on another connection, all commit once', async () => {
     const s = randomUUID().slice(0, 8);
     const blocked = `blocked-${s}`;

@@ -95,6 +95,110 @@ export function singleRequestColumns(prepared: PreparedAppend, firstVersion: num
   return columns;
 }
 
+const batchStreamIds = (batch: readonly PreparedAppend[]) => [
+  ...new Set(batch.map((prepared) => prepared.request.streamId)),
+];
+
+/** (stream, event id) of every event of the batch, as two parallel arrays for `unnest`. */
+function batchEventKeys(batch: readonly PreparedAppend[]): { streams: string[]; ids: string[] } {
+  const streams: string[] = [];
+  const ids: string[] = [];
+  for (const prepared of batch) {
+    for (const id of prepared.eventIds) {
+      streams.push(prepared.request.streamId);
+      ids.push(id);
+    }
+  }
+  return { streams, ids };
+}
+
+/** What a batch's requests are decided against: stream versions (null: no stream) and stored events with their ids. */
+interface AppendState {
+  versions: Map<string, number | null>;
+  storedByStream: Map<string, StoredEvent[]>;
+}
+
+function appendState(
+  streamIds: readonly string[],
+  streamRows: readonly { id: string; current_version: string }[],
+  storedRows: readonly StoredEventRow[],
+): AppendState {
+  const versions = new Map<string, number | null>(streamIds.map((id) => [id, null]));
+  for (const row of streamRows) versions.set(row.id, Number(row.current_version));
+  const storedByStream = new Map<string, StoredEvent[]>();
+  for (const row of storedRows) {
+    const event = toStoredEvent(row);
+    const list = storedByStream.get(event.streamId);
+    if (list) list.push(event);
+    else storedByStream.set(event.streamId, [event]);
+  }
+  return { versions, storedByStream };
+}
+
+function decideAgainst(
+  prepared: PreparedAppend,
+  versions: AppendState['versions'],
+  storedByStream: AppendState['storedByStream'],
+) {
+  const { request, eventIds } = prepared;
+  const ids = new Set(eventIds);
+  const current = versions.get(request.streamId) ?? null;
+  return decideAppend(request.expectedVersion, eventIds, {
+    stream: current === null ? null : { currentVersion: current },
+    alreadyStored: (storedByStream.get(request.streamId) ?? []).filter((event) => ids.has(event.eventId)),
+  });
+}
+
+/**
+ * Rejections and replays decided WITHOUT a transaction or lock, from one statement's snapshot:
+ * for each stream, the batch's requests before its first one that would append are decided
+ * against the snapshot (a conflict, stream_exists, duplicate or event-id conflict there is their
+ * answer: the snapshot is a moment inside each request's lifetime, and they come before every
+ * append of this batch to that stream, as batch order has them). The result has an outcome at
+ * the index of each request so decided; the others are left to the locked path. One round trip
+ * instead of BEGIN + reads + COMMIT: what a writer with a stale version costs (issue 13 hot row).
+ */
+export async function decideRejectionsFromSnapshot(
+  q: postgres.Sql,
+  batch: readonly PreparedAppend[],
+): Promise<(AppendOutcome | undefined)[]> {
+  const streamIds = batchStreamIds(batch);
+  const keys = batchEventKeys(batch);
+  // One statement, hence one snapshot for the versions and the stored ids (the rows of both, each
+  // padded with nulls for the other's columns).
+  const rows = await q<(Partial<StoredEventRow> & { s_id: string | null; s_version: string | null })[]>`
+    with s as (
+      select id as s_id, current_version::text as s_version from event_store.event_streams
+      where id = any(${streamIds}::text[])
+    ), e as (
+      select ${q.unsafe(STORED_EVENT_COLUMNS)} from event_store.events
+      where (stream_id, event_id) in (
+        select * from unnest(${keys.streams}::text[], ${keys.ids}::uuid[]))
+    )
+    select s.*, e.* from s left join e on false
+    union all
+    select null, null, e.* from e`;
+  const streamRows: { id: string; current_version: string }[] = [];
+  const storedRows: StoredEventRow[] = [];
+  for (const row of rows) {
+    if (row.s_id != null && row.s_version != null)
+      streamRows.push({ id: row.s_id, current_version: row.s_version });
+    else storedRows.push(row as StoredEventRow);
+  }
+  const { versions, storedByStream } = appendState(streamIds, streamRows, storedRows);
+  const appending = new Set<string>();
+  return batch.map((prepared) => {
+    const { streamId } = prepared.request;
+    if (appending.has(streamId)) return undefined;
+    const decision = decideAgainst(prepared, versions, storedByStream);
+    if (decision.kind === 'append') {
+      appending.add(streamId);
+      return undefined;
+    }
+    return decision;
+  });
+}
+
 /** What one attempt decided; survives the attempt so a retry after a lost connection can tell. */
 export interface BatchAttempt {
   /** Indexes of the requests this attempt decided to append (their commit may have happened). */
@@ -126,15 +230,8 @@ export async function appendBatchInTransaction(
   attempt: BatchAttempt,
   previous: BatchAttempt | undefined,
 ): Promise<GroupOutcome<AppendOutcome>[]> {
-  const streamIds = [...new Set(batch.map((prepared) => prepared.request.streamId))];
-  const keyStreams: string[] = [];
-  const keyIds: string[] = [];
-  for (const prepared of batch) {
-    for (const id of prepared.eventIds) {
-      keyStreams.push(prepared.request.streamId);
-      keyIds.push(id);
-    }
-  }
+  const streamIds = batchStreamIds(batch);
+  const keys = batchEventKeys(batch);
   // Advisory locks and plain SELECTs assign no transaction id: the allocation stays the first write.
   const [, streamRows, storedRows] = await Promise.all([
     tx`select pg_advisory_xact_lock(k) from (
@@ -147,18 +244,9 @@ export async function appendBatchInTransaction(
     tx<StoredEventRow[]>`
       select ${tx.unsafe(STORED_EVENT_COLUMNS)} from event_store.events
       where (stream_id, event_id) in (
-        select * from unnest(${keyStreams}::text[], ${keyIds}::uuid[]))`,
+        select * from unnest(${keys.streams}::text[], ${keys.ids}::uuid[]))`,
   ]);
-
-  const versions = new Map<string, number | null>(streamIds.map((id) => [id, null]));
-  for (const row of streamRows) versions.set(row.id, Number(row.current_version));
-  const storedByStream = new Map<string, StoredEvent[]>();
-  for (const row of storedRows) {
-    const event = toStoredEvent(row);
-    const list = storedByStream.get(event.streamId);
-    if (list) list.push(event);
-    else storedByStream.set(event.streamId, [event]);
-  }
+  const { versions, storedByStream } = appendState(streamIds, streamRows, storedRows);
 
   const outcomes: GroupOutcome<AppendOutcome>[] = [];
   const appendingIds = new Map<string, Set<string>>();
@@ -172,12 +260,7 @@ export async function appendBatchInTransaction(
       outcomes[index] = { kind: 'deferred' };
       return;
     }
-    const ids = new Set(eventIds);
-    const current = versions.get(request.streamId) ?? null;
-    const decision = decideAppend(request.expectedVersion, eventIds, {
-      stream: current === null ? null : { currentVersion: current },
-      alreadyStored: (storedByStream.get(request.streamId) ?? []).filter((event) => ids.has(event.eventId)),
-    });
+    const decision = decideAgainst(prepared, versions, storedByStream);
     if (decision.kind !== 'append') {
       const committedBefore = decision.kind === 'duplicate' && previous?.appending.has(index) === true;
       outcomes[index] = {

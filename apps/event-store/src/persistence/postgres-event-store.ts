@@ -5,6 +5,7 @@ import {
   decideAppend,
   type EventStore,
   type EventStream,
+  EXPECT_ANY,
   type GlobalLogBatch,
   type GlobalLogQuery,
   type StoredEvent,
@@ -28,6 +29,7 @@ import { LRUMapWithDelete } from 'mnemonist';
 import {
   appendBatchInTransaction,
   type BatchAttempt,
+  decideRejectionsFromSnapshot,
   insertEventsFragment,
   type PreparedAppend,
   prepareAppend,
@@ -131,8 +133,57 @@ export class PostgresEventStore implements EventStore {
     return this.appends.submit(prepareAppend(request));
   }
 
-  /** One batch: a lone request tries the one-statement path first; then one transaction for all. */
+  /**
+   * One batch. Requests this instance expects to be rejected (their expected version contradicts
+   * the version it last saw) are first decided from one snapshot read, without a transaction
+   * (decideRejectionsFromSnapshot); what is left is appended below.
+   */
   private async commitAppends(batch: readonly PreparedAppend[]): Promise<GroupOutcome<AppendOutcome>[]> {
+    if (!batch.some((prepared) => this.likelyRejected(prepared))) return this.appendBatch(batch);
+    let settled: (AppendOutcome | undefined)[];
+    try {
+      settled = await decideRejectionsFromSnapshot(this.database.sql, batch);
+    } catch (error) {
+      // Could not connect: the locked path would only wait out a second connect timeout.
+      if (isConnectFailure(error)) {
+        const unavailable = unavailableOrOriginal(error);
+        return batch.map(() => ({ kind: 'failed', error: unavailable }));
+      }
+      // Nothing was written: the locked path decides them all.
+      settled = [];
+    }
+    const rest: number[] = [];
+    // Answered (remembered) before the rest appends, whose newer versions must win.
+    const outcomes = batch.map((prepared, i) => {
+      const decided = settled[i];
+      if (decided === undefined) rest.push(i);
+      return decided === undefined ? undefined : this.answered(prepared, decided);
+    });
+    const restOutcomes = rest.length > 0 ? await this.appendBatch(rest.map((i) => batch[i]!)) : [];
+    rest.forEach((index, j) => {
+      outcomes[index] = restOutcomes[j]!;
+    });
+    // Deferred requests of the rest go to the next batch; the first of the batch is never
+    // deferred (it is either settled here or the first of the rest).
+    return outcomes as GroupOutcome<AppendOutcome>[];
+  }
+
+  /** The version this instance last saw for the stream would reject the request. */
+  private likelyRejected(prepared: PreparedAppend): boolean {
+    const { request } = prepared;
+    if (request.expectedVersion === EXPECT_ANY) return false;
+    const known = this.knownVersions.get(request.streamId);
+    if (known === undefined) return false;
+    return (
+      decideAppend(request.expectedVersion, prepared.eventIds, {
+        stream: { currentVersion: known },
+        alreadyStored: [],
+      }).kind !== 'append'
+    );
+  }
+
+  /** A lone request tries the one-statement path first; then one transaction for all. */
+  private async appendBatch(batch: readonly PreparedAppend[]): Promise<GroupOutcome<AppendOutcome>[]> {
     let previous: BatchAttempt | undefined;
     const lone = batch.length === 1 ? batch[0] : undefined;
     if (lone) {
