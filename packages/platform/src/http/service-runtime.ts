@@ -86,6 +86,7 @@ export async function createServiceRuntime(options: ServiceOptions): Promise<Ser
   const streams = createStreamLimiter({
     perCaller: config.grpc.max_streams_per_caller,
     total: config.grpc.max_streams_total,
+    heapFraction: config.grpc.max_streams_heap_fraction,
   });
   const connectOptions = {
     // Health and reflection after the app's services, so they describe them (src/discovery).

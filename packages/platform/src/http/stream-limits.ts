@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
 import { principalKey } from '../auth/connect-auth.js';
 
@@ -6,6 +7,14 @@ export interface StreamLimits {
   perCaller: number;
   /** Open server streams in total. */
   total: number;
+  /**
+   * A new stream is refused while the V8 heap in use is above this fraction of its limit
+   * (`--max-old-space-size`). Each open stream holds tens of KiB; past the limit V8 aborts the
+   * whole process, every other caller's stream and request with it. Default 0.8; 1 = off.
+   */
+  heapFraction?: number | undefined;
+  /** Heap in use and its limit, bytes (tests); default v8.getHeapStatistics(). */
+  heap?: (() => { used: number; limit: number }) | undefined;
 }
 
 export interface StreamLimiter {
@@ -22,10 +31,14 @@ const ANONYMOUS = '\u0000anonymous';
  * on both ports: each stream holds a subscription and buffers, so an unbounded number lets one
  * token exhaust the process. Beyond a cap the call fails RESOURCE_EXHAUSTED before the handler
  * runs; a slot is released exactly once, when the stream ends, fails or the client goes away.
+ * A new stream is also refused while the heap is nearly full (`heapFraction`): the counts alone
+ * cannot know what fits under the process's heap limit, and running out of heap kills the process.
  */
 export function createStreamLimiter(limits: StreamLimits): StreamLimiter {
   const perCaller = new Map<string, number>();
   let total = 0;
+  const heapFraction = limits.heapFraction ?? 0.8;
+  const heap = limits.heap ?? v8Heap;
 
   const acquire = (caller: string): (() => void) => {
     const mine = perCaller.get(caller) ?? 0;
@@ -40,6 +53,15 @@ export function createStreamLimiter(limits: StreamLimits): StreamLimiter {
         `too many open streams on this server (limit ${limits.total}); retry later or elsewhere`,
         Code.ResourceExhausted,
       );
+    }
+    if (heapFraction < 1) {
+      const { used, limit } = heap();
+      if (used > heapFraction * limit) {
+        throw new ConnectError(
+          `server memory for streams is exhausted (heap ${Math.round(used / 2 ** 20)} of ${Math.round(limit / 2 ** 20)} MiB); retry later or elsewhere`,
+          Code.ResourceExhausted,
+        );
+      }
     }
     perCaller.set(caller, mine + 1);
     total += 1;
@@ -74,6 +96,11 @@ export function createStreamLimiter(limits: StreamLimits): StreamLimiter {
     }
   };
   return { interceptor, open: () => total };
+}
+
+function v8Heap(): { used: number; limit: number } {
+  const stats = getHeapStatistics();
+  return { used: stats.used_heap_size, limit: stats.heap_size_limit };
 }
 
 async function* releasing<T>(stream: AsyncIterable<T>, release: () => void): AsyncGenerator<T> {
