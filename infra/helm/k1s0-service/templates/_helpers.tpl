@@ -21,9 +21,8 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end -}}
 
 {{/* Node arguments of the image's CMD (same order; infra/test/helm-chart.test.ts checks it), plus
-     --env-file when Vault renders one. --max-old-space-size: docs/DECISIONS.md "RSS (issue 11)". */}}
+     --env-file when Vault renders one. */}}
 {{- define "k1s0-service.args" -}}
-- --max-old-space-size=256
 - --enable-source-maps
 - --experimental-async-context-frame
 {{- if .Values.vault.enabled }}
