@@ -6,14 +6,15 @@
  */
 
 import { randomUuids } from '@k1s0/config-domain';
-import { createDatabase, type Database } from '@k1s0/platform';
+import {
+  createDatabase,
+  type Database,
+  DEFAULT_WRITE_BATCH_LIMITS,
+  type WriteBatchLimits,
+} from '@k1s0/platform';
 import { createTestDatabase, type TestDatabase, waitFor } from '@k1s0/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  DEFAULT_WRITE_BATCH_LIMITS,
-  PostgresConfigWriter,
-  type WriteBatchLimits,
-} from '../src/persistence/postgres-config-writer.js';
+import { PostgresConfigWriter } from '../src/persistence/postgres-config-writer.js';
 import { configKeyLockName } from '../src/persistence/write-batch.js';
 import type { ConfigServerUseCases } from '../src/use-cases.js';
 import { migrateConfigServer, realUseCases } from './support/use-cases.js';

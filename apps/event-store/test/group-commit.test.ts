@@ -12,7 +12,7 @@ let store: PostgresEventStore;
 /** A second pool on the same database: the test's own lock holder and observer. */
 let observer: Database;
 
-const oneInFlight = { maxRequests: 256, maxBytes: 4 * 1024 * 1024, maxInFlight: 1 };
+const oneInFlight = { maxCount: 256, maxBytes: 4 * 1024 * 1024, maxInFlight: 1 };
 
 beforeAll(async () => {
   db = await migratedDatabase();

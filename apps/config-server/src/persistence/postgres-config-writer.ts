@@ -7,13 +7,14 @@ import type {
 } from '@k1s0/config-domain';
 import {
   type Database,
-  GroupCommit,
+  databaseGroupCommit,
+  type GroupCommit,
   type GroupOutcome,
-  isAppError,
   isConnectFailure,
   isDatabaseUnavailable,
   outboxChannel,
   unavailableOrOriginal,
+  type WriteBatchLimits,
   wakeUp,
 } from '@k1s0/platform';
 import { configChangedMessage } from '../events/config-changed-event.js';
@@ -33,26 +34,9 @@ import {
 export interface PostgresConfigWriterOptions {
   /** Kafka topic of ConfigChangedEvent (`kafka.topic_changed`). */
   topic: string;
-  /** Bounds of one group-commit batch (defaults: DEFAULT_WRITE_BATCH_LIMITS). */
+  /** Bounds of one group-commit batch (default: the platform's DEFAULT_WRITE_BATCH_LIMITS). */
   batch?: WriteBatchLimits;
 }
-
-/**
- * Bounds of one group-commit batch (platform GroupCommit): enough writes that one flush serves a
- * whole wave of concurrent writers, few enough bytes that one statement stays short.
- */
-export interface WriteBatchLimits {
-  maxWrites: number;
-  maxBytes: number;
-  /** Batches committing at the same time (1: a write waits only while one batch commits). */
-  maxInFlight: number;
-}
-
-export const DEFAULT_WRITE_BATCH_LIMITS: WriteBatchLimits = {
-  maxWrites: 256,
-  maxBytes: 4 * 1024 * 1024,
-  maxInFlight: 1,
-};
 
 const OUTBOX_CHANNEL = outboxChannel(configOutbox);
 
@@ -77,14 +61,11 @@ export class PostgresConfigWriter implements ConfigWriter {
     /** Without a cipher (the default) a secret write is refused: fails closed. */
     private readonly values: SecretValues = new SecretValues(undefined),
   ) {
-    const limits = options.batch ?? DEFAULT_WRITE_BATCH_LIMITS;
-    this.batches = new GroupCommit((batch) => this.commit(batch), {
-      maxCount: limits.maxWrites,
-      maxBytes: limits.maxBytes,
-      maxInFlight: limits.maxInFlight,
-      sizeOf: (write) => write.bytes,
-      failsQueue: (error) => isAppError(error) && error.kind === 'unavailable',
-    });
+    this.batches = databaseGroupCommit(
+      (batch) => this.commit(batch),
+      (write) => write.bytes,
+      options.batch,
+    );
   }
 
   /** Writes waiting for the batch in flight to commit (tests, metrics). */

@@ -15,14 +15,16 @@ import {
 } from '@k1s0/eventstore-domain';
 import {
   type Database,
-  GroupCommit,
+  DEFAULT_WRITE_BATCH_LIMITS,
+  databaseGroupCommit,
+  type GroupCommit,
   type GroupOutcome,
-  isAppError,
   isConnectFailure,
   isDatabaseUnavailable,
   isUniqueViolation,
   orderedLogAllocFragment,
   unavailableOrOriginal,
+  type WriteBatchLimits,
   wakeUp,
 } from '@k1s0/platform';
 import { LRUMapWithDelete } from 'mnemonist';
@@ -69,23 +71,6 @@ function toEventStream(row: StreamRow): EventStream {
 const KNOWN_STREAMS = 10_000;
 
 /**
- * Bounds of one group-commit batch (see GroupCommit): enough requests to make one flush serve a
- * whole wave of concurrent writers, few enough bytes that one transaction stays short.
- */
-export interface AppendBatchLimits {
-  maxRequests: number;
-  maxBytes: number;
-  /** Batches committing at the same time. */
-  maxInFlight: number;
-}
-
-export const DEFAULT_APPEND_BATCH_LIMITS: AppendBatchLimits = {
-  maxRequests: 256,
-  maxBytes: 4 * 1024 * 1024,
-  maxInFlight: 1,
-};
-
-/**
  * The EventStore port on PostgreSQL (schema `event_store`), following the port's doc comments step by
  * step. postgres.js tagged SQL only (drizzle defines the schema and migrations): appends are single
  * statements of data-modifying CTEs with the ordered-log allocation, which drizzle's builder cannot
@@ -98,15 +83,13 @@ export class PostgresEventStore implements EventStore {
 
   constructor(
     private readonly database: Database,
-    batchLimits: AppendBatchLimits = DEFAULT_APPEND_BATCH_LIMITS,
+    batchLimits: WriteBatchLimits = DEFAULT_WRITE_BATCH_LIMITS,
   ) {
-    this.appends = new GroupCommit((batch) => this.commitAppends(batch), {
-      maxCount: batchLimits.maxRequests,
-      maxBytes: batchLimits.maxBytes,
-      maxInFlight: batchLimits.maxInFlight,
-      sizeOf: (prepared) => prepared.bytes,
-      failsQueue: (error) => isAppError(error) && error.kind === 'unavailable',
-    });
+    this.appends = databaseGroupCommit(
+      (batch) => this.commitAppends(batch),
+      (prepared) => prepared.bytes,
+      batchLimits,
+    );
   }
 
   /** Appends waiting for the batch in flight to commit. */
