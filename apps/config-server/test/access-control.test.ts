@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { Code, ConnectError } from '@connectrpc/connect';
+import { Code } from '@connectrpc/connect';
 import { auditLogsAppendOnlySql } from '@k1s0/platform';
-import { createTestDatabase, type TestDatabase, waitFor } from '@k1s0/platform/testing';
+import { codeOf, createTestDatabase, type TestDatabase, waitFor } from '@k1s0/platform/testing';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grpcClient, json } from './support/grpc.js';
@@ -69,15 +69,6 @@ async function createKey(
   expect(res.status).toBe(201);
   expect(res.body.key).toMatch(/^k1s0_[0-9a-f]{32}_[A-Za-z0-9_-]{43}$/);
   return res.body as ApiKeyBody & { key: string };
-}
-
-async function codeOf(pending: Promise<unknown>): Promise<Code | undefined> {
-  try {
-    await pending;
-    return undefined;
-  } catch (error) {
-    return ConnectError.from(error).code;
-  }
 }
 
 const audit = (server: ConfigServer, query: string) =>

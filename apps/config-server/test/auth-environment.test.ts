@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
-import { Code, ConnectError } from '@connectrpc/connect';
+import { Code } from '@connectrpc/connect';
 import { DEV_DEFAULT_SECRET } from '@k1s0/platform';
 import {
+  codeOf,
   generateSigningKey,
   type JwksServer,
   signWith,
@@ -20,15 +21,6 @@ function hs256(claims: Record<string, unknown>, secret: string): string {
   const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
   const input = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(claims)}`;
   return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<Code | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (error) {
-    return ConnectError.from(error).code;
-  }
 }
 
 describe('APP_ENV=staging: identity-provider tokens only (SPEC §3)', () => {

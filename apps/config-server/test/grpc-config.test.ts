@@ -1,5 +1,5 @@
 import { Code, ConnectError } from '@connectrpc/connect';
-import { tokenFor } from '@k1s0/platform/testing';
+import { codeOf, tokenFor } from '@k1s0/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, type ConfigClient, connectClient, fromJson, grpcClient, json } from './support/grpc.js';
 import { put, startWithDatabase, tokens } from './support/service.js';
@@ -12,15 +12,6 @@ beforeAll(async () => {
   client = grpcClient(ctx.server);
 });
 afterAll(async () => ctx?.stop());
-
-async function codeOf(call: Promise<unknown>): Promise<Code | undefined> {
-  try {
-    await call;
-    return undefined;
-  } catch (error) {
-    return ConnectError.from(error).code;
-  }
-}
 
 describe('GetConfig', () => {
   it('returns the entry with JSON value bytes and timestamps', async () => {

@@ -1,6 +1,6 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import { DEV_DEFAULT_SECRET, devTokenClaims, signDevToken } from '@k1s0/platform';
-import { tokenFor, waitFor } from '@k1s0/platform/testing';
+import { codeOf, tokenFor, waitFor } from '@k1s0/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   auth,
@@ -59,15 +59,6 @@ function errorOf(body: unknown) {
 function expectDenied(res: { status: number; body: unknown }) {
   expect(res.status).toBe(403);
   expect(errorOf(res.body)).toMatchObject({ code: 'SYS_CONFIG_PERMISSION_DENIED', details: [] });
-}
-
-async function codeOf(call: Promise<unknown>): Promise<Code | undefined> {
-  try {
-    await call;
-    return undefined;
-  } catch (error) {
-    return ConnectError.from(error).code;
-  }
 }
 
 /** The entry as an unscoped sys_admin sees it (to show a refused write changed nothing). */

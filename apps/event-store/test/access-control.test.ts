@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { Code, ConnectError } from '@connectrpc/connect';
+import { Code } from '@connectrpc/connect';
 import { auditLogsAppendOnlySql } from '@k1s0/platform';
+import { codeOf } from '@k1s0/platform/testing';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeJson, grpcClient } from './support/grpc-client.js';
@@ -30,15 +31,6 @@ async function withHeaders(method: string, path: string, headers: Record<string,
   const text = await response.text();
   // biome-ignore lint/suspicious/noExplicitAny: asserted structurally below
   return { status: response.status, body: (text ? JSON.parse(text) : undefined) as any };
-}
-
-async function codeOf(pending: Promise<unknown>): Promise<Code | undefined> {
-  try {
-    await pending;
-    return undefined;
-  } catch (error) {
-    return ConnectError.from(error).code;
-  }
 }
 
 const event = { event_type: 'OrderPlaced', payload: { n: 1 } };

@@ -1,6 +1,6 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import type { Role } from '@k1s0/platform';
-import { tokenFor, waitFor } from '@k1s0/platform/testing';
+import { codeOf, tokenFor, waitFor } from '@k1s0/platform/testing';
 import type { eventStoreV1 } from '@k1s0/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EventStoreClient, encodeJson, grpcClient } from './support/grpc-client.js';
@@ -50,15 +50,6 @@ function expectDenied(res: { status: number; body: { error?: { code: string } } 
 }
 
 const auth = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
-
-async function codeOf(call: Promise<unknown>): Promise<Code | undefined> {
-  try {
-    await call;
-    return undefined;
-  } catch (error) {
-    return ConnectError.from(error).code;
-  }
-}
 
 const appendBody = (count = 1, expected_version = -2) => ({
   expected_version,

@@ -7,7 +7,7 @@ import {
   type DescService,
 } from '@bufbuild/protobuf';
 import { FieldDescriptorProto_Type, FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
-import { Code, ConnectError, createClient, createRouterTransport } from '@connectrpc/connect';
+import { Code, createClient, createRouterTransport } from '@connectrpc/connect';
 import { describe, expect, it } from 'vitest';
 import {
   authInterceptor,
@@ -18,6 +18,7 @@ import {
   type RpcRoleRequirement,
   signDevToken,
 } from '../src/auth/index.js';
+import { codeOf } from '../src/testing/connect-code.js';
 
 const SECRET = 'connect-test-secret';
 
@@ -101,15 +102,6 @@ function headersFor(roles: Role[] | string): CallOptions {
       ? roles
       : signDevToken(devTokenClaims({ roles, email: 'dora@example.com' }), SECRET);
   return { headers: { authorization: `Bearer ${token}` } };
-}
-
-async function codeOf(call: Promise<unknown>): Promise<Code | undefined> {
-  try {
-    await call;
-    return undefined;
-  } catch (error) {
-    return ConnectError.from(error).code;
-  }
 }
 
 describe('authInterceptor', () => {

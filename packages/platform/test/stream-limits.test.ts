@@ -1,12 +1,7 @@
-import {
-  Code,
-  ConnectError,
-  createContextValues,
-  type Interceptor,
-  type UnaryResponse,
-} from '@connectrpc/connect';
+import { Code, createContextValues, type Interceptor, type UnaryResponse } from '@connectrpc/connect';
 import { describe, expect, it } from 'vitest';
 import { createStreamLimiter } from '../src/http/stream-limits.js';
+import { codeOf } from '../src/testing/connect-code.js';
 
 type Next = Parameters<Interceptor>[0];
 type StreamRequest = Parameters<Next>[0];
@@ -25,15 +20,6 @@ const openStream: Next = async () =>
     stream: true,
     message: (async function* () {})(),
   }) as unknown as UnaryResponse;
-
-async function codeOf(call: Promise<unknown>): Promise<Code | undefined> {
-  try {
-    await call;
-    return undefined;
-  } catch (error) {
-    return ConnectError.from(error).code;
-  }
-}
 
 describe('stream admission by heap use', () => {
   it('refuses a new stream with RESOURCE_EXHAUSTED while the heap is above the fraction, and admits it again below', async () => {

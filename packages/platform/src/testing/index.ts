@@ -1,3 +1,4 @@
+export * from './connect-code.js';
 export * from './database-outage.js';
 export * from './grpc-discovery-client.js';
 export * from './jwks-server.js';
