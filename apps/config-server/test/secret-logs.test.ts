@@ -1,5 +1,6 @@
-import { createTestDatabase, startServiceProcess, type TestDatabase, tokenFor } from '@k1s0/platform/testing';
+import { createTestDatabase, type TestDatabase, tokenFor } from '@k1s0/platform/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startConfigServerProcess } from './support/process.js';
 
 // Issue 14 / SPEC §8: a secret's value never reaches the logs. Checked on the service as a real
 // process at the most verbose log level, over writes, reads by every role, a conflicting write
@@ -13,22 +14,8 @@ beforeAll(async () => {
 afterAll(async () => testDb?.drop());
 
 it('keeps secret values out of every log line, at log level trace', { timeout: 120_000 }, async () => {
-  const service = startServiceProcess({
-    entry: 'apps/config-server/src/main.ts',
-    env: {
-      APP_ENV: 'test',
-      DATABASE_URL: testDb.url,
-      PORT: '0',
-      GRPC_PORT: '0',
-      LOG_LEVEL: 'trace',
-      KAFKA_BROKERS: '',
-      AUTH_JWKS_URL: undefined,
-      AUTH_DEV_SECRET: undefined,
-    },
-  });
+  const { service, port } = await startConfigServerProcess(testDb.url, 'trace');
   try {
-    await service.waitForOutput(/"restPort":\d+/);
-    const port = Number(/"restPort":(\d+)/.exec(service.stdout)?.[1]);
     const call = async (
       method: string,
       path: string,

@@ -1,12 +1,7 @@
 import { Agent, request as httpRequest } from 'node:http';
-import {
-  createTestDatabase,
-  startServiceProcess,
-  type TestDatabase,
-  tokenFor,
-  waitFor,
-} from '@k1s0/platform/testing';
+import { createTestDatabase, type TestDatabase, tokenFor, waitFor } from '@k1s0/platform/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startConfigServerProcess } from './support/process.js';
 import { startConfigServer } from './support/service.js';
 
 // Issue 10, finding 9: SIGTERM under load, against the service as a real process (the way the
@@ -59,22 +54,8 @@ function put(port: number, agent: Agent, key: string): Promise<Outcome> {
 it('SIGTERM under 8 keep-alive writers: 0 resets, 0 lost acknowledged writes, exit 0', {
   timeout: 120_000,
 }, async () => {
-  const service = startServiceProcess({
-    entry: 'apps/config-server/src/main.ts',
-    env: {
-      APP_ENV: 'test',
-      DATABASE_URL: testDb.url,
-      PORT: '0',
-      GRPC_PORT: '0',
-      LOG_LEVEL: 'info',
-      KAFKA_BROKERS: '',
-      AUTH_JWKS_URL: undefined,
-      AUTH_DEV_SECRET: undefined,
-    },
-  });
+  const { service, port } = await startConfigServerProcess(testDb.url, 'info');
   try {
-    await service.waitForOutput(/"restPort":\d+/);
-    const port = Number(/"restPort":(\d+)/.exec(service.stdout)?.[1]);
     const acked: string[] = [];
     const errors: string[] = [];
     const rejected: number[] = [];
