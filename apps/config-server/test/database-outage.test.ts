@@ -27,7 +27,7 @@ describe('config-server during a database outage', () => {
               {},
               {
                 database: {
-                  connect_timeout_seconds: CONNECT_TIMEOUT_S,
+                  connect_timeout: `${CONNECT_TIMEOUT_S}s`,
                   statement_timeout: `${STATEMENT_TIMEOUT_MS}ms`,
                 },
               },

@@ -1,5 +1,5 @@
 import { defaultEventStoreLimits } from '@k1s0/eventstore-domain';
-import { durationMs, platformConfigSchema } from '@k1s0/platform';
+import { durationMs, platformConfigSchema, RenamedSettings } from '@k1s0/platform';
 import { z } from 'zod';
 
 const positiveInt = z.coerce.number().int().positive();
@@ -62,8 +62,8 @@ export interface EventStoreDurations {
   subscribePollIntervalMs: number;
   relayPollIntervalMs: number;
   relayFlushTimeoutMs: number;
-  /** `old → new` for each deprecated key that is set, for a start-up warning. */
-  deprecated: string[];
+  /** The old `*_ms` keys that are set (`used`), for a start-up warning. */
+  renamed: RenamedSettings;
 }
 
 /**
@@ -73,32 +73,27 @@ export interface EventStoreDurations {
  */
 export function eventStoreDurations(config: EventStoreConfig): EventStoreDurations {
   const { event_store: store, relay } = config;
-  const deprecated: string[] = [];
-  const pick = (oldKey: string, newKey: string, oldValue: number | undefined, value: number) => {
-    if (oldValue === undefined) return value;
-    deprecated.push(`${oldKey} → ${newKey}`);
-    return oldValue;
-  };
+  const renamed = new RenamedSettings();
   return {
-    subscribePollIntervalMs: pick(
+    subscribePollIntervalMs: renamed.pick(
       'event_store.subscribe_poll_interval_ms',
       'event_store.subscribe_poll_interval',
       store.subscribe_poll_interval_ms,
       store.subscribe_poll_interval,
     ),
-    relayPollIntervalMs: pick(
+    relayPollIntervalMs: renamed.pick(
       'relay.poll_interval_ms',
       'relay.poll_interval',
       relay.poll_interval_ms,
       relay.poll_interval,
     ),
-    relayFlushTimeoutMs: pick(
+    relayFlushTimeoutMs: renamed.pick(
       'relay.flush_timeout_ms',
       'relay.flush_timeout',
       relay.flush_timeout_ms,
       relay.flush_timeout,
     ),
-    deprecated,
+    renamed,
   };
 }
 

@@ -49,12 +49,7 @@ export interface EventStoreServiceOptions {
 function build(kernel: Kernel<EventStoreConfig>, options: EventStoreServiceOptions): AppParts {
   const { config, database, logger } = kernel;
   const durations = eventStoreDurations(config);
-  for (const renamed of durations.deprecated) {
-    logger.warn(
-      { setting: renamed },
-      'deprecated setting: the *_ms key still applies; write the duration key instead',
-    );
-  }
+  durations.renamed.warn(logger);
   const events = new PostgresEventStore(database);
   const newEvents = createNewEventsSignal(database, logger);
   new Gauge({

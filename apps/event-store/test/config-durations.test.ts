@@ -23,40 +23,43 @@ describe('event-store durations (issue 12: durations written as durations)', () 
       schema: eventStoreConfigSchema,
       env: {},
     });
-    expect(eventStoreDurations(config)).toEqual({
+    const durations = eventStoreDurations(config);
+    expect(durations).toMatchObject({
       subscribePollIntervalMs: 1000,
       relayPollIntervalMs: 5000,
       relayFlushTimeoutMs: 5000,
-      deprecated: [],
     });
+    expect(durations.renamed.used).toEqual([]);
   });
 
   it('reads "750ms" / "2s" / integer milliseconds', () => {
     const config = load(
       'event_store: { subscribe_poll_interval: 750ms }\nrelay: { poll_interval: 2s, flush_timeout: 300 }\n',
     );
-    expect(eventStoreDurations(config)).toMatchObject({
+    const durations = eventStoreDurations(config);
+    expect(durations).toMatchObject({
       subscribePollIntervalMs: 750,
       relayPollIntervalMs: 2000,
       relayFlushTimeoutMs: 300,
-      deprecated: [],
     });
+    expect(durations.renamed.used).toEqual([]);
   });
 
   it('still honours the old *_ms keys (they win) and reports each as deprecated', () => {
     const config = load(
       'event_store: { subscribe_poll_interval_ms: 250 }\nrelay: { poll_interval: 9s, poll_interval_ms: 400, flush_timeout_ms: 600 }\n',
     );
-    expect(eventStoreDurations(config)).toEqual({
+    const durations = eventStoreDurations(config);
+    expect(durations).toMatchObject({
       subscribePollIntervalMs: 250,
       relayPollIntervalMs: 400,
       relayFlushTimeoutMs: 600,
-      deprecated: [
-        'event_store.subscribe_poll_interval_ms → event_store.subscribe_poll_interval',
-        'relay.poll_interval_ms → relay.poll_interval',
-        'relay.flush_timeout_ms → relay.flush_timeout',
-      ],
     });
+    expect(durations.renamed.used).toEqual([
+      'event_store.subscribe_poll_interval_ms → event_store.subscribe_poll_interval',
+      'relay.poll_interval_ms → relay.poll_interval',
+      'relay.flush_timeout_ms → relay.flush_timeout',
+    ]);
   });
 
   it('refuses a zero or malformed duration, naming the field', () => {

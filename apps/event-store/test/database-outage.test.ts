@@ -24,7 +24,7 @@ describe('event-store during a database outage', () => {
       const db = await createTestDatabase();
       const config = configDirWithOverlay(
         eventStoreService.configDir,
-        `database:\n  connect_timeout_seconds: ${CONNECT_TIMEOUT_S}\n  statement_timeout: ${STATEMENT_TIMEOUT_MS}ms\n`,
+        `database:\n  connect_timeout: ${CONNECT_TIMEOUT_S}s\n  statement_timeout: ${STATEMENT_TIMEOUT_MS}ms\n`,
       );
       let restPort = 0;
       let n = 0;

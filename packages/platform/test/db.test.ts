@@ -98,7 +98,7 @@ describe('withTransaction', () => {
 describe('unavailable database', () => {
   it('maps an unreachable server to AppError(unavailable) for ping and transactions', async () => {
     // Port 1 on loopback: nothing listens, the connection is refused at once.
-    const dead = createDatabase({ url: 'postgres://u:p@127.0.0.1:1/none', max: 1, connectTimeoutSec: 1 });
+    const dead = createDatabase({ url: 'postgres://u:p@127.0.0.1:1/none', max: 1, connectTimeoutMs: 1_000 });
     try {
       const pinged = await dead.ping().catch((caught: unknown) => caught);
       expect(pinged).toBeInstanceOf(AppError);

@@ -68,3 +68,30 @@ describe('runServiceMain as a real process: refused configuration exits 1 naming
     expect(result.stderr).toMatch(/invalid configuration:\n\s+server\.shutdown_timeout: /);
   }, 60_000);
 });
+
+describe('runServiceMain as a real process: a renamed setting still applies and is reported', () => {
+  it('database.connect_timeout_seconds logs a warning naming database.connect_timeout', async () => {
+    const configDir = mkdtempSync(join(tmpdir(), 'k1s0-service-process-'));
+    writeFileSync(
+      join(configDir, 'config.yaml'),
+      'app: { name: fixture, environment: test }\nserver: { port: 0 }\ngrpc: { port: 0 }\ndatabase: { connect_timeout_seconds: 1 }\n',
+    );
+    const result = await runServiceProcessToExit({
+      entry: fileURLToPath(new URL('./fixtures/service-main.ts', import.meta.url)),
+      args: [configDir],
+      env: { ...baseEnv, APP_ENV: undefined, PORT: undefined, GRPC_PORT: undefined, LOG_LEVEL: 'warn' },
+    });
+    // Nothing listens at the database address, so start-up ends there (exit 1) after the warning.
+    expect(result.code).toBe(1);
+    const warning = result.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { level?: number; setting?: string; msg?: string })
+      .find((entry) => entry.setting !== undefined);
+    expect(warning).toMatchObject({
+      level: 40,
+      setting: 'database.connect_timeout_seconds → database.connect_timeout',
+    });
+    expect(warning?.msg).toContain('deprecated setting');
+  }, 60_000);
+});

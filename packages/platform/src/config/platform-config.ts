@@ -95,7 +95,10 @@ export const platformConfigSchema = z.object({
       .union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')])
       .default(true),
     max_connections: z.coerce.number().int().min(1).max(500).default(20),
-    connect_timeout_seconds: z.coerce.number().int().min(1).default(5),
+    /** Opening one PostgreSQL connection. */
+    connect_timeout: durationMs.pipe(z.number().int().min(1)).default(5_000),
+    /** The earlier name (whole seconds): still read, with a start-up warning (RenamedSettings). */
+    connect_timeout_seconds: z.coerce.number().int().min(1).optional().meta({ deprecated: true }),
     /** Server-side limit on one statement; a request's database time is bounded by connect + this. */
     statement_timeout: durationMs.default(10_000),
     /** Server-side limit on a transaction left idle (a crashed or hung client holding locks). */

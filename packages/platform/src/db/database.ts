@@ -9,7 +9,7 @@ export interface DatabaseOptions {
   /** Close pooled connections idle this long (default 30 s). */
   idleTimeoutSec?: number;
   /** Give up connecting after this long (default 5 s) so a dead database fails fast as `unavailable`. */
-  connectTimeoutSec?: number;
+  connectTimeoutMs?: number;
   applicationName?: string;
   /** Server-side `statement_timeout` of every session, ms (0 = none). Default 10 s. */
   statementTimeoutMs?: number;
@@ -38,7 +38,8 @@ export interface Database {
 export function createDatabase(options: DatabaseOptions): Database {
   const backoffMaxSec = (options.reconnectBackoffMaxMs ?? 500) / 1000;
   const base: postgres.Options<Record<string, postgres.PostgresType>> = {
-    connect_timeout: options.connectTimeoutSec ?? 5,
+    // postgres.js takes seconds (fractions allowed).
+    connect_timeout: (options.connectTimeoutMs ?? 5_000) / 1000,
     connection: {
       application_name: options.applicationName ?? 'k1s0',
       // A statement (or an abandoned transaction) never holds a connection longer than this, so a

@@ -22,6 +22,7 @@ import {
   isDevEnvironment,
   loadConfig,
   type PlatformConfig,
+  RenamedSettings,
 } from '../config/index.js';
 import { createDatabase, type Database, runMigrations, trackDatabasePool } from '../db/index.js';
 import { isDiscoveryService } from '../discovery/index.js';
@@ -118,6 +119,10 @@ function requireDatabaseOutsideDev(config: PlatformConfig): void {
   ]);
 }
 
+function secondsToMs(seconds: number | undefined): number | undefined {
+  return seconds === undefined ? undefined : seconds * 1000;
+}
+
 /** The configured database, or (dev/test without a url) the embedded PostgreSQL. */
 async function connectDatabase(
   definition: ServiceDefinition<z.ZodType<PlatformConfig>>,
@@ -139,10 +144,18 @@ async function connectDatabase(
     url = embedded.url;
     logger.info({ dataDir, owned: embedded.owned }, 'using embedded PostgreSQL');
   }
+  const renamed = new RenamedSettings();
+  const connectTimeoutMs = renamed.pick(
+    'database.connect_timeout_seconds',
+    'database.connect_timeout',
+    secondsToMs(config.database.connect_timeout_seconds),
+    config.database.connect_timeout,
+  );
+  renamed.warn(logger);
   const database = createDatabase({
     url,
     max: config.database.max_connections,
-    connectTimeoutSec: config.database.connect_timeout_seconds,
+    connectTimeoutMs,
     statementTimeoutMs: config.database.statement_timeout,
     idleInTransactionTimeoutMs: config.database.idle_in_transaction_session_timeout,
     reconnectBackoffMaxMs: config.database.reconnect_backoff_max,
