@@ -24,6 +24,7 @@ import { withIncomingTrace } from '../observability/tracing.js';
 import { errorInterceptor, type OnRefused, reportRefusal } from './connect-errors.js';
 import { type ConnectAuthenticate, connectGate, connectRequestGate } from './connect-gate.js';
 import { classifyError, type ErrorCodes, envelope, statusOf } from './error-envelope.js';
+import { GrpcUnaryPath } from './grpc-unary-path.js';
 import { type ReadinessCheck, readinessReport } from './readiness.js';
 import { requestIdFor } from './request-id.js';
 import { createStreamLimiter, type StreamLimiter } from './stream-limits.js';
@@ -88,18 +89,32 @@ export async function createServiceRuntime(options: ServiceOptions): Promise<Ser
     total: config.grpc.max_streams_total,
     heapFraction: config.grpc.max_streams_heap_fraction,
   });
+  const interceptors = [
+    errorInterceptor(codes, logger, options.onRefused),
+    unavailableOnShutdown(shutdown.signal),
+    ...options.connect.interceptors,
+    streams.interceptor,
+  ];
+  // Unary gRPC calls on the gRPC port skip Connect's per-call pipeline (grpc-unary-path.ts).
+  const unaryPath = config.grpc.direct_unary
+    ? new GrpcUnaryPath({
+        interceptors,
+        authenticate: options.connect.authenticate,
+        codes,
+        logger,
+        metrics,
+        readMaxBytes: config.grpc.max_recv_msg_size,
+        compressMinBytes: RESPONSE_COMPRESS_MIN_BYTES,
+        bodyTimeoutMs: config.server.request_timeout,
+      })
+    : undefined;
   const connectOptions = {
     // Health and reflection after the app's services, so they describe them (src/discovery).
     routes: (router: ConnectRouter) => {
-      options.connect.routes(router);
+      options.connect.routes(unaryPath ? unaryPath.record(router) : router);
       registerGrpcDiscovery(router, { readiness: options.readiness, shutdownSignal: draining.signal });
     },
-    interceptors: [
-      errorInterceptor(codes, logger, options.onRefused),
-      unavailableOnShutdown(shutdown.signal),
-      ...options.connect.interceptors,
-      streams.interceptor,
-    ],
+    interceptors,
     shutdownSignal: shutdown.signal,
     ...(options.connect.authenticate
       ? { requestGate: connectRequestGate(options.connect.authenticate, codes, logger) }
@@ -192,6 +207,7 @@ export async function createServiceRuntime(options: ServiceOptions): Promise<Ser
   });
   // SETTINGS_MAX_CONCURRENT_STREAMS on every new connection: a client opens at most this many at once.
   grpc.server.updateSettings({ maxConcurrentStreams: config.grpc.max_concurrent_streams });
+  unaryPath?.install(grpc.server);
   instrument(grpc as unknown as FastifyInstance, options, draining.signal);
   await registerConnect(grpc as unknown as FastifyInstance);
 
