@@ -83,11 +83,11 @@ export const platformConfigSchema = z.object({
     /** Open server streams in total, both ports. */
     max_streams_total: z.coerce.number().int().min(1).default(10_000),
     /**
-     * Unary gRPC calls (application/grpc, uncompressed) on the gRPC port are answered from the
-     * HTTP/2 stream directly instead of through Connect's pipeline (same gate, interceptors, codec
-     * and wire answer; grpc-unary-path.ts). false = everything through Connect.
+     * Unary and server-streaming gRPC calls (application/grpc, uncompressed) on the gRPC port are
+     * answered from the HTTP/2 stream directly instead of through Connect's pipeline (same gate,
+     * interceptors, codec and frames; grpc-direct-path.ts). false = everything through Connect.
      */
-    direct_unary: z
+    direct_path: z
       .union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')])
       .default(true),
     /** A new stream is refused (RESOURCE_EXHAUSTED) while the V8 heap is above this fraction of its limit; 1 = off. */

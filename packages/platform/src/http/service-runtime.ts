@@ -24,7 +24,7 @@ import { withIncomingTrace } from '../observability/tracing.js';
 import { errorInterceptor, type OnRefused, reportRefusal } from './connect-errors.js';
 import { type ConnectAuthenticate, connectGate, connectRequestGate } from './connect-gate.js';
 import { classifyError, type ErrorCodes, envelope, statusOf } from './error-envelope.js';
-import { GrpcUnaryPath } from './grpc-unary-path.js';
+import { GrpcDirectPath } from './grpc-direct-path.js';
 import { type ReadinessCheck, readinessReport } from './readiness.js';
 import { requestIdFor } from './request-id.js';
 import { createStreamLimiter, type StreamLimiter } from './stream-limits.js';
@@ -95,14 +95,16 @@ export async function createServiceRuntime(options: ServiceOptions): Promise<Ser
     ...options.connect.interceptors,
     streams.interceptor,
   ];
-  // Unary gRPC calls on the gRPC port skip Connect's per-call pipeline (grpc-unary-path.ts).
-  const unaryPath = config.grpc.direct_unary
-    ? new GrpcUnaryPath({
+  // Unary and server-streaming gRPC calls on the gRPC port skip Connect's per-call and
+  // per-message pipeline (grpc-direct-path.ts).
+  const directPath = config.grpc.direct_path
+    ? new GrpcDirectPath({
         interceptors,
         authenticate: options.connect.authenticate,
         codes,
         logger,
         metrics,
+        shutdownSignal: shutdown.signal,
         readMaxBytes: config.grpc.max_recv_msg_size,
         compressMinBytes: RESPONSE_COMPRESS_MIN_BYTES,
         bodyTimeoutMs: config.server.request_timeout,
@@ -111,7 +113,7 @@ export async function createServiceRuntime(options: ServiceOptions): Promise<Ser
   const connectOptions = {
     // Health and reflection after the app's services, so they describe them (src/discovery).
     routes: (router: ConnectRouter) => {
-      options.connect.routes(unaryPath ? unaryPath.record(router) : router);
+      options.connect.routes(directPath ? directPath.record(router) : router);
       registerGrpcDiscovery(router, { readiness: options.readiness, shutdownSignal: draining.signal });
     },
     interceptors,
@@ -207,7 +209,7 @@ export async function createServiceRuntime(options: ServiceOptions): Promise<Ser
   });
   // SETTINGS_MAX_CONCURRENT_STREAMS on every new connection: a client opens at most this many at once.
   grpc.server.updateSettings({ maxConcurrentStreams: config.grpc.max_concurrent_streams });
-  unaryPath?.install(grpc.server);
+  directPath?.install(grpc.server);
   instrument(grpc as unknown as FastifyInstance, options, draining.signal);
   await registerConnect(grpc as unknown as FastifyInstance);
 

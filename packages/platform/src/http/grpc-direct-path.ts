@@ -8,6 +8,7 @@ import {
 import { performance } from 'node:perf_hooks';
 import {
   create,
+  type DescMethodServerStreaming,
   type DescMethodUnary,
   type DescService,
   fromBinary,
@@ -22,6 +23,8 @@ import {
   createContextValues,
   type HandlerContext,
   type Interceptor,
+  type StreamRequest,
+  type StreamResponse,
   type UnaryRequest,
   type UnaryResponse,
 } from '@connectrpc/connect';
@@ -37,32 +40,39 @@ import type { ErrorCodes } from './error-envelope.js';
 import { requestIdFor } from './request-id.js';
 
 /**
- * A direct HTTP/2 path for unary gRPC calls (issue 13). Connect serves a unary call through its
- * universal-handler pipeline — a chain of down-levelled async generators, a linked AbortController
- * aborted (with a DOMException) at the end of every call, Fastify's route and hook chain — which
- * cost about 5× the CPU of the REST route for the same use case (GetConfig from the cache: 1,100
- * against 10,400 req/s). This path answers the same calls from the HTTP/2 `stream` event:
- * the same gate (authentication from the headers before the body is read), the same
- * interceptors (roles, error model, shutdown) around the same service implementation, the same
- * protobuf codec, and the same wire answer as Connect's gRPC protocol: headers, one message,
- * trailers; errors as Connect's setTrailerStatus writes them.
+ * A direct HTTP/2 path for unary and server-streaming gRPC calls (issue 13). Connect serves a
+ * call through its universal-handler pipeline — a chain of down-levelled async generators per call
+ * and per message, a linked AbortController aborted (with a DOMException) at the end of every
+ * call, Fastify's route and hook chain — which cost about 5× the CPU of the REST route for the
+ * same use case (GetConfig from the cache: 1,100 against 10,400 req/s), and the same per message
+ * on every open WatchConfig stream. This path answers the same calls from the HTTP/2 `stream`
+ * event: the same gate (authentication from the headers before the body is read), the same
+ * interceptors (roles, error model, stream limits, shutdown) around the same service
+ * implementation, the same protobuf codec, and the same frames as Connect's gRPC protocol:
+ * headers, the messages, trailers; errors as Connect's setTrailerStatus writes them.
  *
  * It takes only what it answers exactly as Connect would: POST of `application/grpc` or
  * `application/grpc+proto` with an uncompressed request (no grpc-encoding, or identity), to a
- * unary method registered through `record`. Everything else — gRPC-Web, the Connect protocol,
- * JSON, compressed requests, streams, health and reflection — goes on to Fastify and Connect.
+ * unary or server-streaming method registered through `record`. Everything else — gRPC-Web, the
+ * Connect protocol, JSON, compressed requests, health and reflection — goes on to Connect.
+ * A stream's headers go out as soon as the interceptors have admitted it (Connect sends them with
+ * the first message or after 50 ms, patches/README.md): a quiet watch is never left without them.
  */
 
-/** One unary method served here: its descriptors and the implementation registered with Connect. */
-interface UnaryMethod {
+type DirectMethodDesc = DescMethodUnary | DescMethodServerStreaming;
+type Input = MessageShape<DirectMethodDesc['input']>;
+type Output = MessageShape<DirectMethodDesc['output']>;
+
+/** One method served here: its descriptors and the implementation registered with Connect. */
+interface DirectMethod {
   service: DescService;
-  method: DescMethodUnary;
-  impl: (request: MessageShape<DescMethodUnary['input']>, context: HandlerContext) => unknown;
+  method: DirectMethodDesc;
+  impl: (request: Input, context: HandlerContext) => unknown;
   /** `/<service>/<Method>`: the :path, the metrics route label and the audit operation. */
   path: string;
 }
 
-export interface GrpcUnaryPathOptions {
+export interface GrpcDirectPathOptions {
   /** The Connect interceptors, in Connect's order (the first one is outermost). */
   interceptors: Interceptor[];
   /** Connect's requestGate equivalent: authentication from the headers before the body is read. */
@@ -70,6 +80,8 @@ export interface GrpcUnaryPathOptions {
   codes: ErrorCodes;
   logger: Logger;
   metrics: HttpMetrics;
+  /** Aborts the signal of every open stream, as Connect's shutdownSignal does. */
+  shutdownSignal: AbortSignal;
   /** Largest request message (grpc.max_recv_msg_size), as Connect's readMaxBytes. */
   readMaxBytes: number;
   /** Responses from this size are compressed when the caller accepts it (Connect's compressMinBytes). */
@@ -80,6 +92,7 @@ export interface GrpcUnaryPathOptions {
 
 /** As Connect's Node adapters: what a caller's grpc-accept-encoding may pick for the response. */
 const ACCEPT_COMPRESSION = [compressionGzip, compressionBrotli];
+type Compression = (typeof ACCEPT_COMPRESSION)[number];
 /** How long an unread body may keep arriving after the answer was sent (as connect-gate). */
 const UNREAD_BODY_GRACE_MS = 1_000;
 const ENVELOPE_HEADER_BYTES = 5;
@@ -91,15 +104,24 @@ type StreamListener = (
   rawHeaders: string[],
 ) => void;
 
-export class GrpcUnaryPath {
-  private readonly methods = new Map<string, UnaryMethod>();
+/** What one call's implementation context and answer share. */
+interface CallState {
+  headers: IncomingHttpHeaders;
+  aborted: LazyAbort;
+  responseHeader: Headers;
+  responseTrailer: Headers;
+  timeoutMs: () => number | undefined;
+}
 
-  constructor(private readonly options: GrpcUnaryPathOptions) {}
+export class GrpcDirectPath {
+  private readonly methods = new Map<string, DirectMethod>();
+
+  constructor(private readonly options: GrpcDirectPathOptions) {}
 
   /**
    * A router for the app's `routes(router)`: each service goes to Connect as before, and its
-   * unary methods are also kept here. Services registered with their own handler options (their
-   * own limits or interceptors) stay with Connect only.
+   * unary and server-streaming methods are also kept here. Services registered with their own
+   * handler options (their own limits or interceptors) stay with Connect only.
    */
   record(router: ConnectRouter): ConnectRouter {
     const recording: ConnectRouter = {
@@ -134,14 +156,14 @@ export class GrpcUnaryPath {
 
   private add(service: DescService, implementation: Record<string, unknown>): void {
     for (const method of service.methods) {
-      if (method.methodKind !== 'unary') continue;
+      if (method.methodKind !== 'unary' && method.methodKind !== 'server_streaming') continue;
       const impl = implementation[method.localName];
       // An unimplemented method keeps Connect's UNIMPLEMENTED answer.
       if (typeof impl !== 'function') continue;
       const path = `/${service.typeName}/${method.name}`;
       this.methods.set(path, {
         service,
-        method: method as DescMethodUnary,
+        method: method as DirectMethodDesc,
         impl: impl.bind(implementation),
         path,
       });
@@ -161,15 +183,14 @@ export class GrpcUnaryPath {
     return true;
   }
 
-  private async serve(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, target: UnaryMethod) {
+  private async serve(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, target: DirectMethod) {
     const started = performance.now();
     const { options } = this;
     // A reset or broken stream must not become an uncaught 'error' event; its end is seen on 'close'.
     stream.on('error', () => {});
     const aborted = new LazyAbort();
-    let responded = false;
     stream.once('close', () => {
-      if (!responded) aborted.abort(new ConnectError('the client went away', Code.Canceled));
+      aborted.abort(new ConnectError('the client went away', Code.Canceled));
       options.metrics.requests.inc(labelsOf(target));
       options.metrics.duration.observe(labelsOf(target), (performance.now() - started) / 1000);
     });
@@ -181,28 +202,20 @@ export class GrpcUnaryPath {
     ).response;
     const responseHeader = new Headers({ 'content-type': contentTypeProto });
     if (compression !== null) responseHeader.set('grpc-encoding', compression.name);
-    const answer = (body: Uint8Array | undefined, trailer: Headers) => {
-      if (responded || stream.destroyed) return;
-      responded = true;
+    const responseTrailer = new Headers({ 'grpc-status': '0' });
+    const respond = () => {
       const head: OutgoingHttpHeaders = { ':status': 200, 'x-request-id': requestIdFor({ headers }) };
       for (const [name, value] of responseHeader) head[name] = value;
       stream.respond(head, { waitForTrailers: true });
       stream.once('wantTrailers', () => {
         const tail: OutgoingHttpHeaders = {};
-        for (const [name, value] of trailer) tail[name] = value;
+        for (const [name, value] of responseTrailer) tail[name] = value;
         stream.sendTrailers(tail);
       });
-      stream.end(body);
-    };
-    const fail = (error: unknown) => {
-      const connectError =
-        error instanceof ConnectError
-          ? error
-          : new ConnectError('internal error', Code.Internal, undefined, undefined, error);
-      answer(undefined, setTrailerStatus(new Headers(), connectError));
-      cutUnreadBody(stream);
     };
     const bodyTimer = armBodyTimeout(stream, options.bodyTimeoutMs, options.logger);
+    let deadlineTimer: ReturnType<typeof setTimeout> | undefined;
+    let unlinkShutdown = () => {};
     try {
       if (options.authenticate) {
         try {
@@ -220,101 +233,196 @@ export class GrpcUnaryPath {
       const input = await readSingleMessage(stream, target.method, options.readMaxBytes);
       if (input === undefined) return; // the client went away
       const deadline = timeout.timeoutMs === undefined ? undefined : Date.now() + timeout.timeoutMs;
-      const deadlineTimer =
-        timeout.timeoutMs === undefined
-          ? undefined
-          : setTimeout(
-              () => aborted.abort(new ConnectError('the operation timed out', Code.DeadlineExceeded)),
-              timeout.timeoutMs,
-            );
-      const responseTrailer = new Headers({ 'grpc-status': '0' });
-      let output: MessageShape<DescMethodUnary['output']>;
-      try {
-        output = await withIncomingTrace(headers, () =>
-          this.invoke(target, input, {
-            headers,
-            aborted,
-            responseHeader,
-            responseTrailer,
-            timeoutMs: () => (deadline === undefined ? undefined : deadline - Date.now()),
-          }),
+      if (timeout.timeoutMs !== undefined) {
+        deadlineTimer = setTimeout(
+          () => aborted.abort(new ConnectError('the operation timed out', Code.DeadlineExceeded)),
+          timeout.timeoutMs,
         );
-      } finally {
-        clearTimeout(deadlineTimer);
       }
-      answer(await encodeEnvelope(target, output, compression, options.compressMinBytes), responseTrailer);
+      const call: CallState = {
+        headers,
+        aborted,
+        responseHeader,
+        responseTrailer,
+        timeoutMs: () => (deadline === undefined ? undefined : deadline - Date.now()),
+      };
+      if (target.method.methodKind === 'unary') {
+        const output = await withIncomingTrace(headers, () => this.invoke(target, input, call, false));
+        if (output.stream) throw new ConnectError('a stream answered a unary call', Code.Internal);
+        const body = await encodeEnvelope(
+          target.method,
+          output.message,
+          compression,
+          options.compressMinBytes,
+        );
+        if (stream.destroyed) return;
+        respond();
+        stream.end(body);
+        return;
+      }
+      unlinkShutdown = aborted.follow(options.shutdownSignal);
+      const response = await withIncomingTrace(headers, () => this.invoke(target, input, call, true));
+      if (!response.stream) throw new ConnectError('a single message answered a stream', Code.Internal);
+      if (stream.destroyed) {
+        await response.message[Symbol.asyncIterator]().return?.();
+        return;
+      }
+      respond();
+      try {
+        for await (const item of response.message) {
+          if (stream.destroyed) break;
+          const frame = await encodeEnvelope(target.method, item, compression, options.compressMinBytes);
+          if (!stream.write(frame)) await drainedOrClosed(stream);
+        }
+        const reason = aborted.reason;
+        if (reason instanceof ConnectError && reason.code === Code.DeadlineExceeded) throw reason;
+      } catch (error) {
+        setTrailerStatus(responseTrailer, asConnectError(error));
+      }
+      if (!stream.destroyed) stream.end();
     } catch (error) {
-      fail(error);
+      if (stream.destroyed) return;
+      // Nothing was sent yet: headers, then the status in the trailers (as Connect answers).
+      setTrailerStatus(responseTrailer, asConnectError(error));
+      respond();
+      stream.end();
+      cutUnreadBody(stream);
     } finally {
       clearTimeout(bodyTimer);
+      clearTimeout(deadlineTimer);
+      unlinkShutdown();
+      // As Connect's context.abort() when a call ends: whatever still listens lets go.
+      aborted.abort(new ConnectError('the call has ended', Code.Canceled));
     }
   }
 
-  /** The interceptors around the implementation, as Connect's invokeUnaryImplementation runs them. */
+  /** The interceptors around the implementation, as Connect's invoke*Implementation run them. */
   private async invoke(
-    target: UnaryMethod,
-    message: MessageShape<DescMethodUnary['input']>,
-    call: {
-      headers: IncomingHttpHeaders;
-      aborted: LazyAbort;
-      responseHeader: Headers;
-      responseTrailer: Headers;
-      timeoutMs: () => number | undefined;
-    },
-  ): Promise<MessageShape<DescMethodUnary['output']>> {
+    target: DirectMethod,
+    message: Input,
+    call: CallState,
+    streaming: boolean,
+  ): Promise<UnaryResponse | StreamResponse> {
     const { service, method } = target;
     const url = `http://${headerValue(call.headers[':authority']) ?? 'localhost'}${target.path}`;
-    const implementation = async (req: UnaryRequest): Promise<UnaryResponse> => {
-      const context: HandlerContext = {
-        service,
-        method,
-        requestMethod: 'POST',
-        protocolName: 'grpc',
-        url: req.url,
-        get signal() {
-          return req.signal;
-        },
-        timeoutMs: call.timeoutMs,
-        requestHeader: req.header,
-        responseHeader: call.responseHeader,
-        responseTrailer: call.responseTrailer,
-        values: req.contextValues,
-      };
-      const result = await target.impl(req.message, context);
-      const output = isMessage(result, method.output)
-        ? result
-        : create(method.output, result as Parameters<typeof create>[1]);
-      return {
-        stream: false,
-        service,
-        method,
-        header: call.responseHeader,
-        trailer: call.responseTrailer,
-        message: output,
-      };
-    };
-    const next = this.options.interceptors.reduceRight<(req: UnaryRequest) => Promise<UnaryResponse>>(
-      (inner, interceptor) => interceptor(inner as never) as (req: UnaryRequest) => Promise<UnaryResponse>,
-      implementation,
-    );
-    const response = await next({
-      stream: false,
+    const contextOf = (req: UnaryRequest | StreamRequest): HandlerContext => ({
       service,
       method,
       requestMethod: 'POST',
-      url,
-      // Read by nothing on most calls: made on first use.
+      protocolName: 'grpc',
+      url: req.url,
       get signal() {
-        return call.aborted.signal;
+        return req.signal;
       },
-      header: requestHeaderOf(call.headers),
-      contextValues: createContextValues(),
-      message,
+      timeoutMs: call.timeoutMs,
+      requestHeader: req.header,
+      responseHeader: call.responseHeader,
+      responseTrailer: call.responseTrailer,
+      values: req.contextValues,
     });
+    const implementation = async (
+      req: UnaryRequest | StreamRequest,
+    ): Promise<UnaryResponse | StreamResponse> => {
+      const common = { service, header: call.responseHeader, trailer: call.responseTrailer };
+      if (!req.stream) {
+        const result = await target.impl(req.message, contextOf(req));
+        return {
+          ...common,
+          stream: false,
+          method: method as DescMethodUnary,
+          message: normalize(method, result),
+        };
+      }
+      const output = target.impl(await firstOf(req.message), contextOf(req)) as AsyncIterable<unknown>;
+      return {
+        ...common,
+        stream: true,
+        method: method as DescMethodServerStreaming,
+        message: normalizeEach(method, output),
+      };
+    };
+    const next = this.options.interceptors.reduceRight<
+      (req: UnaryRequest | StreamRequest) => Promise<UnaryResponse | StreamResponse>
+    >((inner, interceptor) => interceptor(inner), implementation);
+    const header = requestHeaderOf(call.headers);
+    const contextValues = createContextValues();
+    // No spreads here: `signal` is a getter, made only when an interceptor or handler reads it.
+    const request: UnaryRequest | StreamRequest = streaming
+      ? {
+          stream: true,
+          service,
+          method: method as DescMethodServerStreaming,
+          requestMethod: 'POST',
+          url,
+          get signal() {
+            return call.aborted.signal;
+          },
+          header,
+          contextValues,
+          message: once(message),
+        }
+      : {
+          stream: false,
+          service,
+          method: method as DescMethodUnary,
+          requestMethod: 'POST',
+          url,
+          get signal() {
+            return call.aborted.signal;
+          },
+          header,
+          contextValues,
+          message,
+        };
+    const response = await next(request);
     copyHeaders(response.header, call.responseHeader);
-    copyHeaders(response.trailer, call.responseTrailer);
-    return response.message;
+    if (!response.stream) copyHeaders(response.trailer, call.responseTrailer);
+    return response;
   }
+}
+
+function asConnectError(error: unknown): ConnectError {
+  return error instanceof ConnectError
+    ? error
+    : new ConnectError('internal error', Code.Internal, undefined, undefined, error);
+}
+
+function normalize(method: DirectMethodDesc, result: unknown): Output {
+  return isMessage(result, method.output)
+    ? result
+    : create(method.output, result as Parameters<typeof create>[1]);
+}
+
+async function* normalizeEach(
+  method: DirectMethodDesc,
+  results: AsyncIterable<unknown>,
+): AsyncGenerator<Output> {
+  for await (const result of results) yield normalize(method, result);
+}
+
+async function* once<T>(value: T): AsyncGenerator<T> {
+  yield value;
+}
+
+async function firstOf<T>(values: AsyncIterable<T>): Promise<T> {
+  for await (const value of values) return value;
+  throw new ConnectError(
+    'protocol error: missing input message for server-streaming method',
+    Code.Unimplemented,
+  );
+}
+
+/** Resolves once the stream can take more (backpressure), or has closed. */
+function drainedOrClosed(stream: ServerHttp2Stream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.once('drain', done);
+    stream.once('close', done);
+  });
 }
 
 /**
@@ -323,26 +431,42 @@ export class GrpcUnaryPath {
  */
 class LazyAbort {
   private controller: AbortController | undefined;
-  private reason: unknown;
+  private abortReason: unknown;
   private aborted = false;
 
   get signal(): AbortSignal {
     if (this.controller === undefined) {
       this.controller = new AbortController();
-      if (this.aborted) this.controller.abort(this.reason);
+      if (this.aborted) this.controller.abort(this.abortReason);
     }
     return this.controller.signal;
+  }
+
+  /** Why the call was aborted, undefined while it was not. */
+  get reason(): unknown {
+    return this.abortReason;
   }
 
   abort(reason: unknown): void {
     if (this.aborted) return;
     this.aborted = true;
-    this.reason = reason;
+    this.abortReason = reason;
     this.controller?.abort(reason);
+  }
+
+  /** Aborts with `source`; returns the detach (a plain listener, removed when the call ends). */
+  follow(source: AbortSignal): () => void {
+    if (source.aborted) {
+      this.abort(source.reason);
+      return () => {};
+    }
+    const onAbort = () => this.abort(source.reason);
+    source.addEventListener('abort', onAbort, { once: true });
+    return () => source.removeEventListener('abort', onAbort);
   }
 }
 
-function labelsOf(target: UnaryMethod) {
+function labelsOf(target: DirectMethod) {
   return { route: target.path, method: 'POST', status: '200' };
 }
 
@@ -377,9 +501,9 @@ function copyHeaders(from: Headers, to: Headers): void {
  */
 function readSingleMessage(
   stream: ServerHttp2Stream,
-  method: DescMethodUnary,
+  method: DirectMethodDesc,
   readMaxBytes: number,
-): Promise<MessageShape<DescMethodUnary['input']> | undefined> {
+): Promise<Input | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let received = 0;
@@ -424,14 +548,10 @@ function readSingleMessage(
   });
 }
 
-function parseSingleEnvelope(
-  body: Buffer,
-  method: DescMethodUnary,
-  readMaxBytes: number,
-): MessageShape<DescMethodUnary['input']> {
+function parseSingleEnvelope(body: Buffer, method: DirectMethodDesc, readMaxBytes: number): Input {
   let offset = 0;
   // As Connect: the first message is parsed before a second one is looked at.
-  let first: MessageShape<DescMethodUnary['input']> | undefined;
+  let first: Input | undefined;
   while (offset < body.length) {
     if (body.length - offset < ENVELOPE_HEADER_BYTES) break;
     const flags = body.readUInt8(offset);
@@ -462,12 +582,20 @@ function parseSingleEnvelope(
   if (offset < body.length)
     throw new ConnectError('protocol error: incomplete envelope', Code.InvalidArgument);
   if (first === undefined) {
-    throw new ConnectError('protocol error: missing input message for unary method', Code.Unimplemented);
+    throw new ConnectError(
+      `protocol error: missing input message for ${kindOf(method)} method`,
+      Code.Unimplemented,
+    );
   }
   return first;
 }
 
-function parseBinary(method: DescMethodUnary, data: Uint8Array): MessageShape<DescMethodUnary['input']> {
+/** As Connect's ensureSingle names the method kind in its protocol errors. */
+function kindOf(method: DirectMethodDesc): string {
+  return method.methodKind === 'unary' ? 'unary' : 'server-streaming';
+}
+
+function parseBinary(method: DirectMethodDesc, data: Uint8Array): Input {
   try {
     return fromBinary(method.input, data);
   } catch (error) {
@@ -478,14 +606,14 @@ function parseBinary(method: DescMethodUnary, data: Uint8Array): MessageShape<De
 }
 
 async function encodeEnvelope(
-  target: UnaryMethod,
-  message: MessageShape<DescMethodUnary['output']>,
-  compression: (typeof ACCEPT_COMPRESSION)[number] | null,
+  method: DirectMethodDesc,
+  message: Output,
+  compression: Compression | null,
   compressMinBytes: number,
 ): Promise<Uint8Array> {
   let data: Uint8Array;
   try {
-    data = toBinary(target.method.output, message);
+    data = toBinary(method.output, message);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new ConnectError(`serialize binary: ${reason}`, Code.Internal);

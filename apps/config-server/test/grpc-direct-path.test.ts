@@ -1,9 +1,9 @@
 /**
- * The direct unary gRPC path (platform grpc-unary-path.ts) must answer exactly as Connect does.
- * Two instances of the real service on one database, one with `grpc.direct_unary` (the default)
+ * The direct unary gRPC path (platform grpc-direct-path.ts) must answer exactly as Connect does.
+ * Two instances of the real service on one database, one with `grpc.direct_path` (the default)
  * and one without, get the same raw HTTP/2 requests — well-formed, refused, malformed — and must
  * give the same answers: status, headers, message bytes and trailers (date and the minted request
- * id aside).
+ * id aside). Streams too: a WatchConfig replay (from_revision) gives both the same messages.
  */
 import { connect, type IncomingHttpHeaders } from 'node:http2';
 import { create, toBinary } from '@bufbuild/protobuf';
@@ -23,7 +23,7 @@ let connectOnly: ConfigServer;
 beforeAll(async () => {
   testDb = await createTestDatabase();
   const grpc = (directUnary: boolean) => ({
-    grpc: { direct_unary: directUnary, max_recv_msg_size: MAX_RECV },
+    grpc: { direct_path: directUnary, max_recv_msg_size: MAX_RECV },
   });
   direct = await startConfigServer(testDb.url, {}, grpc(true));
   connectOnly = await startConfigServer(testDb.url, {}, grpc(false));
@@ -90,6 +90,43 @@ function envelope(message: Uint8Array, flags = 0, declaredLength = message.lengt
   frame.writeUInt32BE(declaredLength, 1);
   frame.set(message, 5);
   return frame;
+}
+
+/** The first `count` messages of a stream (its headers too), then the client cancels it. */
+function firstMessages(server: ConfigServer, method: string, body: Uint8Array, count: number) {
+  return new Promise<{ headers: Record<string, unknown>; messages: string[] }>((resolve, reject) => {
+    const session = connect(`http://127.0.0.1:${server.grpcPort}`);
+    session.on('error', reject);
+    const stream = session.request({
+      ':method': 'POST',
+      ':path': `${SERVICE}/${method}`,
+      'content-type': 'application/grpc',
+      te: 'trailers',
+      authorization: `Bearer ${tokens.admin}`,
+    });
+    let headers: Record<string, unknown> = {};
+    let buffered = Buffer.alloc(0);
+    const messages: string[] = [];
+    stream.on('response', (h) => {
+      headers = clean(h);
+    });
+    stream.on('data', (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      while (buffered.length >= 5 && buffered.length >= 5 + buffered.readUInt32BE(1)) {
+        const end = 5 + buffered.readUInt32BE(1);
+        messages.push(buffered.subarray(0, end).toString('base64'));
+        buffered = buffered.subarray(end);
+      }
+      if (messages.length >= count) {
+        stream.close();
+        session.close();
+        resolve({ headers, messages: messages.slice(0, count) });
+      }
+    });
+    stream.on('error', reject);
+    stream.on('close', () => reject(new Error(`stream ended after ${messages.length} of ${count} messages`)));
+    stream.end(Buffer.from(body));
+  });
 }
 
 const getRequest = (key: string, namespace = NAMESPACE) =>
@@ -189,5 +226,26 @@ describe('the direct unary path answers as Connect does', () => {
       const answer = await call(server, 'UpdateConfig', envelope(good));
       expect(answer.trailers['grpc-status']).toBe('0');
     }
+  });
+
+  it('a WatchConfig replay: the same headers and message bytes; a refused or invalid watch: the same answer', async () => {
+    const namespace = `${NAMESPACE}.watch`;
+    await put(direct, namespace, 'a', { n: 1 });
+    await put(direct, namespace, 'b', { n: 2 });
+    const watch = (namespaces: string[]) =>
+      envelope(
+        toBinary(
+          configV1.WatchConfigRequestSchema,
+          create(configV1.WatchConfigRequestSchema, { namespaces, fromRevision: 0n }),
+        ),
+      );
+    const fromConnect = await firstMessages(connectOnly, 'WatchConfig', watch([namespace]), 2);
+    const fromDirect = await firstMessages(direct, 'WatchConfig', watch([namespace]), 2);
+    expect(fromDirect).toEqual(fromConnect);
+    expect(fromDirect.messages).toHaveLength(2);
+    expect((await same('WatchConfig', watch(['bad']))).trailers['grpc-status']).toBe('3');
+    expect(
+      (await same('WatchConfig', watch([namespace]), { authorization: '' })).trailers['grpc-status'],
+    ).toBe('16');
   });
 });
