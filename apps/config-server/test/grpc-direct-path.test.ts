@@ -41,6 +41,27 @@ interface Answer {
   trailers: Record<string, unknown>;
 }
 
+/** A new connection and one call on it, as grpc-js sends it (admin token unless `headers` say otherwise). */
+function open(
+  server: ConfigServer,
+  method: string,
+  onError: (error: Error) => void,
+  headers: Record<string, string> = {},
+) {
+  const session = connect(`http://127.0.0.1:${server.grpcPort}`);
+  session.on('error', onError);
+  const stream = session.request({
+    ':method': 'POST',
+    ':path': `${SERVICE}/${method}`,
+    'content-type': 'application/grpc',
+    te: 'trailers',
+    'grpc-accept-encoding': 'identity,deflate,gzip',
+    authorization: `Bearer ${tokens.admin}`,
+    ...headers,
+  });
+  return { session, stream };
+}
+
 /** One raw call: `body` as sent (enveloped or not), the answer with date and minted ids removed. */
 function call(
   server: ConfigServer,
@@ -49,17 +70,7 @@ function call(
   headers: Record<string, string> = {},
 ): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const session = connect(`http://127.0.0.1:${server.grpcPort}`);
-    session.on('error', reject);
-    const stream = session.request({
-      ':method': 'POST',
-      ':path': `${SERVICE}/${method}`,
-      'content-type': 'application/grpc',
-      te: 'trailers',
-      'grpc-accept-encoding': 'identity,deflate,gzip',
-      authorization: `Bearer ${tokens.admin}`,
-      ...headers,
-    });
+    const { session, stream } = open(server, method, reject, headers);
     const answer: Answer = { headers: {}, body: '', trailers: {} };
     const chunks: Buffer[] = [];
     stream.on('response', (h) => {
@@ -95,15 +106,7 @@ function envelope(message: Uint8Array, flags = 0, declaredLength = message.lengt
 /** The first `count` messages of a stream (its headers too), then the client cancels it. */
 function firstMessages(server: ConfigServer, method: string, body: Uint8Array, count: number) {
   return new Promise<{ headers: Record<string, unknown>; messages: string[] }>((resolve, reject) => {
-    const session = connect(`http://127.0.0.1:${server.grpcPort}`);
-    session.on('error', reject);
-    const stream = session.request({
-      ':method': 'POST',
-      ':path': `${SERVICE}/${method}`,
-      'content-type': 'application/grpc',
-      te: 'trailers',
-      authorization: `Bearer ${tokens.admin}`,
-    });
+    const { session, stream } = open(server, method, reject);
     let headers: Record<string, unknown> = {};
     let buffered = Buffer.alloc(0);
     const messages: string[] = [];

@@ -1,4 +1,4 @@
-import { constants as http2Constants, type ServerHttp2Stream } from 'node:http2';
+import type { ServerHttp2Stream } from 'node:http2';
 import type { ConnectError, HandlerContext } from '@connectrpc/connect';
 import { codeToHttpStatus, errorToJson } from '@connectrpc/connect/protocol-connect';
 import { setTrailerStatus } from '@connectrpc/connect/protocol-grpc';
@@ -6,6 +6,7 @@ import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fa
 import type { Logger } from '../observability/logger.js';
 import { toConnectError } from './connect-errors.js';
 import type { ErrorCodes } from './error-envelope.js';
+import { armHttp2BodyTimeout, cutUnreadBodyAfterGrace } from './http2-body.js';
 
 /**
  * Authenticates a Connect/gRPC call from its headers alone: `/<service>/<Method>` and the
@@ -35,18 +36,14 @@ export interface ConnectGateOptions {
  */
 export function connectGate(options: ConnectGateOptions): onRequestAsyncHookHandler {
   return async (request, reply) => {
-    armBodyTimeout(request, reply, options.bodyTimeoutMs);
     const http2 = (request.raw as { stream?: ServerHttp2Stream }).stream;
     if (http2 !== undefined) {
+      armHttp2BodyTimeout(http2, options.bodyTimeoutMs, () =>
+        request.log.warn({ request_id: request.id }, 'request body not received in time; stream reset'),
+      );
       // HTTP/2: Connect's own requestGate (connectRequestGate) refuses before the body is read and
-      // answers in the protocol's exact shape (grpc-js needs a true trailers-only response). A
-      // body still arriving after the answer is cut after a grace period.
-      reply.raw.once('finish', () => {
-        const timer = setTimeout(() => {
-          if (!http2.destroyed && !request.raw.readableEnded) http2.close(http2Constants.NGHTTP2_NO_ERROR);
-        }, UNREAD_BODY_GRACE_MS);
-        timer.unref();
-      });
+      // answers in the protocol's exact shape. A body still arriving after the answer is cut.
+      reply.raw.once('finish', () => cutUnreadBodyAfterGrace(http2));
       return;
     }
     const [, service = '', method = ''] = /^\/([^/]+)\/([^/?]+)/.exec(request.url) ?? [];
@@ -78,28 +75,6 @@ export function connectRequestGate(
   };
 }
 
-/**
- * HTTP/1.1 bodies are bounded by Node's requestTimeout; HTTP/2 has no such timer, so a stream
- * whose body has not fully arrived in time is reset (CANCEL) before Connect waits forever on it.
- */
-function armBodyTimeout(request: FastifyRequest, reply: FastifyReply, ms: number): void {
-  const stream = (request.raw as { stream?: ServerHttp2Stream }).stream;
-  if (stream === undefined || ms <= 0 || request.raw.readableEnded) return;
-  const timer = setTimeout(() => {
-    if (!request.raw.readableEnded && !stream.destroyed) {
-      request.log.warn({ request_id: request.id }, 'request body not received in time; stream reset');
-      stream.close(http2Constants.NGHTTP2_CANCEL);
-    }
-  }, ms);
-  timer.unref();
-  const clear = () => clearTimeout(timer);
-  request.raw.once('end', clear);
-  request.raw.once('close', clear);
-  reply.raw.once('close', clear);
-}
-
-/** How long an HTTP/2 body may keep arriving after the refusal was sent. */
-const UNREAD_BODY_GRACE_MS = 1_000;
 const GRPC = /^application\/grpc(?:\+|;|$)/i;
 const GRPC_WEB = /^application\/grpc-web/i;
 const CONNECT_STREAM = /^application\/connect\+/i;

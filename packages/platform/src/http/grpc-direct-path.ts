@@ -1,10 +1,4 @@
-import {
-  type Http2Server,
-  constants as http2Constants,
-  type IncomingHttpHeaders,
-  type OutgoingHttpHeaders,
-  type ServerHttp2Stream,
-} from 'node:http2';
+import type { Http2Server, IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { performance } from 'node:perf_hooks';
 import {
   create,
@@ -37,6 +31,7 @@ import { withIncomingTrace } from '../observability/tracing.js';
 import { toConnectError } from './connect-errors.js';
 import type { ConnectAuthenticate } from './connect-gate.js';
 import type { ErrorCodes } from './error-envelope.js';
+import { armHttp2BodyTimeout, cutUnreadBodyAfterGrace } from './http2-body.js';
 import { requestIdFor } from './request-id.js';
 
 /**
@@ -93,8 +88,6 @@ export interface GrpcDirectPathOptions {
 /** As Connect's Node adapters: what a caller's grpc-accept-encoding may pick for the response. */
 const ACCEPT_COMPRESSION = [compressionGzip, compressionBrotli];
 type Compression = (typeof ACCEPT_COMPRESSION)[number];
-/** How long an unread body may keep arriving after the answer was sent (as connect-gate). */
-const UNREAD_BODY_GRACE_MS = 1_000;
 const ENVELOPE_HEADER_BYTES = 5;
 
 type StreamListener = (
@@ -213,7 +206,9 @@ export class GrpcDirectPath {
         stream.sendTrailers(tail);
       });
     };
-    const bodyTimer = armBodyTimeout(stream, options.bodyTimeoutMs, options.logger);
+    const disarmBodyTimeout = armHttp2BodyTimeout(stream, options.bodyTimeoutMs, () =>
+      options.logger.warn('request body not received in time; stream reset'),
+    );
     let deadlineTimer: ReturnType<typeof setTimeout> | undefined;
     let unlinkShutdown = () => {};
     try {
@@ -286,9 +281,9 @@ export class GrpcDirectPath {
       setTrailerStatus(responseTrailer, asConnectError(error));
       respond();
       stream.end();
-      cutUnreadBody(stream);
+      cutUnreadBodyAfterGrace(stream);
     } finally {
-      clearTimeout(bodyTimer);
+      disarmBodyTimeout();
       clearTimeout(deadlineTimer);
       unlinkShutdown();
       // As Connect's context.abort() when a call ends: whatever still listens lets go.
@@ -628,30 +623,4 @@ async function encodeEnvelope(
   envelope.writeUInt32BE(data.byteLength, 1);
   envelope.set(data, ENVELOPE_HEADER_BYTES);
   return envelope;
-}
-
-/** HTTP/2 has no request timer: a body that has not fully arrived in time is reset (CANCEL). */
-function armBodyTimeout(
-  stream: ServerHttp2Stream,
-  ms: number,
-  logger: Logger,
-): ReturnType<typeof setTimeout> | undefined {
-  if (ms <= 0 || stream.readableEnded) return undefined;
-  const timer = setTimeout(() => {
-    if (!stream.readableEnded && !stream.destroyed) {
-      logger.warn('request body not received in time; stream reset');
-      stream.close(http2Constants.NGHTTP2_CANCEL);
-    }
-  }, ms);
-  timer.unref();
-  return timer;
-}
-
-/** After an early answer the body is not waited for: RST_STREAM(NO_ERROR) after a grace period. */
-function cutUnreadBody(stream: ServerHttp2Stream): void {
-  if (stream.readableEnded || stream.destroyed) return;
-  const timer = setTimeout(() => {
-    if (!stream.destroyed && !stream.readableEnded) stream.close(http2Constants.NGHTTP2_NO_ERROR);
-  }, UNREAD_BODY_GRACE_MS);
-  timer.unref();
 }
