@@ -36,4 +36,19 @@ describe('anySignal', () => {
     process.abort('stop');
     expect(live.signal.reason).toBe('stop');
   });
+
+  it('keeps one listener on a shared source however many signals combine with it', () => {
+    const process = new AbortController();
+    const streams = Array.from({ length: 100 }, () => {
+      const stream = new AbortController();
+      return { stream, either: anySignal([stream.signal, process.signal]) };
+    });
+    expect(getEventListeners(process.signal, 'abort')).toHaveLength(1);
+    streams[0]!.stream.abort('one ended');
+    streams[0]!.either.dispose();
+    expect(streams[0]!.either.signal.reason).toBe('one ended');
+    process.abort('stop');
+    expect(streams.slice(1).every(({ either }) => either.signal.reason === 'stop')).toBe(true);
+    for (const { either } of streams) either.dispose();
+  });
 });

@@ -28,6 +28,7 @@ import { compressionBrotli, compressionGzip } from '@connectrpc/connect-node';
 import type { Logger } from '../observability/logger.js';
 import type { HttpMetrics } from '../observability/metrics.js';
 import { withIncomingTrace } from '../observability/tracing.js';
+import { onAbort } from '../runtime/any-signal.js';
 import { toConnectError } from './connect-errors.js';
 import type { ConnectAuthenticate } from './connect-gate.js';
 import type { ErrorCodes } from './error-envelope.js';
@@ -455,9 +456,7 @@ class LazyAbort {
       this.abort(source.reason);
       return () => {};
     }
-    const onAbort = () => this.abort(source.reason);
-    source.addEventListener('abort', onAbort, { once: true });
-    return () => source.removeEventListener('abort', onAbort);
+    return onAbort(source, () => this.abort(source.reason));
   }
 }
 
