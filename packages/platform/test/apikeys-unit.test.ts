@@ -101,6 +101,19 @@ describe('CallerGate', () => {
     expect(JSON.stringify(denials)).not.toContain('bad-secret-value');
   });
 
+  it('authorize: the role check alone for a caller the gate already admitted, refusals reported', async () => {
+    denials.length = 0;
+    seen.length = 0;
+    const admitted = await gate.admit('ApiKey good', 'authenticated', where);
+    expect(gate.authorize(admitted, 'sys_auditor', where)).toBe(admitted);
+    expect(() => gate.authorize(admitted, 'sys_admin', where)).toThrow('role sys_admin required');
+    // The key was verified once, by admit.
+    expect(seen).toEqual(['good']);
+    expect(denials.map((d) => [d.kind, d.actor, d.reason])).toEqual([
+      ['permission_denied', 'apikey:svc', 'role sys_admin required'],
+    ]);
+  });
+
   it('without an ApiKey verifier the scheme is refused', async () => {
     const bearerOnly = createCallerGate({ tokens });
     await expect(bearerOnly.admit('ApiKey good', 'sys_auditor', where)).rejects.toMatchObject({

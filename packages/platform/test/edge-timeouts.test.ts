@@ -64,9 +64,7 @@ beforeAll(async () => {
           },
         }),
       interceptors: [authInterceptor(verifier, () => 'authenticated')],
-      authenticate: async (_service, _method, authorization) => {
-        await verifier.verify(bearerToken(authorization));
-      },
+      authenticate: (_service, _method, authorization) => verifier.verify(bearerToken(authorization)),
     },
   });
   ({ restPort, grpcPort } = await runtime.listen());

@@ -33,6 +33,16 @@ export interface CallerGate {
     required: RoleRequirement,
     where: { operation: string; protocol: 'rest' | 'grpc' },
   ): Promise<Principal>;
+  /**
+   * The role check (and its refusal report) alone, for a caller this gate already admitted for
+   * the same request: an RPC is authenticated from its headers before its body is read, and its
+   * role is checked once the method's interceptors run, without verifying the credential twice.
+   */
+  authorize(
+    principal: Principal,
+    required: RoleRequirement,
+    where: { operation: string; protocol: 'rest' | 'grpc' },
+  ): Principal;
 }
 
 export interface CallerGateOptions {
@@ -58,31 +68,48 @@ function authenticate(options: CallerGateOptions, header: string | undefined): P
 }
 
 export function createCallerGate(options: CallerGateOptions): CallerGate {
+  const reportDenial = (
+    error: unknown,
+    actor: string | undefined,
+    required: RoleRequirement,
+    where: { operation: string; protocol: 'rest' | 'grpc' },
+  ) => {
+    if (
+      options.onDenied !== undefined &&
+      isAppError(error) &&
+      (error.kind === 'unauthenticated' || error.kind === 'permission_denied')
+    ) {
+      options.onDenied({
+        kind: error.kind,
+        actor: actor ?? actorOfRefusal(error),
+        operation: where.operation,
+        protocol: where.protocol,
+        reason: error.message,
+        required,
+      });
+    }
+  };
+  const authorize: CallerGate['authorize'] = (principal, required, where) => {
+    try {
+      requireRole(principal, required);
+      return principal;
+    } catch (error) {
+      reportDenial(error, principal.actor, required, where);
+      throw error;
+    }
+  };
   return {
     async admit(header, required, where) {
-      let principal: Principal | undefined;
+      let principal: Principal;
       try {
         principal = await authenticate(options, header);
-        requireRole(principal, required);
-        return principal;
       } catch (error) {
-        if (
-          options.onDenied !== undefined &&
-          isAppError(error) &&
-          (error.kind === 'unauthenticated' || error.kind === 'permission_denied')
-        ) {
-          options.onDenied({
-            kind: error.kind,
-            actor: principal?.actor ?? actorOfRefusal(error),
-            operation: where.operation,
-            protocol: where.protocol,
-            reason: error.message,
-            required,
-          });
-        }
+        reportDenial(error, undefined, required, where);
         throw error;
       }
+      return authorize(principal, required, where);
     },
+    authorize,
   };
 }
 

@@ -3,6 +3,8 @@ import type { ConnectError, HandlerContext } from '@connectrpc/connect';
 import { codeToHttpStatus, errorToJson } from '@connectrpc/connect/protocol-connect';
 import { setTrailerStatus } from '@connectrpc/connect/protocol-grpc';
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import { principalKey } from '../auth/connect-auth.js';
+import type { Principal } from '../auth/principal.js';
 import type { Logger } from '../observability/logger.js';
 import { toConnectError } from './connect-errors.js';
 import type { ErrorCodes } from './error-envelope.js';
@@ -10,13 +12,14 @@ import { armHttp2BodyTimeout, cutUnreadBodyAfterGrace } from './http2-body.js';
 
 /**
  * Authenticates a Connect/gRPC call from its headers alone: `/<service>/<Method>` and the
- * `authorization` header. Throws (an AppError) when the call must not proceed.
+ * `authorization` header. Throws (an AppError) when the call must not proceed; returns the
+ * caller (undefined for a public method), which the RPC gates hand to the auth interceptor.
  */
 export type ConnectAuthenticate = (
   serviceTypeName: string,
   methodName: string,
   authorization: string | undefined,
-) => Promise<void>;
+) => Promise<Principal | undefined>;
 
 export interface ConnectGateOptions {
   authenticate: ConnectAuthenticate;
@@ -64,11 +67,12 @@ export function connectRequestGate(
 ): (context: HandlerContext) => Promise<void> {
   return async (context) => {
     try {
-      await authenticate(
+      const principal = await authenticate(
         context.service.typeName,
         context.method.name,
         context.requestHeader.get('authorization') ?? undefined,
       );
+      if (principal !== undefined) context.values.set(principalKey, principal);
     } catch (error) {
       throw toConnectError(error, codes, logger);
     }

@@ -25,6 +25,8 @@ import {
 import { compressedFlag, compressionNegotiate } from '@connectrpc/connect/protocol';
 import { contentTypeProto, parseTimeout, setTrailerStatus } from '@connectrpc/connect/protocol-grpc';
 import { compressionBrotli, compressionGzip } from '@connectrpc/connect-node';
+import { principalKey } from '../auth/connect-auth.js';
+import type { Principal } from '../auth/principal.js';
 import type { Logger } from '../observability/logger.js';
 import type { HttpMetrics } from '../observability/metrics.js';
 import { withIncomingTrace } from '../observability/tracing.js';
@@ -90,6 +92,9 @@ export interface GrpcDirectPathOptions {
 const ACCEPT_COMPRESSION = [compressionGzip, compressionBrotli];
 type Compression = (typeof ACCEPT_COMPRESSION)[number];
 const ENVELOPE_HEADER_BYTES = 5;
+// Abort reasons every call may use: made once (a ConnectError captures a stack when created).
+const CLIENT_WENT_AWAY = new ConnectError('the client went away', Code.Canceled);
+const CALL_ENDED = new ConnectError('the call has ended', Code.Canceled);
 
 type StreamListener = (
   stream: ServerHttp2Stream,
@@ -101,6 +106,8 @@ type StreamListener = (
 /** What one call's implementation context and answer share. */
 interface CallState {
   headers: IncomingHttpHeaders;
+  /** Who the gate admitted, for the auth interceptor (it then only checks the role). */
+  principal: Principal | undefined;
   aborted: LazyAbort;
   responseHeader: Headers;
   responseTrailer: Headers;
@@ -184,7 +191,7 @@ export class GrpcDirectPath {
     stream.on('error', () => {});
     const aborted = new LazyAbort();
     stream.once('close', () => {
-      aborted.abort(new ConnectError('the client went away', Code.Canceled));
+      aborted.abort(CLIENT_WENT_AWAY);
       options.metrics.requests.inc(labelsOf(target));
       options.metrics.duration.observe(labelsOf(target), (performance.now() - started) / 1000);
     });
@@ -213,9 +220,10 @@ export class GrpcDirectPath {
     let deadlineTimer: ReturnType<typeof setTimeout> | undefined;
     let unlinkShutdown = () => {};
     try {
+      let principal: Principal | undefined;
       if (options.authenticate) {
         try {
-          await options.authenticate(
+          principal = await options.authenticate(
             target.service.typeName,
             target.method.name,
             headerValue(headers.authorization) ?? undefined,
@@ -237,6 +245,7 @@ export class GrpcDirectPath {
       }
       const call: CallState = {
         headers,
+        principal,
         aborted,
         responseHeader,
         responseTrailer,
@@ -288,7 +297,7 @@ export class GrpcDirectPath {
       clearTimeout(deadlineTimer);
       unlinkShutdown();
       // As Connect's context.abort() when a call ends: whatever still listens lets go.
-      aborted.abort(new ConnectError('the call has ended', Code.Canceled));
+      aborted.abort(CALL_ENDED);
     }
   }
 
@@ -342,6 +351,7 @@ export class GrpcDirectPath {
     >((inner, interceptor) => interceptor(inner), implementation);
     const header = requestHeaderOf(call.headers);
     const contextValues = createContextValues();
+    if (call.principal !== undefined) contextValues.set(principalKey, call.principal);
     // No spreads here: `signal` is a getter, made only when an interceptor or handler reads it.
     const request: UnaryRequest | StreamRequest = streaming
       ? {

@@ -321,8 +321,8 @@ export async function startService<S extends z.ZodType<PlatformConfig>>(
       // Identity from the headers before the body is read (Bearer or ApiKey, refusals audited);
       // the role is checked by the interceptor.
       authenticate: async (service, method, authorization) => {
-        if (roleFor(service, method) === 'public') return;
-        await gate.admit(authorization, 'authenticated', {
+        if (roleFor(service, method) === 'public') return undefined;
+        return gate.admit(authorization, 'authenticated', {
           operation: `/${service}/${method}`,
           protocol: 'grpc',
         });
