@@ -35,6 +35,7 @@ import { toConnectError } from './connect-errors.js';
 import type { ConnectAuthenticate } from './connect-gate.js';
 import type { ErrorCodes } from './error-envelope.js';
 import { armHttp2BodyTimeout, cutUnreadBodyAfterGrace } from './http2-body.js';
+import { isPreEncoded } from './pre-encoded.js';
 import { requestIdFor } from './request-id.js';
 
 /**
@@ -276,7 +277,8 @@ export class GrpcDirectPath {
       try {
         for await (const item of response.message) {
           if (stream.destroyed) break;
-          const frame = await encodeEnvelope(target.method, item, compression, options.compressMinBytes);
+          const message = normalize(target.method, item);
+          const frame = await encodeEnvelope(target.method, message, compression, options.compressMinBytes);
           if (!stream.write(frame)) await drainedOrClosed(stream);
         }
         const reason = aborted.reason;
@@ -339,11 +341,13 @@ export class GrpcDirectPath {
         };
       }
       const output = target.impl(await firstOf(req.message), contextOf(req)) as AsyncIterable<unknown>;
+      // Init objects or messages, normalized as they are written (serve) rather than in one more
+      // generator layer per message; the interceptors pass messages through without reading them.
       return {
         ...common,
         stream: true,
         method: method as DescMethodServerStreaming,
-        message: normalizeEach(method, output),
+        message: output as AsyncIterable<Output>,
       };
     };
     const next = this.options.interceptors.reduceRight<
@@ -397,13 +401,6 @@ function normalize(method: DirectMethodDesc, result: unknown): Output {
   return isMessage(result, method.output)
     ? result
     : create(method.output, result as Parameters<typeof create>[1]);
-}
-
-async function* normalizeEach(
-  method: DirectMethodDesc,
-  results: AsyncIterable<unknown>,
-): AsyncGenerator<Output> {
-  for await (const result of results) yield normalize(method, result);
 }
 
 async function* once<T>(value: T): AsyncGenerator<T> {
@@ -609,12 +606,21 @@ function parseBinary(method: DirectMethodDesc, data: Uint8Array): Input {
   }
 }
 
+/** Framed pre-encoded messages, by message (pre-encoded.ts); dropped with the message. */
+const sharedEnvelopes = new WeakMap<object, Uint8Array>();
+
 async function encodeEnvelope(
   method: DirectMethodDesc,
   message: Output,
   compression: Compression | null,
   compressMinBytes: number,
 ): Promise<Uint8Array> {
+  // One pre-encoded change goes to every WatchConfig stream: framed once, the same bytes on each.
+  const shared = isPreEncoded(message);
+  if (shared) {
+    const framed = sharedEnvelopes.get(message);
+    if (framed !== undefined) return framed;
+  }
   let data: Uint8Array;
   try {
     data = toBinary(method.output, message);
@@ -631,5 +637,7 @@ async function encodeEnvelope(
   envelope.writeUInt8(flags, 0);
   envelope.writeUInt32BE(data.byteLength, 1);
   envelope.set(data, ENVELOPE_HEADER_BYTES);
+  // Only uncompressed frames are shared: compression depends on what each caller accepts.
+  if (shared && flags === 0) sharedEnvelopes.set(message, envelope);
   return envelope;
 }

@@ -55,10 +55,23 @@ export function withRawFields<M extends Message>(message: M, fields: RawFields |
   return message;
 }
 
+/** The messages made by preEncoded: complete and never changed again, so shareable as bytes. */
+const shared = new WeakSet<object>();
+
 /** `message` encoded once, as a message of the same schema that toBinary copies out as those bytes. */
 export function preEncoded<Desc extends DescMessage>(
   schema: Desc,
   message: MessageShape<Desc>,
 ): MessageShape<Desc> {
-  return withRawFields(create(schema), rawFields(toBinary(schema, message)));
+  const encoded = withRawFields(create(schema), rawFields(toBinary(schema, message)));
+  shared.add(encoded);
+  return encoded;
+}
+
+/**
+ * Whether `message` came from preEncoded: the same object goes out on many streams (a change to
+ * every WatchConfig stream), so a writer may frame it once and send those bytes on each.
+ */
+export function isPreEncoded(message: object): boolean {
+  return shared.has(message);
 }
