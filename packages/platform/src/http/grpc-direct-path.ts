@@ -322,7 +322,9 @@ export class GrpcDirectPath {
         return req.signal;
       },
       timeoutMs: call.timeoutMs,
-      requestHeader: req.header,
+      get requestHeader() {
+        return req.header;
+      },
       responseHeader: call.responseHeader,
       responseTrailer: call.responseTrailer,
       values: req.contextValues,
@@ -353,7 +355,12 @@ export class GrpcDirectPath {
     const next = this.options.interceptors.reduceRight<
       (req: UnaryRequest | StreamRequest) => Promise<UnaryResponse | StreamResponse>
     >((inner, interceptor) => interceptor(inner), implementation);
-    const header = requestHeaderOf(call.headers);
+    // Built on first read, like the signal: a cached GetConfig never looks at its headers.
+    let header: Headers | undefined;
+    const headerOf = () => {
+      header ??= requestHeaderOf(call.headers);
+      return header;
+    };
     const contextValues = createContextValues();
     if (call.principal !== undefined) contextValues.set(principalKey, call.principal);
     // No spreads here: `signal` is a getter, made only when an interceptor or handler reads it.
@@ -367,7 +374,9 @@ export class GrpcDirectPath {
           get signal() {
             return call.aborted.signal;
           },
-          header,
+          get header() {
+            return headerOf();
+          },
           contextValues,
           message: once(message),
         }
@@ -380,7 +389,9 @@ export class GrpcDirectPath {
           get signal() {
             return call.aborted.signal;
           },
-          header,
+          get header() {
+            return headerOf();
+          },
           contextValues,
           message,
         };
