@@ -1,15 +1,9 @@
 import {
-  type ChangeFeed,
-  type ChangeLogRepository,
-  type Clock,
-  type ConfigCache,
   type ConfigChange,
   type ConfigEntry,
   type ConfigHistory,
-  type ConfigRepository,
-  type ConfigRules,
+  type ConfigUseCaseDeps,
   type ConfigWriteResult,
-  type ConfigWriter,
   DeleteConfig,
   type DeleteConfigInput,
   GetConfig,
@@ -18,7 +12,6 @@ import {
   type GetConfigInput,
   GetServiceConfig,
   type GetServiceConfigInput,
-  type IdGenerator,
   ListConfigs,
   type ListConfigsInput,
   type ListConfigsResult,
@@ -29,7 +22,6 @@ import {
   type UpdateConfigInput,
   WatchConfig,
   type WatchConfigInput,
-  type WatchConfigOptions,
 } from '@k1s0/config-domain';
 import { traced } from '@k1s0/platform';
 
@@ -46,20 +38,8 @@ export interface ConfigServerUseCases {
   watchConfig(input: WatchConfigInput): AsyncGenerator<ConfigChange, void, undefined>;
 }
 
-/** The ports and settings the use cases run over, as service.ts wires them. */
-export interface UseCaseDeps {
-  readonly repository: ConfigRepository;
-  readonly writer: ConfigWriter;
-  readonly changeLog: ChangeLogRepository;
-  readonly cache: ConfigCache;
-  readonly feed: ChangeFeed;
-  readonly clock: Clock;
-  readonly ids: IdGenerator;
-  readonly rules: ConfigRules;
-  /** The server's APP_ENV (GetServiceConfig's `environment` check). */
-  readonly appEnv: string;
-  readonly watch?: WatchConfigOptions;
-}
+/** The ports and settings the use cases run over, as service.ts wires them (the domain's one list). */
+export type UseCaseDeps = ConfigUseCaseDeps;
 
 /**
  * Assembles the domain's use cases over the adapters and gives each call a span named after it

@@ -24,6 +24,7 @@ export * from './rules/validation.js';
 export * from './rules/value.js';
 export * from './rules/version.js';
 export * from './rules/write-decisions.js';
+export * from './use-cases/config-use-case-deps.js';
 export * from './use-cases/delete-config.js';
 export * from './use-cases/get-config.js';
 export * from './use-cases/get-config-history.js';

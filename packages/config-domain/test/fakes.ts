@@ -10,7 +10,7 @@ import {
   type ConfigListQuery,
   type ConfigListResult,
   type ConfigRepository,
-  type ConfigRules,
+  type ConfigUseCaseDeps,
   type ConfigWriter,
   configCacheKey,
   configRules,
@@ -25,7 +25,6 @@ import {
   RollbackConfig,
   UpdateConfig,
   WatchConfig,
-  type WatchConfigOptions,
   type WriteResult,
 } from '../src/index.js';
 
@@ -233,25 +232,11 @@ export interface TestContext {
   readonly store: InMemoryConfigStore;
   readonly cache: MapConfigCache;
   readonly useCases: ConfigUseCases;
-  readonly deps: ConfigDomainDeps;
-}
-
-/** Everything the config use cases need, as the tests wire it (the app assembles its own in src/use-cases.ts). */
-export interface ConfigDomainDeps {
-  readonly repository: ConfigRepository;
-  readonly writer: ConfigWriter;
-  readonly changeLog: ChangeLogRepository;
-  readonly cache: ConfigCache;
-  readonly feed: ChangeFeed;
-  readonly clock: Clock;
-  readonly ids: IdGenerator;
-  readonly rules: ConfigRules;
-  readonly appEnv: string;
-  readonly watch?: WatchConfigOptions;
+  readonly deps: ConfigUseCaseDeps;
 }
 
 /** Every use case over one set of ports, called as the domain defines them (`execute`). */
-export function createConfigUseCases(deps: ConfigDomainDeps) {
+export function createConfigUseCases(deps: ConfigUseCaseDeps) {
   return {
     getConfig: new GetConfig(deps),
     listConfigs: new ListConfigs(deps),
@@ -266,10 +251,10 @@ export function createConfigUseCases(deps: ConfigDomainDeps) {
 
 export type ConfigUseCases = ReturnType<typeof createConfigUseCases>;
 
-export function setup(overrides: Partial<ConfigDomainDeps> = {}): TestContext {
+export function setup(overrides: Partial<ConfigUseCaseDeps> = {}): TestContext {
   const store = new InMemoryConfigStore();
   const cache = new MapConfigCache();
-  const deps: ConfigDomainDeps = {
+  const deps: ConfigUseCaseDeps = {
     repository: store,
     writer: store,
     changeLog: store,
