@@ -15,8 +15,8 @@ function row(overrides: Partial<StoredEventRow>): StoredEventRow {
     version: '1',
     payload: '{"total": 3000, "order_id": "o-1"}',
     metadata: '{"actor_id": "user-1", "correlation_id": "c-1"}',
-    occurred_at: '2026-02-23T10:00:00.123+00:00',
-    stored_at: '2026-02-23T10:00:01.000+00:00',
+    occurred_at: '2026-02-23 10:00:00.123',
+    stored_at: '2026-02-23 10:00:01',
     ...overrides,
   };
 }
@@ -30,6 +30,11 @@ const rows = [
   row({ payload: 'null', metadata: '{"actor_id": "", "causation_id": "x", "extra": 1}' }),
   row({ payload: '[1, 2.50, {"k": "\\n\\u0001"}]', metadata: '{"correlation_id": 7}' }),
   row({ payload: JSON.stringify({ big: 'x'.repeat(70_000) }), sequence: '128', version: '16384' }),
+  // Integer-like keys (a JS object reorders them) and an inexact number: re-serialized.
+  row({ payload: '{"b": 1, "10": [12345678901234567]}' }),
+  // Timestamps as PostgreSQL prints UTC timestamps: any fraction length, five-digit and BC years.
+  row({ occurred_at: '2026-02-23 10:00:00.1', stored_at: '2026-02-23 10:00:00.123456' }),
+  row({ occurred_at: '12026-02-23 10:00:00.25', stored_at: '0044-03-15 12:00:00 BC' }),
 ];
 const events = rows.map(toStoredEvent);
 

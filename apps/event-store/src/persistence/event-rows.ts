@@ -1,18 +1,57 @@
 import type { EventMetadata, JsonValue, StoredEvent } from '@k1s0/eventstore-domain';
+import { compactJsonbText } from './jsonb-text.js';
 
 /**
  * `event_store.events` as StoredEventRow reads it. Bigints as text; JSON as text, parsed here, so
  * what comes back is exactly the stored document whatever parsers the shared client has (drizzle
  * re-parses jsonb strings: a stored JSON string "123" would become the number 123); timestamps as
- * the wire's text (`formatTimestamp`'s form, formatted by PostgreSQL: both truncate to
- * milliseconds), so the gRPC encoder can send them as read (issue 13).
+ * UTC `timestamp` text (`2026-02-23 10:00:00.123456`, DateStyle ISO, which the platform's pool
+ * sets), turned into the wire's text here by slicing (`wireTimestamp`): PostgreSQL's to_char cost
+ * more than the rest of a 200-event page read (issue 13).
  */
 export const STORED_EVENT_COLUMNS = `sequence::text as sequence, stream_id, event_id, event_type,
   version::text as version, payload::text as payload, metadata::text as metadata,
-  ${wireTimestamp('occurred_at')} as occurred_at, ${wireTimestamp('stored_at')} as stored_at`;
+  (occurred_at at time zone 'UTC')::text as occurred_at, (stored_at at time zone 'UTC')::text as stored_at`;
 
-function wireTimestamp(column: string): string {
-  return `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"+00:00"')`;
+/** The names of STORED_EVENT_COLUMNS, in order. */
+export const STORED_EVENT_COLUMN_NAMES = [
+  'sequence',
+  'stream_id',
+  'event_id',
+  'event_type',
+  'version',
+  'payload',
+  'metadata',
+  'occurred_at',
+  'stored_at',
+] as const satisfies readonly (keyof StoredEventRow)[];
+
+/** `2026-02-23 10:00:00.123456` (UTC) → `2026-02-23T10:00:00.123+00:00`, formatTimestamp's form. */
+export function wireTimestamp(utc: string): string {
+  // Four-digit years, the only ones clients send: slices, truncating to milliseconds like Date.
+  const n = utc.length;
+  if (
+    n >= 19 &&
+    n <= 26 &&
+    utc.charCodeAt(4) === 0x2d &&
+    utc.charCodeAt(10) === 0x20 &&
+    utc.charCodeAt(n - 1) <= 0x39
+  ) {
+    const fraction = n > 20 ? `${utc.slice(20, 23)}${'00'.slice(0, Math.max(0, 23 - n))}` : '000';
+    return `${utc.slice(0, 10)}T${utc.slice(11, 19)}.${fraction}+00:00`;
+  }
+  return formatUtc(utc);
+}
+
+/** Other years (five digits, BC) as formatTimestamp writes the same instant. */
+function formatUtc(utc: string): string {
+  const m = /^(\d+)-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,3})\d*)?( BC)?$/.exec(utc);
+  if (m === null) throw new Error(`unexpected timestamp text from PostgreSQL: ${utc}`);
+  const year = m[8] === undefined ? Number(m[1]) : 1 - Number(m[1]);
+  const date = new Date(0);
+  date.setUTCFullYear(year, Number(m[2]) - 1, Number(m[3]));
+  date.setUTCHours(Number(m[4]), Number(m[5]), Number(m[6]), Number((m[7] ?? '0').padEnd(3, '0')));
+  return `${date.toISOString().slice(0, -1)}+00:00`;
 }
 
 export interface StoredEventRow {
@@ -56,6 +95,8 @@ class RowEvent implements StoredEvent {
   storedAt: Date;
   readonly #occurredAt: string;
   readonly #storedAt: string;
+  /** The payload as PostgreSQL printed it. */
+  readonly #payloadText: string;
   /** The compact payload text, made on first use (REST reads never need it). */
   #payloadJson: string | undefined;
 
@@ -66,17 +107,18 @@ class RowEvent implements StoredEvent {
     this.eventType = row.event_type;
     this.version = Number(row.version);
     this.payload = JSON.parse(row.payload) as JsonValue;
+    this.#payloadText = row.payload;
     this.metadata = JSON.parse(row.metadata) as EventMetadata;
-    this.occurredAt = new Date(row.occurred_at);
-    this.storedAt = new Date(row.stored_at);
-    this.#occurredAt = row.occurred_at;
-    this.#storedAt = row.stored_at;
+    this.#occurredAt = wireTimestamp(row.occurred_at);
+    this.#storedAt = wireTimestamp(row.stored_at);
+    this.occurredAt = new Date(this.#occurredAt);
+    this.storedAt = new Date(this.#storedAt);
   }
 
   static textOf(event: StoredEvent): StoredEventText | undefined {
     if (!(#occurredAt in event)) return undefined;
     const row = event as RowEvent;
-    row.#payloadJson ??= JSON.stringify(row.payload);
+    row.#payloadJson ??= compactJsonbText(row.#payloadText) ?? JSON.stringify(row.payload);
     return { payload: row.#payloadJson, occurredAt: row.#occurredAt, storedAt: row.#storedAt };
   }
 }

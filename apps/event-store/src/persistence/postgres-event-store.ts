@@ -39,7 +39,12 @@ import {
   singleRequestColumns,
   streamLockKey,
 } from './append-batch.js';
-import { STORED_EVENT_COLUMNS, type StoredEventRow, toStoredEvent } from './event-rows.js';
+import {
+  STORED_EVENT_COLUMN_NAMES,
+  STORED_EVENT_COLUMNS,
+  type StoredEventRow,
+  toStoredEvent,
+} from './event-rows.js';
 import { APPENDED_CHANNEL } from './new-events-signal.js';
 import { eventsLog } from './ordered-log.js';
 
@@ -48,6 +53,12 @@ const MAX_APPEND_ATTEMPTS = 5;
 
 /** `event_store.event_streams` as StreamRow reads it (bigint as text, like STORED_EVENT_COLUMNS). */
 const STREAM_COLUMNS = 'id, aggregate_type, current_version::text as current_version, created_at, updated_at';
+/**
+ * Null stand-ins for each column list, for the other side of a `union all` (typed by that side;
+ * named here for the first side, whose names the union's columns take).
+ */
+const NO_STREAM_COLUMNS = 'null, null, null, null, null';
+const NO_STORED_EVENT_COLUMNS = STORED_EVENT_COLUMN_NAMES.map((name) => `null as ${name}`).join(', ');
 
 interface StreamRow {
   id: string;
@@ -280,30 +291,46 @@ export class PostgresEventStore implements EventStore {
 
   async readStream(streamId: string, query: StreamReadQuery): Promise<StreamPage | null> {
     const { sql: q } = this.database;
+    // Versions are dense (1..current_version: decideAppend gives each append the next ones, and
+    // only deleteStream removes events, all at once). Without an event-type filter the page is a
+    // version range and the total follows from the stream row of the same snapshot: no count
+    // over the stream and no offset scan (issue 13).
+    const byType = query.eventType !== undefined;
+    const first = byType ? query.fromVersion : query.fromVersion + query.offset;
     const toVersion = query.toVersion === undefined ? q`` : q`and version <= ${query.toVersion}::bigint`;
     const eventType = query.eventType === undefined ? q`` : q`and event_type = ${query.eventType}::text`;
-    const where = q`stream_id = ${streamId}::text and version >= ${query.fromVersion}::bigint ${toVersion} ${eventType}`;
-    // One statement, hence one snapshot for the stream row, the count and the page, so they agree.
-    // `stream left join page`: no row at all when the stream does not exist.
+    const where = q`stream_id = ${streamId}::text and version >= ${first}::bigint ${toVersion} ${eventType}`;
+    const total = byType
+      ? q`(select count(*) from event_store.events where stream_id = ${streamId}::text
+          and version >= ${query.fromVersion}::bigint ${toVersion} ${eventType})::int`
+      : q`null::int`;
+    // One statement, hence one snapshot for the stream row, the count and the page, so they agree:
+    // the stream row first (the event columns null), then the page (the stream columns null).
     const rows = await this.run(
-      () => q<(StreamRow & { total: number } & Partial<StoredEventRow>)[]>`
-        with stream as (
-          select ${q.unsafe(STREAM_COLUMNS)} from event_store.event_streams where id = ${streamId}::text
-        ), total as (
-          select count(*)::int as total from event_store.events where ${where}
-        ), page as (
-          select ${q.unsafe(STORED_EVENT_COLUMNS)}, version as version_key
+      () => q<(Partial<StreamRow> & { total: number | null } & Partial<StoredEventRow>)[]>`
+        select ${q.unsafe(STREAM_COLUMNS)}, ${total} as total, ${q.unsafe(NO_STORED_EVENT_COLUMNS)}
+        from event_store.event_streams where id = ${streamId}::text
+        union all (
+          select ${q.unsafe(NO_STREAM_COLUMNS)}, null, ${q.unsafe(STORED_EVENT_COLUMNS)}
           from event_store.events where ${where}
-          -- by the bigint key: the output column "version" is its text alias ('10' < '9')
-          order by version_key offset ${query.offset}::int limit ${query.limit}::int
-        )
-        select stream.*, total.total, page.* from stream cross join total left join page on true
-        order by page.version_key`,
+          order by events.version offset ${byType ? query.offset : 0}::int limit ${query.limit}::int
+        )`,
     );
-    const first = rows[0];
-    if (first === undefined) return null;
-    const events = rows[0]?.sequence == null ? [] : rows.map((row) => toStoredEvent(row as StoredEventRow));
-    return { stream: toEventStream(first), events, total: first.total };
+    const header = rows.find((row) => row.id != null);
+    if (header === undefined) return null;
+    const stream = toEventStream(header as StreamRow);
+    const events: StoredEvent[] = [];
+    for (const row of rows) if (row !== header) events.push(toStoredEvent(row as StoredEventRow));
+    // A union's rows come in branch order in practice; sorted if a plan ever interleaves them.
+    if (events.some((event, i) => i > 0 && event.version < events[i - 1]!.version)) {
+      events.sort((a, b) => a.version - b.version);
+    }
+    const last = Math.min(query.toVersion ?? stream.currentVersion, stream.currentVersion);
+    return {
+      stream,
+      events,
+      total: header.total ?? Math.max(0, last - query.fromVersion + 1),
+    };
   }
 
   async readBySequence(sequence: bigint): Promise<StoredEvent | null> {
@@ -324,25 +351,30 @@ export class PostgresEventStore implements EventStore {
     const rows = await this.run(
       () => q<(Partial<StoredEventRow> & { horizon_max: string | null })[]>`
         with batch as materialized (
-          select ${q.unsafe(STORED_EVENT_COLUMNS)}, sequence as sequence_key
-          from event_store.events
+          select ${q.unsafe(STORED_EVENT_COLUMNS)} from event_store.events
           where sequence >= ${query.fromSequence.toString()}::bigint
             and tx_id < pg_snapshot_xmin(pg_current_snapshot()) ${types}
-          order by sequence_key limit ${query.limit}::int -- the bigint, not the text alias
-        ), horizon as (
-          select max(sequence)::text as horizon_max from event_store.events
-          where tx_id < pg_snapshot_xmin(pg_current_snapshot())
-            and (select count(*) from batch) < ${query.limit}::int
+          order by events.sequence limit ${query.limit}::int -- the bigint, not the text alias
         )
-        select batch.*, horizon.horizon_max from horizon left join batch on true
-        order by batch.sequence_key`,
+        select batch.*, null as horizon_max from batch
+        union all -- one last row: the horizon bound, null unless the batch is short
+        select ${q.unsafe(NO_STORED_EVENT_COLUMNS)}, max(sequence)::text from event_store.events
+        where tx_id < pg_snapshot_xmin(pg_current_snapshot())
+          and (select count(*) from batch) < ${query.limit}::int`,
     );
-    const batch = rows[0]?.sequence == null ? [] : rows.map((row) => toStoredEvent(row as StoredEventRow));
+    const batch: StoredEvent[] = [];
+    let horizonMax: string | null = null;
+    for (const row of rows) {
+      if (row.sequence == null) horizonMax = row.horizon_max;
+      else batch.push(toStoredEvent(row as StoredEventRow));
+    }
+    if (batch.some((event, i) => i > 0 && event.sequence < batch[i - 1]!.sequence)) {
+      batch.sort((a, b) => (a.sequence < b.sequence ? -1 : 1));
+    }
     const last = batch[batch.length - 1];
     let next = last ? last.sequence + 1n : query.fromSequence;
     // A short batch scanned every final event: move past filtered-out (or deleted) ones too.
     // Allocation makes sequence order equal tx order, so nothing can still appear below this max.
-    const horizonMax = rows[0]?.horizon_max;
     if (horizonMax != null && BigInt(horizonMax) + 1n > next) next = BigInt(horizonMax) + 1n;
     return { events: batch, nextSequence: next };
   }

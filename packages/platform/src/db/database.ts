@@ -42,6 +42,8 @@ export function createDatabase(options: DatabaseOptions): Database {
     connect_timeout: (options.connectTimeoutMs ?? 5_000) / 1000,
     connection: {
       application_name: options.applicationName ?? 'k1s0',
+      // Timestamps read as text (event-store's wire timestamps) are ISO whatever the server's default.
+      DateStyle: 'ISO, MDY',
       // A statement (or an abandoned transaction) never holds a connection longer than this, so a
       // hung query cannot keep requests waiting for the pool (issue 10 finding 8).
       statement_timeout: options.statementTimeoutMs ?? 10_000,
