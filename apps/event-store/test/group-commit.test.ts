@@ -131,6 +131,56 @@ describe('group commit of appends (real PostgreSQL)', () => {
     expect(sequences).toEqual([...sequences].sort((a, b) => (a < b ? -1 : 1)));
   });
 
+  it('streams whose version the instance knows go in one statement; a stream moved elsewhere is decided by the locked path', async () => {
+    const s = randomUUID().slice(0, 8);
+    const [a, b, c] = [`ka-${s}`, `kb-${s}`, `kc-${s}`];
+    for (const id of [a, b, c]) await store.append(request(id, -1, [event()]));
+    // Another instance moves c: this one still guesses version 1 for it.
+    await new PostgresEventStore(db.database).append(request(c, 1, [event()]));
+
+    const outcomes = (
+      await asOneBatch([
+        request(a, 1, [event(2)]), // appended at 2 (one statement)
+        request(b, -2, [event(2), event(3)]), // appended at 2..3 (one statement)
+        request(c, 1, [event(2)]), // the guess was stale: conflict at 2, decided from the real state
+        request(a, -2, [event(3)]), // appended at 3, after the batch's earlier append to a
+        request(c, -2, [event(3)]), // appended at 3 (locked path)
+      ])
+    ).map(value);
+    expect(outcomes.map((o) => o.kind)).toEqual(['appended', 'appended', 'version_conflict', 'appended', 'appended']);
+    expect(outcomes[2]).toEqual({ kind: 'version_conflict', actualVersion: 2 });
+    const [rowsA, rowsB, rowsC] = await Promise.all([a, b, c].map(storedRows));
+    expect(rowsA.map((r) => r.version)).toEqual(['1', '2', '3']);
+    expect(rowsB.map((r) => r.version)).toEqual(['1', '2', '3']);
+    expect(rowsC.map((r) => r.version)).toEqual(['1', '2', '3']);
+    // a and b in one transaction (the statement), c's append in another (the locked path).
+    const fast = new Set([...rowsA.slice(1), ...rowsB.slice(1)].map((r) => r.tx_id));
+    expect(fast.size).toBe(1);
+    expect(fast.has(rowsC[2]!.tx_id)).toBe(false);
+    // Answers carry what was stored, in batch order.
+    const answered = [outcomes[0], outcomes[1], outcomes[3]].flatMap((o) =>
+      o!.kind === 'appended' ? o!.events.map((e) => `${e.streamId}@${e.version}`) : [],
+    );
+    expect(answered).toEqual([`${a}@2`, `${b}@2`, `${b}@3`, `${a}@3`]);
+  });
+
+  it('an id already stored in a known stream: the one statement writes nothing, each request gets its own answer', async () => {
+    const s = randomUUID().slice(0, 8);
+    const [a, b] = [`ia-${s}`, `ib-${s}`];
+    const first = request(a, -1, [event(1)]);
+    await store.append(first);
+    await store.append(request(b, -1, [event(1)]));
+    const outcomes = (
+      await asOneBatch([
+        request(a, -2, first.events), // an exact retry the guess would accept: a duplicate
+        request(b, 1, [event(2)]), // appended at 2
+      ])
+    ).map(value);
+    expect(outcomes.map((o) => o.kind)).toEqual(['duplicate', 'appended']);
+    expect((await storedRows(a)).map((r) => r.version)).toEqual(['1']);
+    expect((await storedRows(b)).map((r) => r.version)).toEqual(['1', '2']);
+  });
+
   it('a request the database rejects fails alone; the rest of its batch commits', async () => {
     const s = randomUUID().slice(0, 8);
     const results = await asOneBatch([

@@ -88,11 +88,97 @@ export function insertEventsFragment(
     returning ${q.unsafe(STORED_EVENT_COLUMNS)}`;
 }
 
-/** One request's events for the single-request fast path (see PostgresEventStore.appendAtKnownVersion). */
-export function singleRequestColumns(prepared: PreparedAppend, firstVersion: number): EventColumns {
+/**
+ * What the one-statement path (PostgresEventStore.appendAtKnownVersions) writes for a batch: the
+ * requests whose stream version this instance has seen, decided by the domain against that guess,
+ * advanced by the batch's earlier appends to the same stream. A stream takes part only when every
+ * request of the batch to it decides to append against the guess and no two of them share an
+ * event id; the statement then writes each stream only `where current_version = <guess>`.
+ */
+export interface KnownVersionPlan {
+  /** Indexes into the batch, in batch order, with their decisions. */
+  appends: { index: number; currentVersion: number }[];
+  /** Per stream: the version guessed and the version after the batch's appends. */
+  streams: { id: string; guess: number; final: number }[];
+  columns: EventColumns;
+}
+
+export function planAtKnownVersions(
+  batch: readonly PreparedAppend[],
+  knownVersion: (streamId: string) => number | undefined,
+): KnownVersionPlan | undefined {
+  const streams = new Map<string, { guess: number; final: number; ids: Set<string> } | null>();
+  const decisions: (AppendDecisionToWrite | undefined)[] = [];
+  batch.forEach((prepared, index) => {
+    const { request, eventIds } = prepared;
+    let stream = streams.get(request.streamId);
+    if (stream === undefined) {
+      const guess = knownVersion(request.streamId);
+      // 0: seen as absent; creating a stream is the locked path's work.
+      stream = guess === undefined || guess === 0 ? null : { guess, final: guess, ids: new Set() };
+      streams.set(request.streamId, stream);
+    }
+    if (stream === null) return;
+    const decision = decideAppend(request.expectedVersion, eventIds, {
+      stream: { currentVersion: stream.final },
+      alreadyStored: [],
+    });
+    if (decision.kind !== 'append' || eventIds.some((id) => stream.ids.has(id))) {
+      streams.set(request.streamId, null);
+      return;
+    }
+    for (const id of eventIds) stream.ids.add(id);
+    stream.final = decision.currentVersion;
+    decisions[index] = { firstVersion: decision.firstVersion, currentVersion: decision.currentVersion };
+  });
   const columns = new EventColumns();
-  columns.add(prepared, firstVersion);
-  return columns;
+  const appends: KnownVersionPlan['appends'] = [];
+  batch.forEach((prepared, index) => {
+    const decision = decisions[index];
+    if (decision === undefined || streams.get(prepared.request.streamId) === null) return;
+    columns.add(prepared, decision.firstVersion);
+    appends.push({ index, currentVersion: decision.currentVersion });
+  });
+  if (appends.length === 0) return undefined;
+  const written: KnownVersionPlan['streams'] = [];
+  for (const [id, stream] of streams) {
+    if (stream !== null && stream.final !== stream.guess)
+      written.push({ id, guess: stream.guess, final: stream.final });
+  }
+  return { appends, streams: written, columns };
+}
+
+interface AppendDecisionToWrite {
+  firstVersion: number;
+  currentVersion: number;
+}
+
+/**
+ * ONE autocommit statement for a KnownVersionPlan: one ordered-log allocation (first write), a
+ * compare-and-set of each stream row (`where current_version = <guess>`), and the events of the
+ * streams whose row it moved. Returns the inserted rows in sequence order; a stream missing from
+ * them was moved by someone else (its drawn positions become a gap, which readers tolerate). An
+ * event id already stored trips the (stream_id, event_id) key and the statement writes nothing.
+ */
+export function appendAtKnownVersionsStatement(q: postgres.Sql, plan: KnownVersionPlan) {
+  const { streams, columns } = plan;
+  return q<StoredEventRow[]>`
+    with alloc as materialized (
+      ${orderedLogAllocFragment(q, eventsLog, columns.count)}
+    ), stream as (
+      update event_store.event_streams
+      set current_version = u.final, updated_at = now()
+      from unnest(
+        ${streams.map((stream) => stream.id)}::text[],
+        ${streams.map((stream) => stream.guess)}::bigint[],
+        ${streams.map((stream) => stream.final)}::bigint[]
+      ) as u(id, guess, final), (select 1 from alloc where i = 1) as allocated
+      where event_streams.id = u.id and event_streams.current_version = u.guess
+      returning event_streams.id
+    ), inserted as (
+      ${insertEventsFragment(q, columns, q`join stream on stream.id = e.stream_id`)}
+    )
+    select * from inserted order by sequence::bigint`;
 }
 
 const batchStreamIds = (batch: readonly PreparedAppend[]) => [

@@ -22,21 +22,21 @@ import {
   isConnectFailure,
   isDatabaseUnavailable,
   isUniqueViolation,
-  orderedLogAllocFragment,
   unavailableOrOriginal,
   type WriteBatchLimits,
   wakeUp,
 } from '@k1s0/platform';
 import { LRUMapWithDelete } from 'mnemonist';
 import {
+  appendAtKnownVersionsStatement,
   appendBatchInTransaction,
   type BatchAttempt,
   decideRejectionsFromSnapshot,
-  insertEventsFragment,
+  type KnownVersionPlan,
   type PreparedAppend,
+  planAtKnownVersions,
   prepareAppend,
   seenVersion,
-  singleRequestColumns,
   streamLockKey,
 } from './append-batch.js';
 import {
@@ -46,7 +46,6 @@ import {
   toStoredEvent,
 } from './event-rows.js';
 import { APPENDED_CHANNEL } from './new-events-signal.js';
-import { eventsLog } from './ordered-log.js';
 
 /** A unique violation can only come from a writer that raced past the stream lock; a few retries settle it. */
 const MAX_APPEND_ATTEMPTS = 5;
@@ -176,23 +175,49 @@ export class PostgresEventStore implements EventStore {
     );
   }
 
-  /** A lone request tries the one-statement path first; then one transaction for all. */
+  /**
+   * The requests whose stream version this instance has seen try the one-statement path first
+   * (appendAtKnownVersions); the rest, and those it could not write, take one transaction.
+   */
   private async appendBatch(batch: readonly PreparedAppend[]): Promise<GroupOutcome<AppendOutcome>[]> {
+    const outcomes: GroupOutcome<AppendOutcome>[] = new Array(batch.length);
+    let rest = batch.map((_, index) => index);
     let previous: BatchAttempt | undefined;
-    const lone = batch.length === 1 ? batch[0] : undefined;
-    if (lone) {
+    const plan = planAtKnownVersions(batch, (streamId) => this.knownVersions.get(streamId));
+    if (plan) {
       try {
-        const outcome = await this.appendAtKnownVersion(lone);
-        if (outcome) return [this.answered(lone, outcome)];
+        const appended = await this.appendAtKnownVersions(batch, plan);
+        for (const [index, outcome] of appended) outcomes[index] = this.answered(batch[index]!, outcome);
+        rest = rest.filter((index) => !appended.has(index));
       } catch (error) {
         if (!isDatabaseUnavailable(error)) throw error;
         // Could not even connect: nothing ran, and trying again now would wait a second connect
         // timeout (issue 10 finding 8: appends hung 2-4x connect_timeout during an outage).
-        if (isConnectFailure(error)) return [{ kind: 'failed', error: unavailableOrOriginal(error) }];
+        if (isConnectFailure(error)) {
+          const unavailable = unavailableOrOriginal(error);
+          return batch.map(() => ({ kind: 'failed', error: unavailable }));
+        }
         // The statement may have committed: the locked retry below recognises its own events.
-        previous = { appending: new Set([0]) };
+        const attempted = new Set(plan.appends.map((append) => append.index));
+        previous = { appending: new Set(rest.flatMap((index, j) => (attempted.has(index) ? [j] : []))) };
       }
     }
+    if (rest.length === 0) return outcomes;
+    const restOutcomes = await this.appendInTransaction(
+      rest.map((index) => batch[index]!),
+      previous,
+    );
+    rest.forEach((index, j) => {
+      outcomes[index] = restOutcomes[j]!;
+    });
+    return outcomes;
+  }
+
+  /** One transaction for the batch (appendBatchInTransaction), retried once on a lost connection. */
+  private async appendInTransaction(
+    batch: readonly PreparedAppend[],
+    previous: BatchAttempt | undefined,
+  ): Promise<GroupOutcome<AppendOutcome>[]> {
     let lostConnections = previous ? 1 : 0;
     for (let attempt = 1; ; attempt++) {
       const current: BatchAttempt = { appending: new Set() };
@@ -234,59 +259,41 @@ export class PostgresEventStore implements EventStore {
   }
 
   /**
-   * The fast path of a lone request: ONE autocommit statement, when this instance has seen the
-   * stream's version. The domain decides against that guess and the statement writes only if the
-   * guess still holds: the stream row is updated only `where current_version = <guess>`, and an
-   * event id already in the stream trips the (stream_id, event_id) key. Otherwise nothing is
-   * written (the drawn positions become a gap, which readers tolerate) and the locked path decides
-   * from the real state. A rejection decided from a guess is never answered; the locked path
-   * re-decides it.
+   * The one-statement path (appendAtKnownVersionsStatement): the requests of the plan whose
+   * stream row still had the guessed version are appended; the others are left to the locked
+   * path, which decides them from the real state. A rejection decided from a guess is never
+   * answered; nothing here is. Returns the appended requests' outcomes by batch index.
    */
-  private async appendAtKnownVersion(prepared: PreparedAppend): Promise<AppendOutcome | undefined> {
-    const { request } = prepared;
-    const { streamId } = request;
-    const known = this.knownVersions.get(streamId);
-    if (known === undefined) return undefined;
-    const decision = decideAppend(request.expectedVersion, prepared.eventIds, {
-      stream: { currentVersion: known },
-      alreadyStored: [],
-    });
-    if (decision.kind !== 'append') return undefined;
-    const { sql: q } = this.database;
+  private async appendAtKnownVersions(
+    batch: readonly PreparedAppend[],
+    plan: KnownVersionPlan,
+  ): Promise<Map<number, AppendOutcome>> {
     let inserted: StoredEventRow[];
     try {
-      inserted = await q<StoredEventRow[]>`
-        with alloc as materialized (
-          ${orderedLogAllocFragment(q, eventsLog, request.events.length)}
-        ), stream as (
-          update event_store.event_streams
-          set current_version = ${decision.currentVersion}::bigint, updated_at = now()
-          from alloc
-          where alloc.i = 1 and event_streams.id = ${streamId}::text
-            and event_streams.current_version = ${known}::bigint
-          returning event_streams.id
-        ), inserted as (
-          ${insertEventsFragment(
-            q,
-            singleRequestColumns(prepared, decision.firstVersion),
-            // only when the compare-and-set above updated the stream row
-            q`cross join stream`,
-          )}
-        )
-        select * from inserted order by version::bigint`;
+      inserted = await appendAtKnownVersionsStatement(this.database.sql, plan);
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
       inserted = [];
     }
-    if (inserted.length === 0) {
-      this.knownVersions.delete(streamId);
-      return undefined;
+    // Rows in sequence order, which is batch order: each stream's rows in its requests' order.
+    const rowsByStream = new Map<string, StoredEventRow[]>();
+    for (const row of inserted) {
+      const rows = rowsByStream.get(row.stream_id);
+      if (rows) rows.push(row);
+      else rowsByStream.set(row.stream_id, [row]);
     }
-    return {
-      kind: 'appended',
-      events: inserted.map(toStoredEvent),
-      currentVersion: decision.currentVersion,
-    };
+    const appended = new Map<number, AppendOutcome>();
+    for (const { index, currentVersion } of plan.appends) {
+      const { streamId } = batch[index]!.request;
+      const rows = rowsByStream.get(streamId);
+      if (rows === undefined) {
+        this.knownVersions.delete(streamId);
+        continue;
+      }
+      const events = rows.splice(0, batch[index]!.eventIds.length).map(toStoredEvent);
+      appended.set(index, { kind: 'appended', events, currentVersion });
+    }
+    return appended;
   }
 
   async readStream(streamId: string, query: StreamReadQuery): Promise<StreamPage | null> {
