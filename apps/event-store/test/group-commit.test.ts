@@ -147,9 +147,15 @@ describe('group commit of appends (real PostgreSQL)', () => {
         request(c, -2, [event(3)]), // appended at 3 (locked path)
       ])
     ).map(value);
-    expect(outcomes.map((o) => o.kind)).toEqual(['appended', 'appended', 'version_conflict', 'appended', 'appended']);
+    expect(outcomes.map((o) => o.kind)).toEqual([
+      'appended',
+      'appended',
+      'version_conflict',
+      'appended',
+      'appended',
+    ]);
     expect(outcomes[2]).toEqual({ kind: 'version_conflict', actualVersion: 2 });
-    const [rowsA, rowsB, rowsC] = await Promise.all([a, b, c].map(storedRows));
+    const [rowsA, rowsB, rowsC] = await Promise.all([storedRows(a), storedRows(b), storedRows(c)]);
     expect(rowsA.map((r) => r.version)).toEqual(['1', '2', '3']);
     expect(rowsB.map((r) => r.version)).toEqual(['1', '2', '3']);
     expect(rowsC.map((r) => r.version)).toEqual(['1', '2', '3']);
@@ -172,7 +178,7 @@ describe('group commit of appends (real PostgreSQL)', () => {
     await store.append(request(b, -1, [event(1)]));
     const outcomes = (
       await asOneBatch([
-        request(a, -2, first.events), // an exact retry the guess would accept: a duplicate
+        request(a, -2, [...first.events]), // an exact retry the guess would accept: a duplicate
         request(b, 1, [event(2)]), // appended at 2
       ])
     ).map(value);
