@@ -170,6 +170,30 @@ describe('group commit of appends (real PostgreSQL)', () => {
     expect(answered).toEqual([`${a}@2`, `${b}@2`, `${b}@3`, `${a}@3`]);
   });
 
+  it('writers racing on a known stream: one statement appends the first, a snapshot rejects the rest, no stream lock', async () => {
+    const stream = `race-${randomUUID().slice(0, 8)}`;
+    expect((await store.append(request(stream, -1, [event(1)]))).kind).toBe('appended');
+    const gate = `gate-${randomUUID()}`;
+    const releaseGate = await holdStreamLock(gate);
+    const first = store.append(request(gate, -2, [event()]));
+    await waitFor('the gate append to wait for its lock', async () => (await lockWaiters()).length === 1);
+    const racing = [1, 1, 1].map((expected, i) => store.append(request(stream, expected, [event(i + 2)])));
+    // Held from here on: a locked transaction for this stream would wait for it.
+    const releaseStream = await holdStreamLock(stream);
+    try {
+      await releaseGate();
+      expect((await first).kind).toBe('appended');
+      expect(await Promise.all(racing)).toMatchObject([
+        { kind: 'appended', currentVersion: 2 },
+        { kind: 'version_conflict', actualVersion: 2 },
+        { kind: 'version_conflict', actualVersion: 2 },
+      ]);
+    } finally {
+      await releaseStream();
+    }
+    expect((await storedRows(stream)).map((r) => r.version)).toEqual(['1', '2']);
+  });
+
   it('an id already stored in a known stream: the one statement writes nothing, each request gets its own answer', async () => {
     const s = randomUUID().slice(0, 8);
     const [a, b] = [`ia-${s}`, `ib-${s}`];
@@ -211,6 +235,21 @@ describe('group commit of appends (real PostgreSQL)', () => {
     expect((await storedRows(`ok1-${s}`)).map((r) => r.version)).toEqual(['1', '2']);
     const [stream] = await observer.sql`select 1 from event_store.event_streams where id = ${`bad-${s}`}`;
     expect(stream).toBeUndefined();
+  });
+
+  it('a request the database rejects after the one statement committed others: they keep "appended", it fails alone', async () => {
+    const s = randomUUID().slice(0, 8);
+    const [a, c] = [`ca-${s}`, `cc-${s}`];
+    for (const id of [a, c]) await store.append(request(id, -1, [event()]));
+    const results = await asOneBatch([
+      request(a, 1, [event(2)]), // one statement
+      request(c, 1, [event(2)]), // one statement
+      // Rejected by the database (not a uuid) in the locked step that follows, not by the statement.
+      request(c, 1, [event(3, 'not-a-uuid')]),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+    expect(results.slice(0, 2).map((r) => value(r).kind)).toEqual(['appended', 'appended']);
+    expect((await storedRows(c)).map((r) => r.version)).toEqual(['1', '2']);
   });
 
   it('two instances batching against one database: no deadlock, gap-free versions, tx order = sequence order', async () => {

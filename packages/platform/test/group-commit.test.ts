@@ -83,6 +83,33 @@ describe('GroupCommit', () => {
     expect(await Promise.all(results)).toEqual(['OK', 'bad1', 'LATER', 'OK2']);
   });
 
+  it('may defer the first request when it decides another; a batch that decides none is an error', async () => {
+    const r = recorder((x) =>
+      x === 'first' && r.batches.length === 2
+        ? { kind: 'deferred' }
+        : { kind: 'done', value: x.toUpperCase() },
+    );
+    const group = new GroupCommit(r.commit, options);
+    const lone = group.submit('lone');
+    const results = ['first', 'second'].map((x) => group.submit(x));
+    r.gates[0]!.open();
+    await lone;
+    await settle();
+    const newer = group.submit('newer');
+    r.gates[1]!.open();
+    await settle();
+    // Deferred ahead of newer arrivals.
+    expect(r.batches).toEqual([['lone'], ['first', 'second'], ['first', 'newer']]);
+    r.gates[2]!.open();
+    expect(await Promise.all([...results, newer])).toEqual(['FIRST', 'SECOND', 'NEWER']);
+
+    const none = new GroupCommit(
+      async (batch: readonly string[]) => batch.map(() => ({ kind: 'deferred' as const })),
+      options,
+    );
+    await expect(none.submit('x')).rejects.toThrow(/decide at least one/);
+  });
+
   it('splits a batch whose commit throws until only the culprit fails', async () => {
     const batches: string[][] = [];
     let release!: () => void;

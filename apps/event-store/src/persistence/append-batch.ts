@@ -91,9 +91,12 @@ export function insertEventsFragment(
 /**
  * What the one-statement path (PostgresEventStore.appendAtKnownVersions) writes for a batch: the
  * requests whose stream version this instance has seen, decided by the domain against that guess,
- * advanced by the batch's earlier appends to the same stream. A stream takes part only when every
- * request of the batch to it decides to append against the guess and no two of them share an
- * event id; the statement then writes each stream only `where current_version = <guess>`.
+ * advanced by the batch's earlier appends to the same stream, up to the first request of the
+ * stream that would not append against it: that one and the stream's later ones are decided after
+ * the statement, from the real state. Only when every other request of the batch would be rejected
+ * there: a batch with an append the statement cannot write (unknown stream, an event id repeated in
+ * the batch, an append after a rejection) takes the locked path whole, so a batch stays one
+ * transaction. The statement writes each stream only `where current_version = <guess>`.
  */
 export interface KnownVersionPlan {
   /** Indexes into the batch, in batch order, with their decisions. */
@@ -107,24 +110,39 @@ export function planAtKnownVersions(
   batch: readonly PreparedAppend[],
   knownVersion: (streamId: string) => number | undefined,
 ): KnownVersionPlan | undefined {
-  const streams = new Map<string, { guess: number; final: number; ids: Set<string> } | null>();
+  const streams = new Map<
+    string,
+    { guess: number; final: number; ids: Set<string>; closed: boolean } | null
+  >();
   const decisions: (AppendDecisionToWrite | undefined)[] = [];
+  let needsLock = false;
   batch.forEach((prepared, index) => {
     const { request, eventIds } = prepared;
     let stream = streams.get(request.streamId);
     if (stream === undefined) {
       const guess = knownVersion(request.streamId);
       // 0: seen as absent; creating a stream is the locked path's work.
-      stream = guess === undefined || guess === 0 ? null : { guess, final: guess, ids: new Set() };
+      stream =
+        guess === undefined || guess === 0 ? null : { guess, final: guess, ids: new Set(), closed: false };
       streams.set(request.streamId, stream);
     }
-    if (stream === null) return;
+    if (stream === null) {
+      needsLock = true;
+      return;
+    }
     const decision = decideAppend(request.expectedVersion, eventIds, {
       stream: { currentVersion: stream.final },
       alreadyStored: [],
     });
-    if (decision.kind !== 'append' || eventIds.some((id) => stream.ids.has(id))) {
-      streams.set(request.streamId, null);
+    if (stream.closed || decision.kind !== 'append') {
+      // Decided after the statement, from the real state (which then includes the stream's earlier
+      // appends): a rejection is read from a snapshot, but an append needs the locked path.
+      stream.closed = true;
+      if (decision.kind === 'append') needsLock = true;
+      return;
+    }
+    if (eventIds.some((id) => stream.ids.has(id))) {
+      needsLock = true;
       return;
     }
     for (const id of eventIds) stream.ids.add(id);
@@ -135,11 +153,11 @@ export function planAtKnownVersions(
   const appends: KnownVersionPlan['appends'] = [];
   batch.forEach((prepared, index) => {
     const decision = decisions[index];
-    if (decision === undefined || streams.get(prepared.request.streamId) === null) return;
+    if (decision === undefined) return;
     columns.add(prepared, decision.firstVersion);
     appends.push({ index, currentVersion: decision.currentVersion });
   });
-  if (appends.length === 0) return undefined;
+  if (needsLock || appends.length === 0) return undefined;
   const written: KnownVersionPlan['streams'] = [];
   for (const [id, stream] of streams) {
     if (stream !== null && stream.final !== stream.guess)

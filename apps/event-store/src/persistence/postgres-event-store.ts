@@ -127,38 +127,115 @@ export class PostgresEventStore implements EventStore {
   }
 
   /**
-   * One batch. Requests this instance expects to be rejected (their expected version contradicts
-   * the version it last saw) are first decided from one snapshot read, without a transaction
-   * (decideRejectionsFromSnapshot); what is left is appended below.
+   * One batch, in up to four steps, each only when it has something to do:
+   *  1. requests this instance expects to be rejected (their expected version contradicts the
+   *     version it last saw) are decided from one snapshot read, without a transaction
+   *     (decideRejectionsFromSnapshot);
+   *  2. requests on streams whose version it knows are appended in one statement
+   *     (appendAtKnownVersions);
+   *  3. what is left and now looks rejected (a writer that lost to step 2) is decided from a
+   *     second snapshot read;
+   *  4. the rest take one locked transaction (appendInTransaction).
+   * Deferred requests of the locked step go to the next batch; a batch always decides at least one
+   * request (the first of the locked step's batch is never deferred).
    */
   private async commitAppends(batch: readonly PreparedAppend[]): Promise<GroupOutcome<AppendOutcome>[]> {
-    if (!batch.some((prepared) => this.likelyRejected(prepared))) return this.appendBatch(batch);
+    const outcomes: GroupOutcome<AppendOutcome>[] = new Array(batch.length);
+    let rest = batch.map((_, index) => index);
+    /** Requests not yet answered fail with `error` (those answered keep their outcome). */
+    const failRest = (error: unknown) => {
+      for (const index of rest) outcomes[index] = { kind: 'failed', error };
+      return outcomes;
+    };
+    /** Steps 1 and 3; false when the database could not be reached (then the rest fail). */
+    const settle = async (): Promise<boolean> => {
+      const settled = await this.settleFromSnapshot(rest.map((index) => batch[index]!));
+      if (!Array.isArray(settled)) {
+        failRest(settled.unavailable);
+        return false;
+      }
+      rest = rest.filter((index, j) => {
+        const outcome = settled[j];
+        if (outcome) outcomes[index] = outcome;
+        return outcome === undefined;
+      });
+      return true;
+    };
+    if (!(await settle())) return outcomes;
+
+    let previous: BatchAttempt | undefined;
+    let committed = 0;
+    const plan = planAtKnownVersions(
+      rest.map((index) => batch[index]!),
+      (streamId) => this.knownVersions.get(streamId),
+    );
+    if (plan) {
+      const planned = rest;
+      try {
+        const appended = await this.appendAtKnownVersions(
+          planned.map((index) => batch[index]!),
+          plan,
+        );
+        for (const [j, outcome] of appended)
+          outcomes[planned[j]!] = this.answered(batch[planned[j]!]!, outcome);
+        committed = appended.size;
+        rest = planned.filter((_, j) => !appended.has(j));
+      } catch (error) {
+        if (!isDatabaseUnavailable(error)) throw error;
+        // Could not even connect: nothing ran, and trying again now would wait a second connect
+        // timeout (issue 10 finding 8: appends hung 2-4x connect_timeout during an outage).
+        if (isConnectFailure(error)) return failRest(unavailableOrOriginal(error));
+        // The statement may have committed: the locked retry below recognises its own events.
+        const attempted = new Set(plan.appends.map((append) => planned[append.index]!));
+        previous = { appending: new Set(rest.flatMap((index, j) => (attempted.has(index) ? [j] : []))) };
+      }
+      // Step 3, only when nothing is in doubt (a lost statement is read back under the lock).
+      if (previous === undefined && rest.length > 0 && !(await settle())) return outcomes;
+    }
+    if (rest.length === 0) return outcomes;
+    let locked: GroupOutcome<AppendOutcome>[];
+    try {
+      locked = await this.appendInTransaction(
+        rest.map((index) => batch[index]!),
+        previous,
+      );
+    } catch (error) {
+      // Nothing committed yet: GroupCommit splits the batch to find the request that causes it.
+      if (committed === 0) throw error;
+      // Step 2 committed some: they keep their answers and the rest go to the next batch (where
+      // a failure splits them alone), so none of the committed is run again and read as a retry.
+      for (const index of rest) outcomes[index] = { kind: 'deferred' };
+      return outcomes;
+    }
+    rest.forEach((index, j) => {
+      outcomes[index] = locked[j]!;
+    });
+    return outcomes;
+  }
+
+  /**
+   * Step 1/3 of commitAppends: the outcomes (answered and remembered) of the requests a snapshot
+   * decides, at their indexes; undefined for the others, which are still to be appended.
+   * `unavailable` when the database could not even be reached.
+   */
+  private async settleFromSnapshot(
+    batch: readonly PreparedAppend[],
+  ): Promise<(GroupOutcome<AppendOutcome> | undefined)[] | { unavailable: unknown }> {
+    if (!batch.some((prepared) => this.likelyRejected(prepared))) return [];
     let settled: (AppendOutcome | undefined)[];
     try {
       settled = await decideRejectionsFromSnapshot(this.database.sql, batch);
     } catch (error) {
       // Could not connect: the locked path would only wait out a second connect timeout.
-      if (isConnectFailure(error)) {
-        const unavailable = unavailableOrOriginal(error);
-        return batch.map(() => ({ kind: 'failed', error: unavailable }));
-      }
-      // Nothing was written: the locked path decides them all.
-      settled = [];
+      if (isConnectFailure(error)) return { unavailable: unavailableOrOriginal(error) };
+      // Nothing was written: the next steps decide them all.
+      return [];
     }
-    const rest: number[] = [];
     // Answered (remembered) before the rest appends, whose newer versions must win.
-    const outcomes = batch.map((prepared, i) => {
+    return batch.map((prepared, i) => {
       const decided = settled[i];
-      if (decided === undefined) rest.push(i);
       return decided === undefined ? undefined : this.answered(prepared, decided);
     });
-    const restOutcomes = rest.length > 0 ? await this.appendBatch(rest.map((i) => batch[i]!)) : [];
-    rest.forEach((index, j) => {
-      outcomes[index] = restOutcomes[j]!;
-    });
-    // Deferred requests of the rest go to the next batch; the first of the batch is never
-    // deferred (it is either settled here or the first of the rest).
-    return outcomes as GroupOutcome<AppendOutcome>[];
   }
 
   /** The version this instance last saw for the stream would reject the request. */
@@ -173,44 +250,6 @@ export class PostgresEventStore implements EventStore {
         alreadyStored: [],
       }).kind !== 'append'
     );
-  }
-
-  /**
-   * The requests whose stream version this instance has seen try the one-statement path first
-   * (appendAtKnownVersions); the rest, and those it could not write, take one transaction.
-   */
-  private async appendBatch(batch: readonly PreparedAppend[]): Promise<GroupOutcome<AppendOutcome>[]> {
-    const outcomes: GroupOutcome<AppendOutcome>[] = new Array(batch.length);
-    let rest = batch.map((_, index) => index);
-    let previous: BatchAttempt | undefined;
-    const plan = planAtKnownVersions(batch, (streamId) => this.knownVersions.get(streamId));
-    if (plan) {
-      try {
-        const appended = await this.appendAtKnownVersions(batch, plan);
-        for (const [index, outcome] of appended) outcomes[index] = this.answered(batch[index]!, outcome);
-        rest = rest.filter((index) => !appended.has(index));
-      } catch (error) {
-        if (!isDatabaseUnavailable(error)) throw error;
-        // Could not even connect: nothing ran, and trying again now would wait a second connect
-        // timeout (issue 10 finding 8: appends hung 2-4x connect_timeout during an outage).
-        if (isConnectFailure(error)) {
-          const unavailable = unavailableOrOriginal(error);
-          return batch.map(() => ({ kind: 'failed', error: unavailable }));
-        }
-        // The statement may have committed: the locked retry below recognises its own events.
-        const attempted = new Set(plan.appends.map((append) => append.index));
-        previous = { appending: new Set(rest.flatMap((index, j) => (attempted.has(index) ? [j] : []))) };
-      }
-    }
-    if (rest.length === 0) return outcomes;
-    const restOutcomes = await this.appendInTransaction(
-      rest.map((index) => batch[index]!),
-      previous,
-    );
-    rest.forEach((index, j) => {
-      outcomes[index] = restOutcomes[j]!;
-    });
-    return outcomes;
   }
 
   /** One transaction for the batch (appendBatchInTransaction), retried once on a lost connection. */

@@ -39,7 +39,7 @@ interface Entry<R, O> {
  * `commitBatch` answers each request separately (one request's rejection never fails the others).
  * If it throws, the batch is split in halves and each half committed on its own, down to single
  * requests, so an innocent request still commits and only the culprit gets the error.
- * `commitBatch` must never defer the first request of a batch (progress).
+ * `commitBatch` must decide at least one request of a batch (progress).
  */
 export class GroupCommit<R, O> {
   private readonly queue: Entry<R, O>[] = [];
@@ -89,8 +89,8 @@ export class GroupCommit<R, O> {
     let outcomes: GroupOutcome<O>[];
     try {
       outcomes = await this.commitBatch(batch.map((entry) => entry.request));
-      if (outcomes.length !== batch.length || outcomes[0]?.kind === 'deferred') {
-        throw new Error('group commit: a batch must answer every request and decide the first');
+      if (outcomes.length !== batch.length || outcomes.every((outcome) => outcome.kind === 'deferred')) {
+        throw new Error('group commit: a batch must answer every request and decide at least one');
       }
     } catch (error) {
       if (batch.length === 1) {
