@@ -4,6 +4,8 @@ import {
   anySignal,
   encodesBinary,
   Gauge,
+  hookedStream,
+  lazyStream,
   preEncoded,
   principalFromContext,
   type Registry,
@@ -166,28 +168,35 @@ export function configServiceImpl(options: ConfigServiceOptions): ServiceImpl<ty
       return { configs: flattenedConfigs(result.entries) };
     },
 
-    async *watchConfig(req, ctx) {
-      // The interceptor admitted any valid token; what this watch reads may need more (SPEC §3):
-      // watchChanges checks it, the same way for the WebSocket feed.
-      const stop = anySignal([ctx.signal, shutdownSignal]);
-      try {
-        const changes = watchChanges(
-          useCases,
-          options.audit,
-          callSiteOf(ctx),
-          { namespaces: req.namespaces, fromRevision: req.fromRevision },
-          stop.signal,
-        );
-        openStreams?.inc();
+    watchConfig(req, ctx) {
+      // Per message only the mapping to the wire: no generator layer per stream (issue 13).
+      return lazyStream(() => {
+        const stop = anySignal([ctx.signal, shutdownSignal]);
+        let changes: AsyncIterable<ConfigChange>;
         try {
-          const binary = encodesBinary(ctx);
-          for await (const change of changes) yield watchMessageFor(change, binary);
-        } finally {
-          openStreams?.dec();
+          // The interceptor admitted any valid token; what this watch reads may need more (SPEC
+          // §3): watchChanges checks it, the same way for the WebSocket feed.
+          changes = watchChanges(
+            useCases,
+            options.audit,
+            callSiteOf(ctx),
+            { namespaces: req.namespaces, fromRevision: req.fromRevision },
+            stop.signal,
+          );
+        } catch (error) {
+          stop.dispose();
+          throw error;
         }
-      } finally {
-        stop.dispose();
-      }
+        openStreams?.inc();
+        const binary = encodesBinary(ctx);
+        return hookedStream(changes, {
+          message: (change) => watchMessageFor(change, binary),
+          finally: () => {
+            openStreams?.dec();
+            stop.dispose();
+          },
+        });
+      });
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { ConfigChange } from '@k1s0/config-domain';
-import { requireRole } from '@k1s0/platform';
+import { hookedStream, requireRole } from '@k1s0/platform';
 import type { AccessAudit, CallSite } from '../access-audit.js';
 import { revealsSecrets, watchConfigRole } from '../roles.js';
 import type { ConfigServerUseCases } from '../use-cases.js';
@@ -34,7 +34,7 @@ export function watchChanges(
   site: CallSite,
   request: WatchRequest,
   signal: AbortSignal,
-): AsyncGenerator<ConfigChange, void, undefined> {
+): AsyncIterable<ConfigChange> {
   checkWatchRole(site, request);
   const changes = useCases.watchConfig({
     namespaces: request.namespaces,
@@ -54,24 +54,23 @@ export function watchChanges(
  * "this stream (actor, protocol) saw this secret" is what an auditor asks. Callers below
  * sys_operator get "[redacted]" and leave no record.
  */
-async function* revealing(
+function revealing(
   principal: CallSite['principal'],
-  changes: AsyncGenerator<ConfigChange, void, undefined>,
+  changes: AsyncIterable<ConfigChange>,
   record: (change: ConfigChange) => void,
-): AsyncGenerator<ConfigChange, void, undefined> {
-  if (!revealsSecrets(principal)) {
-    yield* changes;
-    return;
-  }
+): AsyncIterable<ConfigChange> {
+  if (!revealsSecrets(principal)) return changes;
   const seen = new Set<string>();
-  for await (const change of changes) {
-    if (change.secret) {
-      const target = `${change.namespace}/${change.key}`;
-      if (!seen.has(target)) {
-        seen.add(target);
-        record(change);
+  return hookedStream(changes, {
+    message: (change) => {
+      if (change.secret) {
+        const target = `${change.namespace}/${change.key}`;
+        if (!seen.has(target)) {
+          seen.add(target);
+          record(change);
+        }
       }
-    }
-    yield change;
-  }
+      return change;
+    },
+  });
 }

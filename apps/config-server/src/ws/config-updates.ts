@@ -251,7 +251,7 @@ interface FeedContext {
  */
 function serveFeed(
   socket: WebSocket,
-  open: (signal: AbortSignal) => AsyncGenerator<ConfigChange, void, undefined>,
+  open: (signal: AbortSignal) => AsyncIterable<ConfigChange>,
   context: FeedContext,
 ): void {
   const { metrics, shutdownSignal } = context;

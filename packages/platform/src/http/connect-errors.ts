@@ -3,6 +3,7 @@ import { principalKey } from '../auth/connect-auth.js';
 import type { Principal } from '../auth/principal.js';
 import { type AppError, grpcCodeOf, isAppError } from '../errors/index.js';
 import type { Logger } from '../observability/logger.js';
+import { hookedStream } from '../runtime/stream-hooks.js';
 import type { ErrorCodes } from './error-envelope.js';
 import { classifyError } from './error-envelope.js';
 
@@ -53,20 +54,6 @@ export function reportRefusal(
   onRefused({ principal, ...where, reason: cause.message });
 }
 
-async function* mapStreamErrors<T>(
-  stream: AsyncIterable<T>,
-  codes: ErrorCodes,
-  logger: Logger | undefined,
-  onError: (error: unknown) => void,
-): AsyncGenerator<T> {
-  try {
-    yield* stream;
-  } catch (error) {
-    onError(error);
-    throw toConnectError(error, codes, logger);
-  }
-}
-
 export function errorInterceptor(codes: ErrorCodes, logger?: Logger, onRefused?: OnRefused): Interceptor {
   return (next) => async (req) => {
     const report = (error: unknown) =>
@@ -76,7 +63,15 @@ export function errorInterceptor(codes: ErrorCodes, logger?: Logger, onRefused?:
       });
     try {
       const res = await next(req);
-      if (res.stream) return { ...res, message: mapStreamErrors(res.message, codes, logger, report) };
+      if (res.stream) {
+        const message = hookedStream(res.message, {
+          error: (error) => {
+            report(error);
+            return toConnectError(error, codes, logger);
+          },
+        });
+        return { ...res, message };
+      }
       return res;
     } catch (error) {
       report(error);

@@ -21,6 +21,7 @@ import { AppError } from '../errors/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { HttpMetrics } from '../observability/metrics.js';
 import { withIncomingTrace } from '../observability/tracing.js';
+import { hookedStream } from '../runtime/stream-hooks.js';
 import { errorInterceptor, type OnRefused, reportRefusal } from './connect-errors.js';
 import { type ConnectAuthenticate, connectGate, connectRequestGate } from './connect-gate.js';
 import { classifyError, type ErrorCodes, envelope, statusOf } from './error-envelope.js';
@@ -295,15 +296,14 @@ function connectionCount(server: NetServer): Promise<number> {
 
 /** Server streams that end because the server is shutting down end UNAVAILABLE, not OK. */
 function unavailableOnShutdown(signal: AbortSignal): Interceptor {
-  async function* ending<T>(stream: AsyncIterable<T>): AsyncGenerator<T> {
-    yield* stream;
+  const done = () => {
     if (signal.aborted) {
       throw new ConnectError('server is shutting down; reconnect to another instance', Code.Unavailable);
     }
-  }
+  };
   return (next) => async (req) => {
     const res = await next(req);
-    return res.stream ? { ...res, message: ending(res.message) } : res;
+    return res.stream ? { ...res, message: hookedStream(res.message, { done }) } : res;
   };
 }
 

@@ -1,6 +1,7 @@
 import { getHeapStatistics } from 'node:v8';
 import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
 import { principalKey } from '../auth/connect-auth.js';
+import { hookedStream } from '../runtime/stream-hooks.js';
 
 export interface StreamLimits {
   /** Open server streams per caller (token subject; anonymous callers share one key per peer-less bucket). */
@@ -89,7 +90,7 @@ export function createStreamLimiter(limits: StreamLimits): StreamLimiter {
         release();
         return res;
       }
-      return { ...res, message: releasing(res.message, release) };
+      return { ...res, message: hookedStream(res.message, { finally: release }) };
     } catch (error) {
       release();
       throw error;
@@ -101,12 +102,4 @@ export function createStreamLimiter(limits: StreamLimits): StreamLimiter {
 function v8Heap(): { used: number; limit: number } {
   const stats = getHeapStatistics();
   return { used: stats.used_heap_size, limit: stats.heap_size_limit };
-}
-
-async function* releasing<T>(stream: AsyncIterable<T>, release: () => void): AsyncGenerator<T> {
-  try {
-    yield* stream;
-  } finally {
-    release();
-  }
 }
