@@ -23,6 +23,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{/* Node arguments of the image's CMD (same order; infra/test/helm-chart.test.ts checks it), plus
      --env-file when Vault renders one. */}}
 {{- define "k1s0-service.args" -}}
+- --heap-growing-percent=30
 - --enable-source-maps
 - --experimental-async-context-frame
 {{- if .Values.vault.enabled }}
