@@ -392,21 +392,22 @@ export class PostgresEventStore implements EventStore {
     const { sql: q } = this.database;
     const types =
       query.eventTypes.length === 0 ? q`` : q`and event_type = any(${[...query.eventTypes]}::text[])`;
-    // One statement, hence one snapshot for the batch and the horizon bound below. The bound is only
-    // computed for a short batch (the count is a one-time filter, so a full batch skips the scan).
+    // One statement, hence one snapshot for the batch and the horizon bound below. The bound is a
+    // backward index scan that stops at the newest final event (a few rows at most); it is only
+    // used for a short batch. No CTE: materialising the batch to count it cost a third of the read.
     const rows = await this.run(
       () => q<(Partial<StoredEventRow> & { horizon_max: string | null })[]>`
-        with batch as materialized (
-          select ${q.unsafe(STORED_EVENT_COLUMNS)} from event_store.events
+        (
+          select ${q.unsafe(STORED_EVENT_COLUMNS)}, null as horizon_max from event_store.events
           where sequence >= ${query.fromSequence.toString()}::bigint
             and tx_id < pg_snapshot_xmin(pg_current_snapshot()) ${types}
           order by events.sequence limit ${query.limit}::int -- the bigint, not the text alias
         )
-        select batch.*, null as horizon_max from batch
-        union all -- one last row: the horizon bound, null unless the batch is short
-        select ${q.unsafe(NO_STORED_EVENT_COLUMNS)}, max(sequence)::text from event_store.events
-        where tx_id < pg_snapshot_xmin(pg_current_snapshot())
-          and (select count(*) from batch) < ${query.limit}::int`,
+        union all -- one last row: the horizon bound
+        select ${q.unsafe(NO_STORED_EVENT_COLUMNS)}, (
+          select max(sequence) from event_store.events
+          where tx_id < pg_snapshot_xmin(pg_current_snapshot())
+        )::text`,
     );
     const batch: StoredEvent[] = [];
     let horizonMax: string | null = null;
@@ -421,7 +422,8 @@ export class PostgresEventStore implements EventStore {
     let next = last ? last.sequence + 1n : query.fromSequence;
     // A short batch scanned every final event: move past filtered-out (or deleted) ones too.
     // Allocation makes sequence order equal tx order, so nothing can still appear below this max.
-    if (horizonMax != null && BigInt(horizonMax) + 1n > next) next = BigInt(horizonMax) + 1n;
+    const short = batch.length < query.limit;
+    if (short && horizonMax != null && BigInt(horizonMax) + 1n > next) next = BigInt(horizonMax) + 1n;
     return { events: batch, nextSequence: next };
   }
 
