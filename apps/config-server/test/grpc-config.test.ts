@@ -33,6 +33,24 @@ describe('GetConfig', () => {
     expect(new Date(ms).toISOString()).toBe(created.body.updated_at);
   });
 
+  it('answers a cached entry again and again, and the new value once it changes (responses built once per entry)', async () => {
+    const at = { namespace: 'system.grpc.memo', key: 'k' };
+    const operator = auth(tokens.operator);
+    await client.updateConfig({ ...at, value: json('v1'), version: 0 }, operator);
+    for (let i = 0; i < 3; i++) {
+      const { entry } = await client.getConfig(at, auth(tokens.auditor));
+      expect([fromJson(entry!.value), entry!.version]).toEqual(['v1', 1]);
+    }
+    await client.updateConfig({ ...at, value: json('v2'), version: 1 }, operator);
+    for (let i = 0; i < 3; i++) {
+      const { entry } = await client.getConfig(at, auth(tokens.auditor));
+      expect([fromJson(entry!.value), entry!.version]).toEqual(['v2', 2]);
+    }
+    // Over Connect JSON (the message itself, not the pre-encoded bytes) the same answer.
+    const viaJson = await connectClient(ctx.server).getConfig(at, auth(tokens.auditor));
+    expect(fromJson(viaJson.entry!.value)).toEqual('v2');
+  });
+
   it('maps errors: NOT_FOUND, INVALID_ARGUMENT, UNAUTHENTICATED, PERMISSION_DENIED', async () => {
     expect(
       await codeOf(client.getConfig({ namespace: 'system.grpc.get', key: 'none' }, auth(tokens.auditor))),

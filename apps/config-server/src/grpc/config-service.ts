@@ -1,5 +1,6 @@
+import { create } from '@bufbuild/protobuf';
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
-import type { ConfigChange } from '@k1s0/config-domain';
+import type { ConfigChange, ConfigEntry } from '@k1s0/config-domain';
 import {
   anySignal,
   encodesBinary,
@@ -62,6 +63,30 @@ function watchMessageFor(change: ConfigChange, binary: boolean): configV1.Config
   return cached.encoded;
 }
 
+/**
+ * A cached entry is one object until it changes (entries are values; the cache replaces them), and
+ * GetConfig answers it over and over: build its response once per entry, and for binary codecs
+ * encode it once too (issue 13: protobuf encoding and framing were an eighth of a cached GetConfig's
+ * CPU). A redacted copy is a new object per call, so secrets below sys_operator are built each time.
+ */
+const getConfigResponses = new WeakMap<
+  ConfigEntry,
+  { message: configV1.GetConfigResponse; encoded: configV1.GetConfigResponse | undefined }
+>();
+function getConfigResponseFor(entry: ConfigEntry, binary: boolean): configV1.GetConfigResponse {
+  let cached = getConfigResponses.get(entry);
+  if (cached === undefined) {
+    cached = {
+      message: create(configV1.GetConfigResponseSchema, { entry: entryMessage(entry) }),
+      encoded: undefined,
+    };
+    getConfigResponses.set(entry, cached);
+  }
+  if (!binary) return cached.message;
+  cached.encoded ??= preEncoded(configV1.GetConfigResponseSchema, cached.message);
+  return cached.encoded;
+}
+
 /** The caller and RPC as the audit trail names them (the CallerGate's form). */
 const callSiteOf = (ctx: HandlerContext): CallSite => ({
   principal: principalFromContext(ctx),
@@ -98,7 +123,7 @@ export function configServiceImpl(options: ConfigServiceOptions): ServiceImpl<ty
           }),
         (entry) => [entry],
       );
-      return { entry: entryMessage(entry) };
+      return getConfigResponseFor(entry, encodesBinary(ctx));
     },
 
     async listConfigs(req, ctx) {
