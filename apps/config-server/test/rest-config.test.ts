@@ -69,6 +69,21 @@ describe('GET /api/v1/config/:namespace/:key', () => {
     expect(res.body.updated_at).toMatch(RFC3339_UTC);
   });
 
+  it('answers a cached entry again and again as JSON, and the new value once it changes (text built once per entry)', async () => {
+    const path = '/api/v1/config/system.rest.memo/k';
+    await put(server(), 'system.rest.memo', 'k', 'v1');
+    for (let i = 0; i < 3; i++) {
+      const res = await call(server(), 'GET', path, { token: tokens.auditor });
+      expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      expect([res.body.value, res.body.version]).toEqual(['v1', 1]);
+    }
+    await put(server(), 'system.rest.memo', 'k', 'v2', 1);
+    for (let i = 0; i < 3; i++) {
+      const res = await call(server(), 'GET', path, { token: tokens.auditor });
+      expect([res.body.value, res.body.version]).toEqual(['v2', 2]);
+    }
+  });
+
   it('answers 404 KEY_NOT_FOUND with the seed message and echoes X-Request-Id', async () => {
     const res = await call(server(), 'GET', '/api/v1/config/system.auth.database/missing', {
       token: tokens.auditor,

@@ -5,6 +5,7 @@ import {
   errorResponses,
   principalOf,
   ROLE_ERRORS,
+  sendJsonText,
   type ZodTypeProvider,
 } from '@k1s0/platform';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -13,7 +14,7 @@ import type { ReadItem } from '../access-audit.js';
 import { configRoles, mayClearSecret, readerView } from '../roles.js';
 import type { UseCaseRunner } from '../use-case-runner.js';
 import type { ConfigServerUseCases } from '../use-cases.js';
-import { changeJson, entryJson, paginationJson, serviceEntryJson } from './presenters.js';
+import { changeJson, entryJson, entryJsonText, paginationJson, serviceEntryJson } from './presenters.js';
 import {
   entryParamsSchema,
   listQuerySchema,
@@ -139,7 +140,7 @@ export function configRoutes(options: ConfigRoutesOptions) {
           },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const params = request.params;
         const entry = await run(
           request,
@@ -147,7 +148,7 @@ export function configRoutes(options: ConfigRoutesOptions) {
           () => useCases.getConfig({ ...params, ...readerView(principalOf(request)) }),
           (entry) => [entry],
         );
-        return entryJson(entry);
+        return sendJsonText(reply, entryJsonText(entry));
       },
     );
 

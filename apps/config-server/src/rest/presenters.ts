@@ -32,6 +32,21 @@ export function entryJson(entry: ConfigEntry): z.input<typeof entrySchema> {
   };
 }
 
+/**
+ * The entry's JSON text, serialized once per entry object: a cached entry is one object until it
+ * changes (the cache replaces it), and GET answers it over and over (issue 13). A redacted secret
+ * is a new object per call, so it is serialized each time. Sent as is (see sendJsonText).
+ */
+const entryTexts = new WeakMap<ConfigEntry, string>();
+export function entryJsonText(entry: ConfigEntry): string {
+  let text = entryTexts.get(entry);
+  if (text === undefined) {
+    text = JSON.stringify(entryJson(entry));
+    entryTexts.set(entry, text);
+  }
+  return text;
+}
+
 export function paginationJson(page: PageInfo): z.input<typeof paginationSchema> {
   return {
     total_count: page.totalCount,

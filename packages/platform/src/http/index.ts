@@ -1,6 +1,7 @@
 export * from './connect-errors.js';
 export * from './connect-gate.js';
 export * from './error-envelope.js';
+export * from './json-text.js';
 export * from './pre-encoded.js';
 export * from './readiness.js';
 export * from './request-id.js';
