@@ -7,7 +7,7 @@ import {
   Gauge,
   hookedStream,
   lazyStream,
-  preEncoded,
+  messagePerObject,
   principalFromContext,
   type Registry,
   requestIdFor,
@@ -44,48 +44,21 @@ const requestIdOf = (ctx: HandlerContext) =>
 
 /** Connect/gRPC ConfigService (design 001): thin translation onto the same use cases as REST. */
 /**
- * The feed hands the same change object to every open WatchConfig stream: build its message once,
- * not once per stream (messages are only read by the serializer), and for binary codecs encode it
- * once too — the pre-encoded copy goes out as those bytes on every stream (platform pre-encoded.ts).
+ * The feed hands the same change object to every open WatchConfig stream: its message is built
+ * once, not once per stream, and for binary codecs encoded once too — the pre-encoded copy goes out
+ * as those bytes on every stream (platform pre-encoded.ts).
  */
-const watchMessages = new WeakMap<
-  ConfigChange,
-  { message: configV1.ConfigChangeEvent; encoded: configV1.ConfigChangeEvent | undefined }
->();
-function watchMessageFor(change: ConfigChange, binary: boolean): configV1.ConfigChangeEvent {
-  let cached = watchMessages.get(change);
-  if (cached === undefined) {
-    cached = { message: changeEventMessage(change), encoded: undefined };
-    watchMessages.set(change, cached);
-  }
-  if (!binary) return cached.message;
-  cached.encoded ??= preEncoded(configV1.ConfigChangeEventSchema, cached.message);
-  return cached.encoded;
-}
+const watchMessageFor = messagePerObject(configV1.ConfigChangeEventSchema, changeEventMessage);
 
 /**
  * A cached entry is one object until it changes (entries are values; the cache replaces them), and
- * GetConfig answers it over and over: build its response once per entry, and for binary codecs
- * encode it once too (issue 13: protobuf encoding and framing were an eighth of a cached GetConfig's
- * CPU). A redacted copy is a new object per call, so secrets below sys_operator are built each time.
+ * GetConfig answers it over and over: its response is built and encoded once per entry (issue 13:
+ * protobuf encoding and framing were an eighth of a cached GetConfig's CPU). A redacted copy is a
+ * new object per call, so secrets below sys_operator are built each time.
  */
-const getConfigResponses = new WeakMap<
-  ConfigEntry,
-  { message: configV1.GetConfigResponse; encoded: configV1.GetConfigResponse | undefined }
->();
-function getConfigResponseFor(entry: ConfigEntry, binary: boolean): configV1.GetConfigResponse {
-  let cached = getConfigResponses.get(entry);
-  if (cached === undefined) {
-    cached = {
-      message: create(configV1.GetConfigResponseSchema, { entry: entryMessage(entry) }),
-      encoded: undefined,
-    };
-    getConfigResponses.set(entry, cached);
-  }
-  if (!binary) return cached.message;
-  cached.encoded ??= preEncoded(configV1.GetConfigResponseSchema, cached.message);
-  return cached.encoded;
-}
+const getConfigResponseFor = messagePerObject(configV1.GetConfigResponseSchema, (entry: ConfigEntry) =>
+  create(configV1.GetConfigResponseSchema, { entry: entryMessage(entry) }),
+);
 
 /** The caller and RPC as the audit trail names them (the CallerGate's form). */
 const callSiteOf = (ctx: HandlerContext): CallSite => ({

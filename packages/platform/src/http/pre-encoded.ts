@@ -75,3 +75,25 @@ export function preEncoded<Desc extends DescMessage>(
 export function isPreEncoded(message: object): boolean {
   return shared.has(message);
 }
+
+/**
+ * The message for a key object, built once per object and, for binary codecs, encoded once
+ * (preEncoded), for values answered many times: one change to every WatchConfig stream, one cached
+ * entry to every GetConfig. The key must not change while it is in use (values, replaced whole).
+ */
+export function messagePerObject<K extends object, Desc extends DescMessage>(
+  schema: Desc,
+  build: (key: K) => MessageShape<Desc>,
+): (key: K, binary: boolean) => MessageShape<Desc> {
+  const built = new WeakMap<K, { message: MessageShape<Desc>; encoded: MessageShape<Desc> | undefined }>();
+  return (key, binary) => {
+    let cached = built.get(key);
+    if (cached === undefined) {
+      cached = { message: build(key), encoded: undefined };
+      built.set(key, cached);
+    }
+    if (!binary) return cached.message;
+    cached.encoded ??= preEncoded(schema, cached.message);
+    return cached.encoded;
+  };
+}
