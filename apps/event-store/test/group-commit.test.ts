@@ -55,13 +55,18 @@ async function lockWaiters(): Promise<number[]> {
  * Appends `gated` as one batch: a lone append to a locked stream occupies the commit slot while
  * they queue, then the lock is released and they go together as the next batch.
  */
-async function asOneBatch(gated: AppendRequest[]): Promise<PromiseSettledResult<AppendOutcome>[]> {
+async function asOneBatch(
+  gated: AppendRequest[],
+  /** Runs while they are queued, before the batch starts. */
+  whileQueued?: () => Promise<void>,
+): Promise<PromiseSettledResult<AppendOutcome>[]> {
   const gate = `gate-${randomUUID()}`;
   const release = await holdStreamLock(gate);
   const first = store.append(request(gate, -2, [event()]));
   await waitFor('the gate append to wait for its lock', async () => (await lockWaiters()).length === 1);
   const results = Promise.allSettled(gated.map((r) => store.append(r)));
   expect(store.queuedAppends).toBe(gated.length);
+  await whileQueued?.();
   await release();
   expect((await first).kind).toBe('appended');
   return results;
@@ -173,23 +178,22 @@ describe('group commit of appends (real PostgreSQL)', () => {
   it('writers racing on a known stream: one statement appends the first, a snapshot rejects the rest, no stream lock', async () => {
     const stream = `race-${randomUUID().slice(0, 8)}`;
     expect((await store.append(request(stream, -1, [event(1)]))).kind).toBe('appended');
-    const gate = `gate-${randomUUID()}`;
-    const releaseGate = await holdStreamLock(gate);
-    const first = store.append(request(gate, -2, [event()]));
-    await waitFor('the gate append to wait for its lock', async () => (await lockWaiters()).length === 1);
-    const racing = [1, 1, 1].map((expected, i) => store.append(request(stream, expected, [event(i + 2)])));
-    // Held from here on: a locked transaction for this stream would wait for it.
-    const releaseStream = await holdStreamLock(stream);
+    let releaseStream: (() => Promise<void>) | undefined;
     try {
-      await releaseGate();
-      expect((await first).kind).toBe('appended');
-      expect(await Promise.all(racing)).toMatchObject([
+      const results = await asOneBatch(
+        [1, 1, 1].map((expected, i) => request(stream, expected, [event(i + 2)])),
+        // Held from here on: a locked transaction for this stream would wait for it.
+        async () => {
+          releaseStream = await holdStreamLock(stream);
+        },
+      );
+      expect(results.map(value)).toMatchObject([
         { kind: 'appended', currentVersion: 2 },
         { kind: 'version_conflict', actualVersion: 2 },
         { kind: 'version_conflict', actualVersion: 2 },
       ]);
     } finally {
-      await releaseStream();
+      await releaseStream?.();
     }
     expect((await storedRows(stream)).map((r) => r.version)).toEqual(['1', '2']);
   });

@@ -42,7 +42,6 @@ export interface ConfigServiceOptions {
 const requestIdOf = (ctx: HandlerContext) =>
   requestIdFor({ headers: { 'x-request-id': ctx.requestHeader.get('x-request-id') ?? undefined } });
 
-/** Connect/gRPC ConfigService (design 001): thin translation onto the same use cases as REST. */
 /**
  * The feed hands the same change object to every open WatchConfig stream: its message is built
  * once, not once per stream, and for binary codecs encoded once too — the pre-encoded copy goes out
@@ -67,6 +66,7 @@ const callSiteOf = (ctx: HandlerContext): CallSite => ({
   protocol: 'grpc',
 });
 
+/** Connect/gRPC ConfigService (design 001): thin translation onto the same use cases as REST. */
 export function configServiceImpl(options: ConfigServiceOptions): ServiceImpl<typeof ConfigService> {
   const { useCases, shutdownSignal } = options;
   const openStreams = options.metrics

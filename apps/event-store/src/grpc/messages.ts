@@ -8,7 +8,7 @@ import type {
   Violations,
 } from '@k1s0/eventstore-domain';
 import type { eventStoreV1 } from '@k1s0/proto';
-import { formatTimestamp } from '../rest/presenters.js';
+import { formatTimestamp } from '../timestamps.js';
 
 type ProtoMetadata = Pick<eventStoreV1.EventMetadata, 'actorId' | 'correlationId' | 'causationId'>;
 

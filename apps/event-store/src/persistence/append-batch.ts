@@ -66,11 +66,7 @@ class EventColumns {
  * The `inserted` CTE: the columns' events joined to `alloc` by position, so sequence order is
  * batch order (and, within a request, version order). `onlyIf`: a further join that can veto the insert.
  */
-export function insertEventsFragment(
-  q: Sql,
-  columns: EventColumns,
-  onlyIf?: postgres.PendingQuery<postgres.Row[]>,
-) {
+function insertEventsFragment(q: Sql, columns: EventColumns, onlyIf?: postgres.PendingQuery<postgres.Row[]>) {
   return q`insert into event_store.events
       (sequence, tx_id, stream_id, event_id, version, event_type, payload, metadata, occurred_at)
     select alloc.seq, alloc.tx_id, e.stream_id, e.event_id, e.version,
@@ -85,7 +81,7 @@ export function insertEventsFragment(
       ${columns.occurredAt}::text[]
     ) with ordinality as e(stream_id, event_id, version, event_type, payload, metadata, occurred_at, i)
     join alloc using (i) ${onlyIf ?? q``}
-    returning ${q.unsafe(STORED_EVENT_COLUMNS)}`;
+    returning ${q.unsafe(STORED_EVENT_COLUMNS.sql)}`;
 }
 
 /**
@@ -275,7 +271,7 @@ export async function decideRejectionsFromSnapshot(
       select id as s_id, current_version::text as s_version from event_store.event_streams
       where id = any(${streamIds}::text[])
     ), e as (
-      select ${q.unsafe(STORED_EVENT_COLUMNS)} from event_store.events
+      select ${q.unsafe(STORED_EVENT_COLUMNS.sql)} from event_store.events
       where (stream_id, event_id) in (
         select * from unnest(${keys.streams}::text[], ${keys.ids}::uuid[]))
     )
@@ -346,7 +342,7 @@ export async function appendBatchInTransaction(
       select id, current_version::text as current_version from event_store.event_streams
       where id = any(${streamIds}::text[])`,
     tx<StoredEventRow[]>`
-      select ${tx.unsafe(STORED_EVENT_COLUMNS)} from event_store.events
+      select ${tx.unsafe(STORED_EVENT_COLUMNS.sql)} from event_store.events
       where (stream_id, event_id) in (
         select * from unnest(${keys.streams}::text[], ${keys.ids}::uuid[]))`,
   ]);

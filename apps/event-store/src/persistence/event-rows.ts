@@ -1,4 +1,5 @@
 import type { EventMetadata, JsonValue, StoredEvent } from '@k1s0/eventstore-domain';
+import { formatTimestamp } from '../timestamps.js';
 import { compactJsonbText } from './jsonb-text.js';
 
 /**
@@ -9,22 +10,34 @@ import { compactJsonbText } from './jsonb-text.js';
  * sets), turned into the wire's text here by slicing (`wireTimestamp`): PostgreSQL's to_char cost
  * more than the rest of a 200-event page read (issue 13).
  */
-export const STORED_EVENT_COLUMNS = `sequence::text as sequence, stream_id, event_id, event_type,
-  version::text as version, payload::text as payload, metadata::text as metadata,
-  (occurred_at at time zone 'UTC')::text as occurred_at, (stored_at at time zone 'UTC')::text as stored_at`;
+export const STORED_EVENT_COLUMNS = selectList({
+  sequence: 'sequence::text',
+  stream_id: 'stream_id',
+  event_id: 'event_id',
+  event_type: 'event_type',
+  version: 'version::text',
+  payload: 'payload::text',
+  metadata: 'metadata::text',
+  occurred_at: "(occurred_at at time zone 'UTC')::text",
+  stored_at: "(stored_at at time zone 'UTC')::text",
+} satisfies Record<keyof StoredEventRow, string>);
 
-/** The names of STORED_EVENT_COLUMNS, in order. */
-export const STORED_EVENT_COLUMN_NAMES = [
-  'sequence',
-  'stream_id',
-  'event_id',
-  'event_type',
-  'version',
-  'payload',
-  'metadata',
-  'occurred_at',
-  'stored_at',
-] as const satisfies readonly (keyof StoredEventRow)[];
+/**
+ * A select list, `expression as name, …`, and its null stand-in for the other side of a `union
+ * all` (named, for when it is the first side, whose names the union's columns take).
+ */
+export interface SelectList {
+  readonly sql: string;
+  readonly nulls: string;
+}
+
+export function selectList(columns: Record<string, string>): SelectList {
+  const names = Object.keys(columns);
+  return {
+    sql: names.map((name) => (columns[name] === name ? name : `${columns[name]} as ${name}`)).join(', '),
+    nulls: names.map((name) => `null as ${name}`).join(', '),
+  };
+}
 
 /** `2026-02-23 10:00:00.123456` (UTC) → `2026-02-23T10:00:00.123+00:00`, formatTimestamp's form. */
 export function wireTimestamp(utc: string): string {
@@ -51,7 +64,7 @@ function formatUtc(utc: string): string {
   const date = new Date(0);
   date.setUTCFullYear(year, Number(m[2]) - 1, Number(m[3]));
   date.setUTCHours(Number(m[4]), Number(m[5]), Number(m[6]), Number((m[7] ?? '0').padEnd(3, '0')));
-  return `${date.toISOString().slice(0, -1)}+00:00`;
+  return formatTimestamp(date);
 }
 
 export interface StoredEventRow {

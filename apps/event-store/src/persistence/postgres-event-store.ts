@@ -39,25 +39,20 @@ import {
   seenVersion,
   streamLockKey,
 } from './append-batch.js';
-import {
-  STORED_EVENT_COLUMN_NAMES,
-  STORED_EVENT_COLUMNS,
-  type StoredEventRow,
-  toStoredEvent,
-} from './event-rows.js';
+import { STORED_EVENT_COLUMNS, type StoredEventRow, selectList, toStoredEvent } from './event-rows.js';
 import { APPENDED_CHANNEL } from './new-events-signal.js';
 
 /** A unique violation can only come from a writer that raced past the stream lock; a few retries settle it. */
 const MAX_APPEND_ATTEMPTS = 5;
 
 /** `event_store.event_streams` as StreamRow reads it (bigint as text, like STORED_EVENT_COLUMNS). */
-const STREAM_COLUMNS = 'id, aggregate_type, current_version::text as current_version, created_at, updated_at';
-/**
- * Null stand-ins for each column list, for the other side of a `union all` (typed by that side;
- * named here for the first side, whose names the union's columns take).
- */
-const NO_STREAM_COLUMNS = 'null, null, null, null, null';
-const NO_STORED_EVENT_COLUMNS = STORED_EVENT_COLUMN_NAMES.map((name) => `null as ${name}`).join(', ');
+const STREAM_COLUMNS = selectList({
+  id: 'id',
+  aggregate_type: 'aggregate_type',
+  current_version: 'current_version::text',
+  created_at: 'created_at',
+  updated_at: 'updated_at',
+} satisfies Record<keyof StreamRow, string>);
 
 interface StreamRow {
   id: string;
@@ -75,6 +70,15 @@ function toEventStream(row: StreamRow): EventStream {
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   };
+}
+
+/**
+ * Sorts `events` by `key` in place, if they are not already: a `union all`'s rows come in branch
+ * order in practice, but no plan promises it.
+ */
+function ascendingBy<K extends number | bigint>(events: StoredEvent[], key: (event: StoredEvent) => K): void {
+  if (events.every((event, i) => i === 0 || key(events[i - 1]!) <= key(event))) return;
+  events.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
 /** Streams whose version this instance remembers for the one-statement append (a guess, bounded). */
@@ -113,7 +117,7 @@ export class PostgresEventStore implements EventStore {
       () =>
         q<
           StreamRow[]
-        >`select ${q.unsafe(STREAM_COLUMNS)} from event_store.event_streams where id = ${streamId}::text`,
+        >`select ${q.unsafe(STREAM_COLUMNS.sql)} from event_store.event_streams where id = ${streamId}::text`,
     );
     return row ? toEventStream(row) : null;
   }
@@ -354,10 +358,10 @@ export class PostgresEventStore implements EventStore {
     // the stream row first (the event columns null), then the page (the stream columns null).
     const rows = await this.run(
       () => q<(Partial<StreamRow> & { total: number | null } & Partial<StoredEventRow>)[]>`
-        select ${q.unsafe(STREAM_COLUMNS)}, ${total} as total, ${q.unsafe(NO_STORED_EVENT_COLUMNS)}
+        select ${q.unsafe(STREAM_COLUMNS.sql)}, ${total} as total, ${q.unsafe(STORED_EVENT_COLUMNS.nulls)}
         from event_store.event_streams where id = ${streamId}::text
         union all (
-          select ${q.unsafe(NO_STREAM_COLUMNS)}, null, ${q.unsafe(STORED_EVENT_COLUMNS)}
+          select ${q.unsafe(STREAM_COLUMNS.nulls)}, null, ${q.unsafe(STORED_EVENT_COLUMNS.sql)}
           from event_store.events where ${where}
           order by events.version offset ${byType ? query.offset : 0}::int limit ${query.limit}::int
         )`,
@@ -367,10 +371,7 @@ export class PostgresEventStore implements EventStore {
     const stream = toEventStream(header as StreamRow);
     const events: StoredEvent[] = [];
     for (const row of rows) if (row !== header) events.push(toStoredEvent(row as StoredEventRow));
-    // A union's rows come in branch order in practice; sorted if a plan ever interleaves them.
-    if (events.some((event, i) => i > 0 && event.version < events[i - 1]!.version)) {
-      events.sort((a, b) => a.version - b.version);
-    }
+    ascendingBy(events, (event) => event.version);
     const last = Math.min(query.toVersion ?? stream.currentVersion, stream.currentVersion);
     return {
       stream,
@@ -382,7 +383,7 @@ export class PostgresEventStore implements EventStore {
   async readBySequence(sequence: bigint): Promise<StoredEvent | null> {
     const { sql: q } = this.database;
     const [row] = await this.run(
-      () => q<StoredEventRow[]>`select ${q.unsafe(STORED_EVENT_COLUMNS)} from event_store.events
+      () => q<StoredEventRow[]>`select ${q.unsafe(STORED_EVENT_COLUMNS.sql)} from event_store.events
         where sequence = ${sequence.toString()}::bigint`,
     );
     return row ? toStoredEvent(row) : null;
@@ -398,13 +399,13 @@ export class PostgresEventStore implements EventStore {
     const rows = await this.run(
       () => q<(Partial<StoredEventRow> & { horizon_max: string | null })[]>`
         (
-          select ${q.unsafe(STORED_EVENT_COLUMNS)}, null as horizon_max from event_store.events
+          select ${q.unsafe(STORED_EVENT_COLUMNS.sql)}, null as horizon_max from event_store.events
           where sequence >= ${query.fromSequence.toString()}::bigint
             and tx_id < pg_snapshot_xmin(pg_current_snapshot()) ${types}
           order by events.sequence limit ${query.limit}::int -- the bigint, not the text alias
         )
         union all -- one last row: the horizon bound
-        select ${q.unsafe(NO_STORED_EVENT_COLUMNS)}, (
+        select ${q.unsafe(STORED_EVENT_COLUMNS.nulls)}, (
           select max(sequence) from event_store.events
           where tx_id < pg_snapshot_xmin(pg_current_snapshot())
         )::text`,
@@ -415,9 +416,7 @@ export class PostgresEventStore implements EventStore {
       if (row.sequence == null) horizonMax = row.horizon_max;
       else batch.push(toStoredEvent(row as StoredEventRow));
     }
-    if (batch.some((event, i) => i > 0 && event.sequence < batch[i - 1]!.sequence)) {
-      batch.sort((a, b) => (a.sequence < b.sequence ? -1 : 1));
-    }
+    ascendingBy(batch, (event) => event.sequence);
     const last = batch[batch.length - 1];
     let next = last ? last.sequence + 1n : query.fromSequence;
     // A short batch scanned every final event: move past filtered-out (or deleted) ones too.
@@ -433,7 +432,7 @@ export class PostgresEventStore implements EventStore {
       this.database.sql.begin(async (tx) => {
         await tx`select pg_advisory_xact_lock(hashtextextended(${streamLockKey(streamId)}, 0))`;
         const [row] = await tx<StreamRow[]>`
-          select ${tx.unsafe(STREAM_COLUMNS)} from event_store.event_streams where id = ${streamId}::text`;
+          select ${tx.unsafe(STREAM_COLUMNS.sql)} from event_store.event_streams where id = ${streamId}::text`;
         if (!row) return null;
         const stream = toEventStream(row);
         // The append-only trigger lets this transaction, and only it, delete events.

@@ -2,13 +2,10 @@
 // forms are also those of the Kafka message (relay/published-message.ts) and gRPC timestamps.
 import type { Snapshot, StoredEvent } from '@k1s0/eventstore-domain';
 import type { z } from 'zod';
+import { formatTimestamp } from '../timestamps.js';
 import type { createdSnapshotSchema, eventSchema, snapshotSchema } from './response-schemas.js';
 
-/** Timestamps as spec 002 writes them: UTC with milliseconds and an explicit offset, `2026-02-23T10:00:00.000+00:00`. */
-export function formatTimestamp(date: Date): string {
-  // toISOString always ends in 'Z'; slicing is much cheaper than a regex on the streaming paths.
-  return `${date.toISOString().slice(0, -1)}+00:00`;
-}
+export { formatTimestamp };
 
 /**
  * A sequence as a JSON number (spec 002 shows numbers). Sequences stay far below 2^53 in practice;
