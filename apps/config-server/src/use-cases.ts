@@ -22,6 +22,7 @@ import {
   type UpdateConfigInput,
   WatchConfig,
   type WatchConfigInput,
+  type WatchStream,
 } from '@k1s0/config-domain';
 import { traced } from '@k1s0/platform';
 
@@ -35,7 +36,7 @@ export interface ConfigServerUseCases {
   getConfigHistory(input: GetConfigHistoryInput): Promise<ConfigHistory>;
   rollbackConfig(input: RollbackConfigInput): Promise<ConfigWriteResult>;
   /** A long-lived stream: not wrapped in a span (as SubscribeAll in event-store). */
-  watchConfig(input: WatchConfigInput): AsyncGenerator<ConfigChange, void, undefined>;
+  watchConfig(input: WatchConfigInput): WatchStream;
 }
 
 /** The ports and settings the use cases run over, as service.ts wires them (the domain's one list). */

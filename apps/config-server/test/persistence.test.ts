@@ -350,6 +350,44 @@ describe('PostgresChangeFeed', () => {
     await feed.stop();
   });
 
+  it('hands a change to thousands of subscribers over several loop turns, each in revision order', async () => {
+    const feed = new PostgresChangeFeed({
+      database,
+      changeLog,
+      cache: new LruConfigCache({ maxEntries: 10, ttlMs: 60_000 }),
+      logger: createLogger({ name: 't', level: 'silent' }),
+      pollIntervalMs: 1000,
+    });
+    await feed.start();
+    const subscribers = 2500;
+    const seen = Array.from({ length: subscribers }, () => [] as bigint[]);
+    // Set by an immediate queued when the first subscriber gets the first change: whether the
+    // loop turned (the frames written so far could go out) before the last one got it.
+    let turned = false;
+    let turnedBeforeLast: boolean | undefined;
+    for (let i = 0; i < subscribers; i++) {
+      feed.subscribe({
+        onChange: (c) => {
+          if (i === 0 && seen[0]?.length === 0) setImmediate(() => (turned = true));
+          if (i === subscribers - 1 && seen[i]?.length === 0) turnedBeforeLast = turned;
+          seen[i]?.push(c.revision);
+        },
+        onError: () => {},
+      });
+    }
+    try {
+      const e = entry('system.feedfan.section', 'k', 1);
+      const first = await committed(await writer.insert(e, created(e), ''));
+      const next = { ...e, value: 2, version: 2 };
+      const second = await committed(await writer.update(next, 1, updated(e, next), ''));
+      await waitFor('every subscriber has both', () => seen.every((s) => s.length === 2));
+      for (const s of seen) expect(s).toEqual([first.revision, second.revision]);
+      expect(turnedBeforeLast).toBe(true);
+    } finally {
+      await feed.stop();
+    }
+  });
+
   it('invalidates a committed change at once even while an older transaction holds it back from delivery', async () => {
     const cache = new LruConfigCache({ maxEntries: 10, ttlMs: 60_000 });
     const feed = new PostgresChangeFeed({

@@ -14,3 +14,4 @@ export * from './outbox/index.js';
 export * from './relay/index.js';
 export * from './runtime/index.js';
 export * from './scopes/index.js';
+export * from './streams/index.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hookedStream, lazyStream } from '../src/runtime/stream-hooks.js';
+import { hookedStream, lazyStream } from '../src/streams/stream-hooks.js';
 
 async function* numbers(n: number, failAt?: number): AsyncGenerator<number> {
   for (let i = 1; i <= n; i++) {

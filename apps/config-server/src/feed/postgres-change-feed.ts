@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
   type ChangeFeed,
   type ChangeListener,
@@ -21,6 +22,12 @@ export interface PostgresChangeFeedOptions {
 }
 
 const PAGE_SIZE = 500;
+/**
+ * Subscribers handed a change per turn of the event loop. Each hand-over writes to a socket
+ * buffer that is only flushed when the loop turns, so with 10,000 open watches the first one
+ * would wait for the last; between slices the first ones' frames go out (issue 13).
+ */
+const FAN_OUT_SLICE = 1000;
 /** Retry delays while a notified revision is not yet below the safe horizon. */
 const CATCH_UP_DELAYS_MS = [5, 10, 25, 50, 100, 200];
 
@@ -135,7 +142,7 @@ export class PostgresChangeFeed implements ChangeFeed {
               held = true; // the rest waits for the horizon (scheduleCatchUp)
               break;
             }
-            this.deliver(change);
+            await this.deliver(change);
           }
           if (held || page.length < PAGE_SIZE || this.stopped) break;
         }
@@ -146,11 +153,14 @@ export class PostgresChangeFeed implements ChangeFeed {
     }
   }
 
-  private deliver(change: ConfigChange): void {
+  /** Hands `change` to every subscriber (those subscribed when it starts), in slices. */
+  private async deliver(change: ConfigChange): Promise<void> {
     this.lastDelivered = change.revision;
-    for (const listener of [...this.listeners]) {
+    const listeners = [...this.listeners];
+    for (let i = 0; i < listeners.length; i++) {
+      if (i > 0 && i % FAN_OUT_SLICE === 0) await nextTurn();
       try {
-        listener.onChange(change);
+        (listeners[i] as ChangeListener).onChange(change);
       } catch (error) {
         this.options.logger.error({ err: error }, 'change listener failed');
       }

@@ -1,3 +1,4 @@
+import { type PushableStream, pushableStream, type StreamSink } from '@k1s0/platform/streams';
 import { configErrors } from '../errors.js';
 import type { ConfigChange } from '../model/config-change.js';
 import { changeFor } from '../model/secret.js';
@@ -7,7 +8,6 @@ import type { ConfigRules } from '../rules/config-rules.js';
 import { checkNamespace } from '../rules/namespace.js';
 import { type CallerScopes, inScope } from '../rules/scope.js';
 import { Violations } from '../rules/validation.js';
-import { ChangeBuffer } from './change-buffer.js';
 
 export interface WatchConfigOptions {
   /** Changes read from the log per query while replaying (default 500). */
@@ -46,9 +46,11 @@ export interface WatchConfigInput extends CallerScopes {
 
 /**
  * Server-streaming WatchConfig. The stream is lazy: validation errors, REVISION_COMPACTED
- * (failed_precondition) and feed failures (unavailable) are thrown from the iterator. The feed
- * subscription lives exactly as long as the iteration; ending it (abort, `return()`, error)
- * unsubscribes.
+ * (failed_precondition) and feed failures (unavailable) end it with that error. The feed
+ * subscription lives exactly as long as the stream; ending it (abort, the consumer leaving, an
+ * error) unsubscribes. It is pushable (platform streams): the feed's call hands each live change
+ * straight down to the consumer — with thousands of open watches, that is the fan-out (issue 13);
+ * pulled, it paces a replay by the reader as a generator would.
  */
 export class WatchConfig {
   private readonly replayPageSize: number;
@@ -59,7 +61,11 @@ export class WatchConfig {
     this.maxBufferedChanges = deps.options?.maxBufferedChanges ?? 10_000;
   }
 
-  async *execute(input: WatchConfigInput): AsyncGenerator<ConfigChange, void, undefined> {
+  execute(input: WatchConfigInput): WatchStream {
+    return pushableStream((sink) => this.start(input, sink));
+  }
+
+  private start(input: WatchConfigInput, sink: StreamSink<ConfigChange>): () => void {
     const { changeLog, feed, rules } = this.deps;
     const namespaces = input.namespaces ?? [];
     const violations = new Violations();
@@ -70,57 +76,83 @@ export class WatchConfig {
     violations.throwIfAny();
     const { signal, fromRevision, scopes } = input;
     const reveal = input.revealSecrets ?? false;
-    if (signal?.aborted) return;
+    if (signal?.aborted) {
+      sink.end();
+      return () => {};
+    }
 
     const watched = new Set(namespaces);
     const visible = (namespace: string) =>
       (watched.size === 0 || watched.has(namespace)) && inScope(scopes, namespace);
-    const buffer = new ChangeBuffer<ConfigChange>(this.maxBufferedChanges, () =>
-      configErrors.watchInterrupted('設定変更の受信が追いつかないためストリームを終了しました'),
-    );
-    // Subscribe BEFORE reading the log: every change committed from here on reaches the buffer,
+    let stopped = false;
+    let replaying = fromRevision !== undefined;
+    // Live changes that arrive while the log is replayed, handed on after it.
+    const held: ConfigChange[] = [];
+    let lastDelivered = fromRevision;
+    const deliver = (change: ConfigChange) => {
+      // The feed may repeat what the replay already delivered; revisions tell which.
+      if (lastDelivered !== undefined && change.revision <= lastDelivered) return;
+      lastDelivered = change.revision;
+      sink.push(changeFor(change, reveal));
+    };
+    const finish = (error?: unknown) => {
+      if (stopped) return;
+      stop();
+      sink.end(error);
+    };
+    // Subscribe BEFORE reading the log: every change committed from here on reaches `held`,
     // everything committed earlier is in the log, so the two overlap instead of leaving a gap.
     const unsubscribe = feed.subscribe({
       onChange: (change) => {
-        if (visible(change.namespace)) buffer.push(change);
+        if (stopped || !visible(change.namespace)) return;
+        // Held beyond the bound behind a slow consumer: end rather than grow without bound.
+        if ((replaying ? held.length : sink.backlog) >= this.maxBufferedChanges) {
+          finish(configErrors.watchInterrupted('設定変更の受信が追いつかないためストリームを終了しました'));
+        } else if (replaying) held.push(change);
+        else deliver(change);
       },
-      onError: (error) => buffer.fail(configErrors.watchInterrupted('設定変更の監視が中断されました', error)),
+      onError: (error) => finish(configErrors.watchInterrupted('設定変更の監視が中断されました', error)),
     });
-    const onAbort = () => buffer.close();
+    const onAbort = () => finish();
     signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      let lastDelivered = fromRevision;
-      if (fromRevision !== undefined) {
+    const stop = () => {
+      stopped = true;
+      signal?.removeEventListener('abort', onAbort);
+      unsubscribe();
+    };
+    if (fromRevision !== undefined) {
+      const replay = async () => {
         const oldest = await changeLog.oldestRetainedRevision();
         if (fromRevision < oldest - 1n) throw configErrors.revisionCompacted(fromRevision, oldest);
         for (;;) {
+          if (stopped) return;
           const page = await changeLog.changesAfter(
             lastDelivered ?? fromRevision,
             namespaces,
             this.replayPageSize,
           );
           for (const change of page) {
-            if (signal?.aborted) return;
+            if (stopped) return;
             // The cursor passes changes left out by the scopes too, so the replay always advances.
             lastDelivered = change.revision;
-            if (inScope(scopes, change.namespace)) yield changeFor(change, reveal);
+            if (inScope(scopes, change.namespace) && !sink.push(changeFor(change, reveal))) {
+              await sink.drained();
+            }
           }
           if (page.length < this.replayPageSize) break;
         }
-      }
-      // Live: the buffer may repeat what the replay already delivered; revisions tell which.
-      for (let next = await buffer.next(); !next.done; next = await buffer.next()) {
-        if (lastDelivered !== undefined && next.value.revision <= lastDelivered) continue;
-        lastDelivered = next.value.revision;
-        yield changeFor(next.value, reveal);
-      }
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-      buffer.close();
-      unsubscribe();
+        if (stopped) return;
+        replaying = false;
+        for (const change of held.splice(0)) deliver(change);
+      };
+      replay().catch((error: unknown) => finish(error));
     }
+    return stop;
   }
 }
+
+/** What WatchConfig returns: read once, by iterating or by having it pushed (platform streams). */
+export type WatchStream = PushableStream<ConfigChange> & AsyncIterator<ConfigChange, undefined>;
 
 function checkFromRevision(violations: Violations, fromRevision: bigint | undefined): void {
   if (fromRevision === undefined || (typeof fromRevision === 'bigint' && fromRevision >= 0n)) return;

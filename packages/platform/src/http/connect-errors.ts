@@ -3,7 +3,7 @@ import { principalKey } from '../auth/connect-auth.js';
 import type { Principal } from '../auth/principal.js';
 import { type AppError, grpcCodeOf, isAppError } from '../errors/index.js';
 import type { Logger } from '../observability/logger.js';
-import { hookedStream } from '../runtime/stream-hooks.js';
+import { hookedStream } from '../streams/stream-hooks.js';
 import type { ErrorCodes } from './error-envelope.js';
 import { classifyError } from './error-envelope.js';
 

@@ -8,7 +8,6 @@ import {
   fromBinary,
   isMessage,
   type MessageShape,
-  toBinary,
 } from '@bufbuild/protobuf';
 import {
   Code,
@@ -31,11 +30,13 @@ import type { Logger } from '../observability/logger.js';
 import type { HttpMetrics } from '../observability/metrics.js';
 import { withIncomingTrace } from '../observability/tracing.js';
 import { onAbort } from '../runtime/any-signal.js';
+import { pipeTo } from '../streams/push-stream.js';
 import { toConnectError } from './connect-errors.js';
 import type { ConnectAuthenticate } from './connect-gate.js';
 import type { ErrorCodes } from './error-envelope.js';
+import { type Compression, ENVELOPE_HEADER_BYTES, encodeEnvelope } from './grpc-envelope.js';
+import { GrpcStreamSink } from './grpc-stream-sink.js';
 import { armHttp2BodyTimeout, cutUnreadBodyAfterGrace } from './http2-body.js';
-import { isPreEncoded } from './pre-encoded.js';
 import { requestIdFor } from './request-id.js';
 
 /**
@@ -90,9 +91,7 @@ export interface GrpcDirectPathOptions {
 }
 
 /** As Connect's Node adapters: what a caller's grpc-accept-encoding may pick for the response. */
-const ACCEPT_COMPRESSION = [compressionGzip, compressionBrotli];
-type Compression = (typeof ACCEPT_COMPRESSION)[number];
-const ENVELOPE_HEADER_BYTES = 5;
+const ACCEPT_COMPRESSION: Compression[] = [compressionGzip, compressionBrotli];
 // Abort reasons every call may use: made once (a ConnectError captures a stack when created).
 const CLIENT_WENT_AWAY = new ConnectError('the client went away', Code.Canceled);
 const CALL_ENDED = new ConnectError('the call has ended', Code.Canceled);
@@ -274,18 +273,25 @@ export class GrpcDirectPath {
         return;
       }
       respond();
-      try {
-        for await (const item of response.message) {
-          if (stream.destroyed) break;
-          const message = normalize(target.method, item);
-          const frame = await encodeEnvelope(target.method, message, compression, options.compressMinBytes);
-          if (!stream.write(frame)) await drainedOrClosed(stream);
-        }
-        const reason = aborted.reason;
-        if (reason instanceof ConnectError && reason.code === Code.DeadlineExceeded) throw reason;
-      } catch (error) {
-        setTrailerStatus(responseTrailer, asConnectError(error));
+      // Pushed by the producer when it can (WatchConfig), else pulled: either way each message is
+      // written in the call that hands it over (platform streams).
+      const sink = new GrpcStreamSink<unknown>(stream, (item) =>
+        encodeEnvelope(target.method, normalize(target.method, item), compression, options.compressMinBytes),
+      );
+      const stop = pipeTo(response.message, sink);
+      // The client went away: the producer lets go, the call ends.
+      const leave = () => {
+        stop();
+        sink.end();
+      };
+      stream.once('close', leave);
+      let failure = await sink.outcome;
+      stream.off('close', leave);
+      const reason = aborted.reason;
+      if (failure === undefined && reason instanceof ConnectError && reason.code === Code.DeadlineExceeded) {
+        failure = reason;
       }
+      if (failure !== undefined) setTrailerStatus(responseTrailer, asConnectError(failure));
       if (!stream.destroyed) stream.end();
     } catch (error) {
       if (stream.destroyed) return;
@@ -424,19 +430,6 @@ async function firstOf<T>(values: AsyncIterable<T>): Promise<T> {
     'protocol error: missing input message for server-streaming method',
     Code.Unimplemented,
   );
-}
-
-/** Resolves once the stream can take more (backpressure), or has closed. */
-function drainedOrClosed(stream: ServerHttp2Stream): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      stream.off('drain', done);
-      stream.off('close', done);
-      resolve();
-    };
-    stream.once('drain', done);
-    stream.once('close', done);
-  });
 }
 
 /**
@@ -615,40 +608,4 @@ function parseBinary(method: DirectMethodDesc, data: Uint8Array): Input {
     const message = error instanceof Error ? error.message : String(error);
     throw new ConnectError(`parse binary: ${message}`, Code.InvalidArgument);
   }
-}
-
-/** Framed pre-encoded messages, by message (pre-encoded.ts); dropped with the message. */
-const sharedEnvelopes = new WeakMap<object, Uint8Array>();
-
-async function encodeEnvelope(
-  method: DirectMethodDesc,
-  message: Output,
-  compression: Compression | null,
-  compressMinBytes: number,
-): Promise<Uint8Array> {
-  // One pre-encoded change goes to every WatchConfig stream: framed once, the same bytes on each.
-  const shared = isPreEncoded(message);
-  if (shared) {
-    const framed = sharedEnvelopes.get(message);
-    if (framed !== undefined) return framed;
-  }
-  let data: Uint8Array;
-  try {
-    data = toBinary(method.output, message);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new ConnectError(`serialize binary: ${reason}`, Code.Internal);
-  }
-  let flags = 0;
-  if (compression !== null && data.byteLength >= compressMinBytes) {
-    data = await compression.compress(data);
-    flags = compressedFlag;
-  }
-  const envelope = Buffer.allocUnsafe(ENVELOPE_HEADER_BYTES + data.byteLength);
-  envelope.writeUInt8(flags, 0);
-  envelope.writeUInt32BE(data.byteLength, 1);
-  envelope.set(data, ENVELOPE_HEADER_BYTES);
-  // Only uncompressed frames are shared: compression depends on what each caller accepts.
-  if (shared && flags === 0) sharedEnvelopes.set(message, envelope);
-  return envelope;
 }

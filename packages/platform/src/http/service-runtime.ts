@@ -21,7 +21,7 @@ import { AppError } from '../errors/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { HttpMetrics } from '../observability/metrics.js';
 import { withIncomingTrace } from '../observability/tracing.js';
-import { hookedStream } from '../runtime/stream-hooks.js';
+import { hookedStream } from '../streams/stream-hooks.js';
 import { errorInterceptor, type OnRefused, reportRefusal } from './connect-errors.js';
 import { type ConnectAuthenticate, connectGate, connectRequestGate } from './connect-gate.js';
 import { classifyError, type ErrorCodes, envelope, statusOf } from './error-envelope.js';

@@ -1,7 +1,7 @@
 import { getHeapStatistics } from 'node:v8';
 import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
 import { principalKey } from '../auth/connect-auth.js';
-import { hookedStream } from '../runtime/stream-hooks.js';
+import { hookedStream } from '../streams/stream-hooks.js';
 
 export interface StreamLimits {
   /** Open server streams per caller (token subject; anonymous callers share one key per peer-less bucket). */

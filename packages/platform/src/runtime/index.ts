@@ -2,4 +2,3 @@ export * from './any-signal.js';
 export * from './boot.js';
 export * from './node-args.js';
 export * from './repo-root.js';
-export * from './stream-hooks.js';

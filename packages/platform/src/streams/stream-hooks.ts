@@ -3,8 +3,11 @@
  * mapping, end-of-stream checks, releasing a slot, mapping each message). An async generator per
  * layer costs several promise jobs per message in each layer (its own queue, the await of the
  * inner result, the resolution of its own); with thousands of streams receiving the same change
- * that was most of WatchConfig's fan-out (issue 13). These forward each `next()` with one `.then`.
+ * that was most of WatchConfig's fan-out (issue 13). These forward each `next()` with one `.then`,
+ * and on a pushable stream stay pushable: the hooks then run as plain calls on the way down.
  */
+import { isPushable, type PushableStream, pipeTo, type StreamSink } from './push-stream.js';
+
 export interface StreamHooks<T, U> {
   /** Each message on its way out (may replace it). */
   message?(value: T): U;
@@ -17,7 +20,7 @@ export interface StreamHooks<T, U> {
 }
 
 export function hookedStream<T, U = T>(stream: AsyncIterable<T>, hooks: StreamHooks<T, U>): AsyncIterable<U> {
-  return {
+  const pulled: AsyncIterable<U> = {
     [Symbol.asyncIterator](): AsyncIterator<U> {
       const inner = stream[Symbol.asyncIterator]();
       let ended = false;
@@ -64,6 +67,79 @@ export function hookedStream<T, U = T>(stream: AsyncIterable<T>, hooks: StreamHo
       };
     },
   };
+  if (!isPushable(stream)) return pulled;
+  const pushable: PushableStream<U> = {
+    [Symbol.asyncIterator]: () => pulled[Symbol.asyncIterator](),
+    pushTo: (sink) => pushHooked(stream, hooks, sink),
+  };
+  return pushable;
+}
+
+/** The same hooks on a pushed stream: plain calls on the way down, no promise per message. */
+function pushHooked<T, U>(
+  stream: PushableStream<T>,
+  hooks: StreamHooks<T, U>,
+  sink: StreamSink<U>,
+): () => void {
+  let ended = false;
+  let stopInner: (() => void) | undefined;
+  let stopWanted = false;
+  const finish = (): boolean => {
+    if (ended) return false;
+    ended = true;
+    hooks.finally?.();
+    return true;
+  };
+  const fail = (error: unknown) => {
+    if (!finish()) return;
+    sink.end(hooks.error ? hooks.error(error) : error);
+  };
+  const stopProducer = () => {
+    if (stopInner === undefined) stopWanted = true;
+    else stopInner();
+  };
+  const hooked: StreamSink<T> = {
+    push(item) {
+      if (ended) return false;
+      if (hooks.message === undefined) return sink.push(item as unknown as U);
+      let value: U;
+      try {
+        value = hooks.message(item);
+      } catch (error) {
+        stopProducer();
+        fail(error);
+        return false;
+      }
+      return sink.push(value);
+    },
+    get backlog() {
+      return sink.backlog;
+    },
+    drained: () => sink.drained(),
+    end(error?: unknown) {
+      if (ended) return;
+      if (error !== undefined) {
+        fail(error);
+        return;
+      }
+      // As the pulled form: a throwing done hook ends the stream with its own error, unmapped.
+      try {
+        hooks.done?.();
+      } catch (doneError) {
+        finish();
+        sink.end(doneError);
+        return;
+      }
+      finish();
+      sink.end();
+    },
+  };
+  stopInner = stream.pushTo(hooked);
+  if (stopWanted) stopInner();
+  return () => {
+    finish();
+    stopInner?.();
+  };
 }
 
 /** A result after the consumer ended the stream: passed on as done. */
@@ -75,8 +151,18 @@ function onResultAfterEnd<U>(result: IteratorResult<unknown>): IteratorResult<U>
  * A stream made by `open()` on the first `next()`, as an async generator function's body would
  * run: what `open` throws fails that `next()`, not the call that created the stream.
  */
-export function lazyStream<T>(open: () => AsyncIterable<T>): AsyncIterable<T> {
+export function lazyStream<T>(open: () => AsyncIterable<T>): PushableStream<T> {
   return {
+    pushTo(sink) {
+      let inner: AsyncIterable<T>;
+      try {
+        inner = open();
+      } catch (error) {
+        sink.end(error);
+        return () => {};
+      }
+      return pipeTo(inner, sink);
+    },
     [Symbol.asyncIterator](): AsyncIterator<T> {
       let inner: AsyncIterator<T> | undefined;
       let finished = false;

@@ -1,0 +1,2 @@
+export * from './push-stream.js';
+export * from './stream-hooks.js';

@@ -1,0 +1,142 @@
+import { once } from 'node:events';
+import {
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  connect,
+  createServer,
+  type Http2Server,
+  type ServerHttp2Stream,
+} from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GrpcStreamSink } from '../src/http/grpc-stream-sink.js';
+
+/** A real HTTP/2 server and client; each test gets the server side of one stream. */
+async function http2Pair(): Promise<{
+  server: Http2Server;
+  client: ClientHttp2Session;
+  open: () => Promise<{ serverStream: ServerHttp2Stream; clientStream: ClientHttp2Stream }>;
+}> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const client = connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  const open = async () => {
+    const serverSide = once(server, 'stream') as Promise<[ServerHttp2Stream]>;
+    const clientStream = client.request({ ':method': 'POST', ':path': '/x' });
+    clientStream.end();
+    const [serverStream] = await serverSide;
+    serverStream.respond({ ':status': 200 });
+    return { serverStream, clientStream };
+  };
+  return { server, client, open };
+}
+
+const frameOf = (n: number) => Buffer.from([n]);
+
+let cleanup: (() => void) | undefined;
+afterEach(() => {
+  cleanup?.();
+  cleanup = undefined;
+});
+
+async function received(stream: ClientHttp2Stream): Promise<number[]> {
+  const bytes: number[] = [];
+  for await (const chunk of stream) bytes.push(...(chunk as Buffer));
+  return bytes;
+}
+
+describe('GrpcStreamSink', () => {
+  it('writes each pushed frame in the call, counts the backlog until written, settles on end', async () => {
+    const { server, client, open } = await http2Pair();
+    cleanup = () => {
+      client.close();
+      server.close();
+    };
+    const { serverStream, clientStream } = await open();
+    const sink = new GrpcStreamSink<number>(serverStream, frameOf);
+    const reading = received(clientStream);
+    expect(sink.push(1)).toBe(true);
+    expect(sink.push(2)).toBe(true);
+    expect(sink.backlog).toBe(2); // written to the stream, not yet handed to the socket
+    await sink.drained();
+    sink.end();
+    expect(await sink.outcome).toBeUndefined();
+    serverStream.end();
+    expect(await reading).toEqual([1, 2]);
+    expect(sink.backlog).toBe(0);
+  });
+
+  it('keeps the order when some frames are compressed (asynchronous) and others are not', async () => {
+    const { server, client, open } = await http2Pair();
+    cleanup = () => {
+      client.close();
+      server.close();
+    };
+    const { serverStream, clientStream } = await open();
+    // Frame 1 takes longest to "compress", 2 is immediate, 3 resolves before 1.
+    const delays: Record<number, number> = { 1: 30, 3: 5 };
+    const sink = new GrpcStreamSink<number>(serverStream, (n) => {
+      const delay = delays[n];
+      if (delay === undefined) return frameOf(n);
+      return new Promise((resolve) => setTimeout(() => resolve(frameOf(n)), delay));
+    });
+    const reading = received(clientStream);
+    expect(sink.push(1)).toBe(false); // queued: wait for drained() before more
+    sink.push(2);
+    sink.push(3);
+    sink.end(new Error('ended after three'));
+    expect(((await sink.outcome) as Error).message).toBe('ended after three'); // after every frame
+    serverStream.end();
+    expect(await reading).toEqual([1, 2, 3]);
+  });
+
+  it('ends with a framing error: nothing after it is written', async () => {
+    const { server, client, open } = await http2Pair();
+    cleanup = () => {
+      client.close();
+      server.close();
+    };
+    const { serverStream, clientStream } = await open();
+    const sink = new GrpcStreamSink<number>(serverStream, (n) => {
+      if (n === 2) throw new Error('serialize binary: bad');
+      return frameOf(n);
+    });
+    const reading = received(clientStream);
+    sink.push(1);
+    expect(sink.push(2)).toBe(false);
+    expect(sink.push(3)).toBe(false);
+    expect(((await sink.outcome) as Error).message).toBe('serialize binary: bad');
+    serverStream.end();
+    expect(await reading).toEqual([1]);
+  });
+
+  it('a client that stops reading leaves the frames in the backlog; drained() waits until it reads', async () => {
+    const { server, client, open } = await http2Pair();
+    cleanup = () => {
+      client.close();
+      server.close();
+    };
+    const { serverStream, clientStream } = await open();
+    clientStream.pause();
+    const big = Buffer.alloc(64 * 1024, 7);
+    const sink = new GrpcStreamSink<number>(serverStream, () => big);
+    // The connection's and the stream's flow-control windows (64 KiB) fill, then the writes wait.
+    for (let i = 0; i < 8; i++) sink.push(i);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(sink.backlog).toBeGreaterThan(4);
+    let drained = false;
+    const waiting = sink.drained().then(() => {
+      drained = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(drained).toBe(false);
+    const reading = received(clientStream);
+    await waiting;
+    sink.end();
+    await sink.outcome;
+    serverStream.end();
+    expect((await reading).length).toBe(8 * big.length);
+    expect(sink.backlog).toBe(0);
+  });
+});
