@@ -27,7 +27,7 @@ const PAGE_SIZE = 500;
  * buffer that is only flushed when the loop turns, so with 10,000 open watches the first one
  * would wait for the last; between slices the first ones' frames go out (issue 13).
  */
-const FAN_OUT_SLICE = 1000;
+const FAN_OUT_SLICE = 250;
 /** Retry delays while a notified revision is not yet below the safe horizon. */
 const CATCH_UP_DELAYS_MS = [5, 10, 25, 50, 100, 200];
 
