@@ -28,6 +28,7 @@ import { classifyError, type ErrorCodes, envelope, statusOf } from './error-enve
 import { GrpcDirectPath } from './grpc-direct-path.js';
 import { type ReadinessCheck, readinessReport } from './readiness.js';
 import { requestIdFor } from './request-id.js';
+import { lazyRequestLogger } from './request-logger.js';
 import { createStreamLimiter, type StreamLimiter } from './stream-limits.js';
 
 export interface ServiceOptions {
@@ -146,6 +147,7 @@ export async function createServiceRuntime(options: ServiceOptions): Promise<Ser
   const rest = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     logController: quietRequests(),
+    childLoggerFactory: lazyRequestLogger,
     // Path parameters carry ids up to 255 characters (stream ids, config keys); find-my-way's
     // default of 100 would answer longer ones with a 404 before any route runs.
     routerOptions: { maxParamLength: 1024 },
@@ -203,6 +205,7 @@ export async function createServiceRuntime(options: ServiceOptions): Promise<Ser
     routerOptions: { maxParamLength: 1024 },
     loggerInstance: logger as FastifyBaseLogger,
     logController: quietRequests(),
+    childLoggerFactory: lazyRequestLogger,
     genReqId: requestIdFor,
     forceCloseConnections: true,
     // Fastify closes (GOAWAY) a session without frames for this long; 0 would be Node's "never".
