@@ -1,26 +1,27 @@
 import { once } from 'node:events';
-import {
-  type ClientHttp2Session,
-  type ClientHttp2Stream,
-  connect,
-  createServer,
-  type Http2Server,
-  type ServerHttp2Stream,
-} from 'node:http2';
+import { type ClientHttp2Stream, connect, createServer, type ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GrpcStreamSink } from '../src/http/grpc-stream-sink.js';
 
-/** A real HTTP/2 server and client; each test gets the server side of one stream. */
+let cleanup: (() => void) | undefined;
+afterEach(() => {
+  cleanup?.();
+  cleanup = undefined;
+});
+
+/** A real HTTP/2 server and client (closed after the test); each test gets the server side of one stream. */
 async function http2Pair(): Promise<{
-  server: Http2Server;
-  client: ClientHttp2Session;
   open: () => Promise<{ serverStream: ServerHttp2Stream; clientStream: ClientHttp2Stream }>;
 }> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const client = connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  cleanup = () => {
+    client.close();
+    server.close();
+  };
   const open = async () => {
     const serverSide = once(server, 'stream') as Promise<[ServerHttp2Stream]>;
     const clientStream = client.request({ ':method': 'POST', ':path': '/x' });
@@ -29,16 +30,10 @@ async function http2Pair(): Promise<{
     serverStream.respond({ ':status': 200 });
     return { serverStream, clientStream };
   };
-  return { server, client, open };
+  return { open };
 }
 
 const frameOf = (n: number) => Buffer.from([n]);
-
-let cleanup: (() => void) | undefined;
-afterEach(() => {
-  cleanup?.();
-  cleanup = undefined;
-});
 
 async function received(stream: ClientHttp2Stream): Promise<number[]> {
   const bytes: number[] = [];
@@ -48,11 +43,7 @@ async function received(stream: ClientHttp2Stream): Promise<number[]> {
 
 describe('GrpcStreamSink', () => {
   it('writes each pushed frame in the call, counts the backlog until written, settles on end', async () => {
-    const { server, client, open } = await http2Pair();
-    cleanup = () => {
-      client.close();
-      server.close();
-    };
+    const { open } = await http2Pair();
     const { serverStream, clientStream } = await open();
     const sink = new GrpcStreamSink<number>(serverStream, frameOf);
     const reading = received(clientStream);
@@ -68,11 +59,7 @@ describe('GrpcStreamSink', () => {
   });
 
   it('keeps the order when some frames are compressed (asynchronous) and others are not', async () => {
-    const { server, client, open } = await http2Pair();
-    cleanup = () => {
-      client.close();
-      server.close();
-    };
+    const { open } = await http2Pair();
     const { serverStream, clientStream } = await open();
     // Frame 1 takes longest to "compress", 2 is immediate, 3 resolves before 1.
     const delays: Record<number, number> = { 1: 30, 3: 5 };
@@ -92,11 +79,7 @@ describe('GrpcStreamSink', () => {
   });
 
   it('ends with a framing error: nothing after it is written', async () => {
-    const { server, client, open } = await http2Pair();
-    cleanup = () => {
-      client.close();
-      server.close();
-    };
+    const { open } = await http2Pair();
     const { serverStream, clientStream } = await open();
     const sink = new GrpcStreamSink<number>(serverStream, (n) => {
       if (n === 2) throw new Error('serialize binary: bad');
@@ -112,11 +95,7 @@ describe('GrpcStreamSink', () => {
   });
 
   it('a client that stops reading leaves the frames in the backlog; drained() waits until it reads', async () => {
-    const { server, client, open } = await http2Pair();
-    cleanup = () => {
-      client.close();
-      server.close();
-    };
+    const { open } = await http2Pair();
     const { serverStream, clientStream } = await open();
     clientStream.pause();
     const big = Buffer.alloc(64 * 1024, 7);
