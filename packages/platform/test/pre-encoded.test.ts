@@ -2,7 +2,13 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { createContextValues, createHandlerContext } from '@connectrpc/connect';
 import { ConfigService, configV1 } from '@k1s0/proto';
 import { describe, expect, it } from 'vitest';
-import { encodesBinary, preEncoded, rawFields, withRawFields } from '../src/http/pre-encoded.js';
+import {
+  binaryCodecKey,
+  encodesBinary,
+  preEncoded,
+  rawFields,
+  withRawFields,
+} from '../src/http/pre-encoded.js';
 
 const change = create(configV1.ConfigChangeEventSchema, {
   namespace: 'system.auth',
@@ -69,5 +75,23 @@ describe('pre-encoded messages', () => {
       undefined,
     ])
       expect(encodesBinary(contextWith(type)), String(type)).toBe(false);
+  });
+
+  it('a call the direct gRPC path marks as binary is answered so without reading its request headers', () => {
+    const contextValues = createContextValues().set(binaryCodecKey, true);
+    const ctx = createHandlerContext({
+      service: ConfigService,
+      method: ConfigService.method.watchConfig,
+      protocolName: 'grpc',
+      requestMethod: 'POST',
+      url: 'http://localhost/',
+      contextValues,
+    });
+    Object.defineProperty(ctx, 'requestHeader', {
+      get: () => {
+        throw new Error('request headers built');
+      },
+    });
+    expect(encodesBinary(ctx)).toBe(true);
   });
 });

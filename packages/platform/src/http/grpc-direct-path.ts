@@ -37,6 +37,7 @@ import type { ErrorCodes } from './error-envelope.js';
 import { type Compression, ENVELOPE_HEADER_BYTES, encodeEnvelope } from './grpc-envelope.js';
 import { GrpcStreamSink } from './grpc-stream-sink.js';
 import { armHttp2BodyTimeout, cutUnreadBodyAfterGrace } from './http2-body.js';
+import { binaryCodecKey } from './pre-encoded.js';
 import { requestIdFor } from './request-id.js';
 
 /**
@@ -369,6 +370,7 @@ export class GrpcDirectPath {
     };
     const contextValues = createContextValues();
     if (call.principal !== undefined) contextValues.set(principalKey, call.principal);
+    contextValues.set(binaryCodecKey, true); // application/grpc or application/grpc+proto only (take)
     // No spreads here: `signal` is a getter, made only when an interceptor or handler reads it.
     const request: UnaryRequest | StreamRequest = streaming
       ? {

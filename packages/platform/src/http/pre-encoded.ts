@@ -1,6 +1,6 @@
 import { create, type DescMessage, type Message, type MessageShape, toBinary } from '@bufbuild/protobuf';
 import { BinaryReader, type WireType } from '@bufbuild/protobuf/wire';
-import type { HandlerContext } from '@connectrpc/connect';
+import { createContextKey, type HandlerContext } from '@connectrpc/connect';
 
 /**
  * Pre-encoded responses for the hot streaming paths (issue 13). Connect serializes every response
@@ -23,8 +23,18 @@ const BINARY_CONTENT_TYPES = new Set([
   'application/connect+proto',
 ]);
 
+/**
+ * Set by the direct gRPC path (grpc-direct-path.ts), which serves binary protobuf only: the answer
+ * is known without building the call's request Headers from the raw HTTP/2 headers just to read its
+ * content type (a Headers object per call: garbage for every GetConfig, memory for every watch).
+ */
+export const binaryCodecKey = createContextKey(false, {
+  description: 'the call is answered in binary protobuf',
+});
+
 /** Whether the call's responses go out in the binary protobuf codec (gRPC, gRPC-Web, Connect +proto). */
 export function encodesBinary(ctx: HandlerContext): boolean {
+  if (ctx.values.get(binaryCodecKey)) return true;
   // A Connect GET carries its codec as a query parameter, not a content type: ordinary path.
   const type = ctx.requestHeader.get('content-type');
   if (type === null) return false;
