@@ -118,4 +118,38 @@ describe('GrpcStreamSink', () => {
     expect((await reading).length).toBe(8 * big.length);
     expect(sink.backlog).toBe(0);
   });
+
+  it('holds frames itself while the client does not read, and a normal end waits for them; an error end does not', async () => {
+    const { open } = await http2Pair();
+    const { serverStream, clientStream } = await open();
+    clientStream.pause();
+    const frames = 50;
+    const sink = new GrpcStreamSink<number>(serverStream, (n) => Buffer.alloc(16 * 1024, n));
+    for (let i = 0; i < frames; i++) sink.push(i);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(sink.backlog).toBeGreaterThan(frames - 8); // at most the flow-control window went out
+    // Node's stream buffer holds about its high-water mark, not the 800 KiB pushed.
+    expect(serverStream.writableLength).toBeLessThan(64 * 1024);
+    sink.end();
+    const settled = await Promise.race([
+      sink.outcome.then(() => 'settled'),
+      new Promise((resolve) => setTimeout(() => resolve('waiting'), 30)),
+    ]);
+    expect(settled).toBe('waiting');
+    const reading = received(clientStream);
+    expect(await sink.outcome).toBeUndefined();
+    serverStream.end();
+    const bytes = await reading;
+    expect(bytes.length).toBe(frames * 16 * 1024);
+    expect(Array.from({ length: frames }, (_, i) => bytes[i * 16 * 1024])).toEqual(
+      Array.from({ length: frames }, (_, i) => i),
+    );
+
+    const second = await open();
+    second.clientStream.pause();
+    const failing = new GrpcStreamSink<number>(second.serverStream, (n) => Buffer.alloc(16 * 1024, n));
+    for (let i = 0; i < frames; i++) failing.push(i);
+    failing.end(new Error('fell behind'));
+    expect(((await failing.outcome) as Error).message).toBe('fell behind');
+  });
 });
