@@ -85,7 +85,7 @@ export class GrpcStreamSink<T> implements StreamSink<T> {
       this.backlog--;
       return false;
     }
-    if (false) {
+    if (this.heldFrom < this.held.length || stream.writableNeedDrain) {
       this.held.push(bytes);
       return false;
     }
