@@ -117,8 +117,8 @@ interface Reader<T> {
 
 /**
  * The sink behind a pulled pushable stream: a queue between a push-style producer and one async
- * reader. It asks for more (push → true, `drained()` resolved) only while a reader waits, so a
- * producer that waits is paced by the reader exactly as a generator would be. `close` is the
+ * reader. It asks for more (`drained()` resolved) only while a reader waits, so a producer that
+ * waits is paced by the reader exactly as a generator would be. `close` is the
  * reader leaving (what is queued is dropped); `end(error)` drops what is queued and fails the
  * next read; a normal `end()` lets the reader take what is queued first.
  */
@@ -134,15 +134,13 @@ export class PullQueue<T> implements StreamSink<T> {
     return this.items.length;
   }
 
+  /** Always false: a pushed item is all a waiting reader asked for; the next ask is `drained()`. */
   push(item: T): boolean {
     if (this.over) return false;
     const reader = this.reader;
-    if (reader === undefined) {
-      this.items.push(item);
-      return false;
-    }
     this.reader = undefined;
-    reader.resolve({ done: false, value: item });
+    if (reader === undefined) this.items.push(item);
+    else reader.resolve({ done: false, value: item });
     return false;
   }
 
