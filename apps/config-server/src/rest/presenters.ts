@@ -1,5 +1,6 @@
 // Domain → REST JSON bodies (SPEC §5, design 000), typed by the response schemas.
 import type { ConfigChange, ConfigEntry, PageInfo } from '@k1s0/config-domain';
+import { perObject } from '@k1s0/platform';
 import type { z } from 'zod';
 import type {
   changeSchema,
@@ -37,15 +38,7 @@ export function entryJson(entry: ConfigEntry): z.input<typeof entrySchema> {
  * changes (the cache replaces it), and GET answers it over and over (issue 13). A redacted secret
  * is a new object per call, so it is serialized each time. Sent as is (see sendJsonText).
  */
-const entryTexts = new WeakMap<ConfigEntry, string>();
-export function entryJsonText(entry: ConfigEntry): string {
-  let text = entryTexts.get(entry);
-  if (text === undefined) {
-    text = JSON.stringify(entryJson(entry));
-    entryTexts.set(entry, text);
-  }
-  return text;
-}
+export const entryJsonText = perObject((entry: ConfigEntry): string => JSON.stringify(entryJson(entry)));
 
 export function paginationJson(page: PageInfo): z.input<typeof paginationSchema> {
   return {

@@ -1,6 +1,7 @@
 import { create, type DescMessage, type Message, type MessageShape, toBinary } from '@bufbuild/protobuf';
 import { BinaryReader, type WireType } from '@bufbuild/protobuf/wire';
 import { createContextKey, type HandlerContext } from '@connectrpc/connect';
+import { perObject } from '../runtime/per-object.js';
 
 /**
  * Pre-encoded responses for the hot streaming paths (issue 13). Connect serializes every response
@@ -95,15 +96,7 @@ export function messagePerObject<K extends object, Desc extends DescMessage>(
   schema: Desc,
   build: (key: K) => MessageShape<Desc>,
 ): (key: K, binary: boolean) => MessageShape<Desc> {
-  const built = new WeakMap<K, { message: MessageShape<Desc>; encoded: MessageShape<Desc> | undefined }>();
-  return (key, binary) => {
-    let cached = built.get(key);
-    if (cached === undefined) {
-      cached = { message: build(key), encoded: undefined };
-      built.set(key, cached);
-    }
-    if (!binary) return cached.message;
-    cached.encoded ??= preEncoded(schema, cached.message);
-    return cached.encoded;
-  };
+  const message = perObject(build);
+  const encoded = perObject((key: K) => preEncoded(schema, message(key)));
+  return (key, binary) => (binary ? encoded(key) : message(key));
 }
