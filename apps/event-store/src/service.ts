@@ -60,13 +60,17 @@ function build(kernel: Kernel<EventStoreConfig>, options: EventStoreServiceOptio
       this.set(newEvents.listenerCount);
     },
   });
-  const useCases = createUseCases({
+  const useCaseDeps = {
     events,
     snapshots: new PostgresSnapshotStore(database),
     newEvents,
     limits: limitsOf(config),
     subscribePollIntervalMs: durations.subscribePollIntervalMs,
-  });
+  };
+  const useCases = createUseCases(useCaseDeps);
+  // The same use cases over the same store, its stream and global-log reads returning events the
+  // gRPC encoder copies from their stored wire bodies (issue 13).
+  const grpcUseCases = createUseCases({ ...useCaseDeps, events: events.wireReads() });
   // The relay runs only when Kafka is configured (SPEC §2: without brokers it is off); its
   // metrics exist either way, and with the relay off the lag gauge counts what waits (SPEC §7).
   const relayMetrics = createRelayMetrics(kernel.metrics.registry);
@@ -100,7 +104,7 @@ function build(kernel: Kernel<EventStoreConfig>, options: EventStoreServiceOptio
       await app.register(globalLogRoutes(useCases));
     },
     connect: {
-      routes: eventStoreGrpcRoutes(useCases, kernel.shutdownSignal),
+      routes: eventStoreGrpcRoutes(grpcUseCases, kernel.shutdownSignal),
       roleFor: eventStoreRpcRole,
     },
     async start() {

@@ -3,7 +3,6 @@ import type { ConnectRouter, HandlerContext } from '@connectrpc/connect';
 import { type StoredEvent, Violations } from '@k1s0/eventstore-domain';
 import { anySignal, encodesBinary, principalFromContext } from '@k1s0/platform';
 import { EventStoreService, eventStoreV1 } from '@k1s0/proto';
-import { storedTextOf } from '../persistence/event-rows.js';
 import type { EventStoreUseCases } from '../use-cases.js';
 import {
   newEventsFromProto,
@@ -13,7 +12,7 @@ import {
   toNumber,
   unlessZero,
 } from './messages.js';
-import { withEncodedEvents } from './stored-event-wire.js';
+import { approximateMessageBytes, withEncodedEvents } from './stored-event-wire.js';
 
 // Field numbers of the repeated/singular StoredEvent fields the read paths pre-encode.
 const READ_EVENTS_EVENTS = 2;
@@ -35,7 +34,7 @@ function messageSized(batch: readonly StoredEvent[]): (readonly StoredEvent[])[]
   let bytes = 0;
   for (let i = 0; i < batch.length; i++) {
     const event = batch[i] as StoredEvent;
-    const size = (storedTextOf(event)?.payload ?? JSON.stringify(event.payload)).length + 200;
+    const size = approximateMessageBytes(event);
     if (i > start && bytes + size > MAX_BATCH_MESSAGE_BYTES) {
       runs.push(batch.slice(start, i));
       start = i;

@@ -2,7 +2,30 @@ import type { Message } from '@bufbuild/protobuf';
 import { WireType } from '@bufbuild/protobuf/wire';
 import type { StoredEvent } from '@k1s0/eventstore-domain';
 import { type RawFields, withRawFields } from '@k1s0/platform';
-import { type StoredEventText, storedTextOf } from '../persistence/event-rows.js';
+import {
+  type StoredEventText,
+  type StoredWire,
+  storedTextOf,
+  wireOf,
+  wireTimestamp,
+} from '../persistence/event-rows.js';
+import {
+  EVENT_ID_FIELD_BYTES,
+  metadataSize,
+  streamIdFieldHexLength,
+  TAG_EVENT_ID,
+  TAG_EVENT_TYPE,
+  TAG_OCCURRED_AT,
+  TAG_PAYLOAD,
+  TAG_SEQUENCE,
+  TAG_STORED_AT,
+  TAG_STREAM_ID,
+  TAG_VERSION,
+  type WireMetadata,
+  wireMetadata,
+  writeMetadata,
+} from '../wire/event-wire-body.js';
+import { ProtoWriter, stringFieldSize, utf8Length, varintSize } from '../wire/proto-writer.js';
 
 /**
  * Protobuf bytes of `StoredEvent` written straight from the row (issue 13): the timestamps go out
@@ -16,61 +39,28 @@ import { type StoredEventText, storedTextOf } from '../persistence/event-rows.js
  * usual. JSON has no unknown fields: a JSON codec gets the ordinary messages (`encodesBinary`).
  */
 
-// Tags (field number << 3 | wire type) of event_store.v1.StoredEvent and EventMetadata.
-const TAG_STREAM_ID = 0x0a;
-const TAG_SEQUENCE = 0x10;
-const TAG_EVENT_TYPE = 0x1a;
-const TAG_VERSION = 0x20;
-const TAG_PAYLOAD = 0x2a;
-const TAG_METADATA = 0x32;
-const TAG_OCCURRED_AT = 0x3a;
-const TAG_STORED_AT = 0x42;
-const TAG_EVENT_ID = 0x4a;
-const TAG_ACTOR_ID = 0x0a;
-const TAG_CORRELATION_ID = 0x12;
-const TAG_CAUSATION_ID = 0x1a;
-
-function varintSize(n: number): number {
-  let size = 1;
-  while (n >= 128) {
-    n = Math.floor(n / 128);
-    size++;
-  }
-  return size;
-}
-
-/** Length-delimited field size: tag (1 byte here) + length prefix + bytes; proto3 leaves "" out. */
-function stringFieldSize(bytes: number): number {
-  return bytes === 0 ? 0 : 1 + varintSize(bytes) + bytes;
-}
-
-const textOrUndefined = (value: unknown) => (typeof value === 'string' ? value : undefined);
-
-/** Byte lengths of one event's fields, computed once for the sizing and the writing pass. */
-interface Sized {
+/** An event read from its columns (RowEvent), with its fields' sizes for the sizing and writing pass. */
+interface SizedRow {
   event: StoredEvent;
   text: StoredEventText;
-  actorId: string | undefined;
-  correlationId: string | undefined;
-  causationId: string | undefined;
+  metadata: WireMetadata;
   sequence: number;
   metadataSize: number;
   bodySize: number;
 }
 
-const utf8Length = (s: string) => Buffer.byteLength(s, 'utf8');
-
-function optionalSize(value: string | undefined): number {
-  if (value === undefined) return 0;
-  const bytes = utf8Length(value);
-  return 1 + varintSize(bytes) + bytes; // `optional string`: present even when empty
+/** An event read with its wire body: the stored body and the two fields put around its parts. */
+interface SizedWire {
+  wire: StoredWire;
+  storedAt: string;
+  bodySize: number;
 }
 
-function sizeOf(event: StoredEvent, text: StoredEventText): Sized {
-  const actorId = textOrUndefined(event.metadata.actor_id);
-  const correlationId = textOrUndefined(event.metadata.correlation_id);
-  const causationId = textOrUndefined(event.metadata.causation_id);
-  const metadataSize = optionalSize(actorId) + optionalSize(correlationId) + optionalSize(causationId);
+type Sized = SizedRow | SizedWire;
+
+function sizeOfRow(event: StoredEvent, text: StoredEventText): SizedRow {
+  const metadata = wireMetadata(event.metadata);
+  const metaSize = metadataSize(metadata);
   const sequence = Number(event.sequence);
   const bodySize =
     stringFieldSize(utf8Length(event.streamId)) +
@@ -79,69 +69,55 @@ function sizeOf(event: StoredEvent, text: StoredEventText): Sized {
     (event.version === 0 ? 0 : 1 + varintSize(event.version)) +
     stringFieldSize(utf8Length(text.payload)) +
     1 +
-    varintSize(metadataSize) +
-    metadataSize +
+    varintSize(metaSize) +
+    metaSize +
     stringFieldSize(text.occurredAt.length) +
     stringFieldSize(text.storedAt.length) +
     stringFieldSize(utf8Length(event.eventId));
-  return { event, text, actorId, correlationId, causationId, sequence, metadataSize, bodySize };
+  return { event, text, metadata, sequence, metadataSize: metaSize, bodySize };
 }
 
-class Writer {
-  pos = 0;
-  constructor(readonly buf: Buffer) {}
+function sizeOfWire(wire: StoredWire): SizedWire {
+  const storedAt = wireTimestamp(wire.storedAtUtc);
+  const bodySize =
+    (wire.bodyHex.length >> 1) +
+    (wire.sequence === 0 ? 0 : 1 + varintSize(wire.sequence)) +
+    stringFieldSize(storedAt.length);
+  return { wire, storedAt, bodySize };
+}
 
-  byte(b: number): void {
-    this.buf[this.pos++] = b;
+function writeRow(w: ProtoWriter, s: SizedRow): void {
+  const { event, text } = s;
+  w.string(TAG_STREAM_ID, event.streamId);
+  if (s.sequence !== 0) {
+    w.byte(TAG_SEQUENCE);
+    w.varint(s.sequence);
   }
+  w.string(TAG_EVENT_TYPE, event.eventType);
+  if (event.version !== 0) {
+    w.byte(TAG_VERSION);
+    w.varint(event.version);
+  }
+  w.string(TAG_PAYLOAD, text.payload);
+  writeMetadata(w, s.metadata, s.metadataSize);
+  w.string(TAG_OCCURRED_AT, text.occurredAt);
+  w.string(TAG_STORED_AT, text.storedAt);
+  w.string(TAG_EVENT_ID, event.eventId);
+}
 
-  /** Non-negative integers up to 2^53 (sequences, versions, lengths). */
-  varint(n: number): void {
-    while (n >= 128) {
-      this.buf[this.pos++] = (n % 128) | 128;
-      n = Math.floor(n / 128);
-    }
-    this.buf[this.pos++] = n;
+/** The body cut after field 1 and before field 9, sequence and stored_at written in their places. */
+function writeWire(w: ProtoWriter, s: SizedWire): void {
+  const hex = s.wire.bodyHex;
+  const afterStreamId = streamIdFieldHexLength(hex);
+  const beforeEventId = hex.length - 2 * EVENT_ID_FIELD_BYTES;
+  w.hex(hex.slice(0, afterStreamId));
+  if (s.wire.sequence !== 0) {
+    w.byte(TAG_SEQUENCE);
+    w.varint(s.wire.sequence);
   }
-
-  string(tag: number, value: string): void {
-    if (value === '') return;
-    this.byte(tag);
-    const bytes = utf8Length(value);
-    this.varint(bytes);
-    this.pos += this.buf.write(value, this.pos, bytes, 'utf8');
-  }
-
-  optional(tag: number, value: string | undefined): void {
-    if (value === undefined) return;
-    this.byte(tag);
-    const bytes = utf8Length(value);
-    this.varint(bytes);
-    this.pos += this.buf.write(value, this.pos, bytes, 'utf8');
-  }
-
-  event(s: Sized): void {
-    const { event, text } = s;
-    this.string(TAG_STREAM_ID, event.streamId);
-    if (s.sequence !== 0) {
-      this.byte(TAG_SEQUENCE);
-      this.varint(s.sequence);
-    }
-    this.string(TAG_EVENT_TYPE, event.eventType);
-    if (event.version !== 0) {
-      this.byte(TAG_VERSION);
-      this.varint(event.version);
-    }
-    this.string(TAG_PAYLOAD, text.payload);
-    this.byte(TAG_METADATA);
-    this.varint(s.metadataSize);
-    this.optional(TAG_ACTOR_ID, s.actorId);
-    this.optional(TAG_CORRELATION_ID, s.correlationId);
-    this.optional(TAG_CAUSATION_ID, s.causationId);
-    this.string(TAG_OCCURRED_AT, text.occurredAt);
-    this.string(TAG_STORED_AT, text.storedAt);
-    this.string(TAG_EVENT_ID, event.eventId);
-  }
+  w.hex(hex.slice(afterStreamId, beforeEventId));
+  w.string(TAG_STORED_AT, s.storedAt);
+  w.hex(hex.slice(beforeEventId));
 }
 
 /**
@@ -155,21 +131,38 @@ export function encodedEventsField(fieldNo: number, events: readonly StoredEvent
   let total = 0;
   for (let i = 0; i < events.length; i++) {
     const event = events[i] as StoredEvent;
-    const text = storedTextOf(event);
-    if (text === undefined) return undefined;
-    const s = sizeOf(event, text);
+    const wire = wireOf(event);
+    let s: Sized;
+    if (wire !== undefined) s = sizeOfWire(wire);
+    else {
+      const text = storedTextOf(event);
+      if (text === undefined) return undefined;
+      s = sizeOfRow(event, text);
+    }
     sized[i] = s;
     total += 1 + varintSize(s.bodySize) + s.bodySize;
   }
   const tag = (fieldNo << 3) | WireType.LengthDelimited;
-  const w = new Writer(Buffer.allocUnsafe(total));
+  const w = new ProtoWriter(Buffer.allocUnsafe(total));
   for (const s of sized) {
     w.byte(tag);
     w.varint(s.bodySize);
-    w.event(s);
+    if ('wire' in s) writeWire(w, s);
+    else writeRow(w, s);
   }
   // The leading tag is toBinary's to write.
   return { no: fieldNo, wireType: WireType.LengthDelimited, data: w.buf.subarray(1, w.pos) };
+}
+
+/**
+ * What an event adds to a batched message, roughly, for cutting batches (messageSized): a wire-read
+ * event's body in bytes plus 50 for the fields around it, otherwise its payload text in UTF-16 units
+ * (at most 3 UTF-8 bytes each) plus 200 for the other fields.
+ */
+export function approximateMessageBytes(event: StoredEvent): number {
+  const wire = wireOf(event);
+  if (wire !== undefined) return (wire.bodyHex.length >> 1) + 50;
+  return (storedTextOf(event)?.payload ?? JSON.stringify(event.payload)).length + 200;
 }
 
 /** `message` with the events as pre-encoded field `fieldNo` (see encodedEventsField), or undefined. */

@@ -6,7 +6,10 @@ import {
 } from '@k1s0/eventstore-domain';
 import { type GroupOutcome, orderedLogAllocFragment } from '@k1s0/platform';
 import type postgres from 'postgres';
+import { formatTimestamp } from '../timestamps.js';
+import { type WireBodyParts, wireBodyHex, wireBodyParts } from '../wire/event-wire-body.js';
 import { STORED_EVENT_COLUMNS, type StoredEventRow, toStoredEvent } from './event-rows.js';
+import { jsonbOrderedText } from './jsonb-text.js';
 import { eventsLog } from './ordered-log.js';
 
 type Sql = postgres.Sql | postgres.TransactionSql;
@@ -15,20 +18,41 @@ type Sql = postgres.Sql | postgres.TransactionSql;
 export interface PreparedAppend {
   request: AppendRequest;
   eventIds: string[];
+  /** Each payload as its jsonb read prints it compactly (jsonbOrderedText): stored and in the wire body. */
   payloads: string[];
   metadata: string[];
+  /** Each event's wire body around its version (decided in the batch's transaction). */
+  wireParts: (WireBodyParts | undefined)[];
   /** Bytes of JSON this request adds to a batch. */
   bytes: number;
 }
 
 export function prepareAppend(request: AppendRequest): PreparedAppend {
-  // The append use case serialized each event once for its size check; reuse that text.
-  const payloads = request.events.map((event) => event.payloadJson ?? JSON.stringify(event.payload));
+  // The append use case serialized each event once for its size check; reused when its keys are
+  // already in jsonb's order.
+  const payloads = request.events.map((event) => jsonbOrderedText(event.payload, event.payloadJson));
   const metadata = request.events.map((event) => event.metadataJson ?? JSON.stringify(event.metadata));
+  const wireParts = request.events.map((event, i) =>
+    wireBodyParts({
+      streamId: request.streamId,
+      eventType: event.eventType,
+      payloadJson: payloads[i] as string,
+      metadata: event.metadata,
+      occurredAt: formatTimestamp(event.occurredAt),
+      eventId: event.eventId,
+    }),
+  );
   let bytes = 0;
   for (const text of payloads) bytes += text.length;
   for (const text of metadata) bytes += text.length;
-  return { request, eventIds: request.events.map((event) => event.eventId), payloads, metadata, bytes };
+  return {
+    request,
+    eventIds: request.events.map((event) => event.eventId),
+    payloads,
+    metadata,
+    wireParts,
+    bytes,
+  };
 }
 
 /** Key of the per-stream transaction lock: serialises appends (and deletes) of one stream, even before its row exists. */
@@ -43,6 +67,7 @@ class EventColumns {
   readonly payloads: string[] = [];
   readonly metadata: string[] = [];
   readonly occurredAt: string[] = [];
+  readonly wireBodies: (string | null)[] = [];
 
   add(prepared: PreparedAppend, firstVersion: number): void {
     const { request } = prepared;
@@ -54,6 +79,7 @@ class EventColumns {
       this.payloads.push(prepared.payloads[i]!);
       this.metadata.push(prepared.metadata[i]!);
       this.occurredAt.push(event.occurredAt.toISOString());
+      this.wireBodies.push(wireBodyHex(prepared.wireParts[i], firstVersion + i));
     });
   }
 
@@ -68,9 +94,9 @@ class EventColumns {
  */
 function insertEventsFragment(q: Sql, columns: EventColumns, onlyIf?: postgres.PendingQuery<postgres.Row[]>) {
   return q`insert into event_store.events
-      (sequence, tx_id, stream_id, event_id, version, event_type, payload, metadata, occurred_at)
+      (sequence, tx_id, stream_id, event_id, version, event_type, payload, metadata, occurred_at, wire_body)
     select alloc.seq, alloc.tx_id, e.stream_id, e.event_id, e.version,
-      e.event_type, e.payload::jsonb, e.metadata::jsonb, e.occurred_at::timestamptz
+      e.event_type, e.payload::jsonb, e.metadata::jsonb, e.occurred_at::timestamptz, decode(e.wire_body, 'hex')
     from unnest(
       ${columns.streamIds}::text[],
       ${columns.eventIds}::uuid[],
@@ -78,8 +104,9 @@ function insertEventsFragment(q: Sql, columns: EventColumns, onlyIf?: postgres.P
       ${columns.eventTypes}::text[],
       ${columns.payloads}::text[],
       ${columns.metadata}::text[],
-      ${columns.occurredAt}::text[]
-    ) with ordinality as e(stream_id, event_id, version, event_type, payload, metadata, occurred_at, i)
+      ${columns.occurredAt}::text[],
+      ${columns.wireBodies}::text[]
+    ) with ordinality as e(stream_id, event_id, version, event_type, payload, metadata, occurred_at, wire_body, i)
     join alloc using (i) ${onlyIf ?? q``}
     returning ${q.unsafe(STORED_EVENT_COLUMNS.sql)}`;
 }

@@ -1,5 +1,6 @@
 import type { EventMetadata, JsonValue, StoredEvent } from '@k1s0/eventstore-domain';
 import { formatTimestamp } from '../timestamps.js';
+import { type DecodedWireBody, decodeWireBody } from '../wire/event-wire-body.js';
 import { compactJsonbText } from './jsonb-text.js';
 
 /**
@@ -21,6 +22,25 @@ export const STORED_EVENT_COLUMNS = selectList({
   occurred_at: "(occurred_at at time zone 'UTC')::text",
   stored_at: "(stored_at at time zone 'UTC')::text",
 } satisfies Record<keyof StoredEventRow, string>);
+
+/**
+ * The gRPC read paths' columns (issue 13): a row with a wire body comes as its sequence, stream,
+ * stored_at and the body in hex (what the response needs besides the body: the two values the
+ * database assigned, and the stream for scope filtering); the other columns only for a row written
+ * before the body existed (null otherwise, which PostgreSQL sends as a length of -1).
+ */
+export const WIRE_EVENT_COLUMNS = selectList({
+  sequence: 'sequence::text',
+  stream_id: 'stream_id',
+  stored_at: "(stored_at at time zone 'UTC')::text",
+  wire_body: "encode(wire_body, 'hex')",
+  event_id: 'case when wire_body is null then event_id end',
+  event_type: 'case when wire_body is null then event_type end',
+  version: 'case when wire_body is null then version::text end',
+  payload: 'case when wire_body is null then payload::text end',
+  metadata: 'case when wire_body is null then metadata::text end',
+  occurred_at: "case when wire_body is null then (occurred_at at time zone 'UTC')::text end",
+} satisfies Record<keyof EventRow, string>);
 
 /**
  * A select list, `expression as name, …`, and its null stand-in for the other side of a `union
@@ -78,6 +98,17 @@ export interface StoredEventRow {
   occurred_at: string;
   stored_at: string;
 }
+
+/**
+ * A row of either select list: a WIRE_EVENT_COLUMNS row is a StoredEventRow when `wire_body` is
+ * null, else only its first four columns are set; a STORED_EVENT_COLUMNS row has no `wire_body`.
+ */
+export type EventRow = { [K in keyof StoredEventRow]: StoredEventRow[K] | null } & {
+  sequence: string;
+  stream_id: string;
+  stored_at: string;
+  wire_body?: string | null;
+};
 
 /** An event's wire text, as the gRPC encoder sends it without re-serializing (see storedTextOf). */
 export interface StoredEventText {
@@ -166,6 +197,86 @@ function lazyProperty<T, V>(name: string, compute: (target: T) => V): PropertyDe
 export function toStoredEvent(row: StoredEventRow): StoredEvent {
   return new RowEvent(row);
 }
+
+/** What a gRPC read sends for a WireEvent: the stored body and the two values around it. */
+export interface StoredWire {
+  /** The wire body in hex (../wire/event-wire-body.ts). */
+  bodyHex: string;
+  sequence: number;
+  /** stored_at as PostgreSQL printed it in UTC (wireTimestamp makes the wire text). */
+  storedAtUtc: string;
+}
+
+/**
+ * A StoredEvent read with its wire body (WIRE_EVENT_COLUMNS): the gRPC encoder copies the body
+ * (wireOf) and nothing is parsed. `streamId` and `sequence` are ordinary properties (the use cases
+ * filter and resume on them); the other fields are getters that decode the body on first use, for
+ * the JSON codec's ordinary mapping. Only the gRPC read paths get these (PostgresEventStore's
+ * wireReads): they are not plain objects for equality or spreading like RowEvent.
+ */
+class WireEvent implements StoredEvent {
+  readonly streamId: string;
+  readonly sequence: bigint;
+  readonly #wire: StoredWire;
+  #decoded: DecodedWireBody | undefined;
+
+  constructor(row: EventRow, bodyHex: string) {
+    this.streamId = row.stream_id;
+    this.sequence = BigInt(row.sequence);
+    this.#wire = { bodyHex, sequence: Number(row.sequence), storedAtUtc: row.stored_at };
+  }
+
+  #body(): DecodedWireBody {
+    this.#decoded ??= decodeWireBody(this.#wire.bodyHex);
+    return this.#decoded;
+  }
+  get eventId(): string {
+    return this.#body().eventId;
+  }
+  get eventType(): string {
+    return this.#body().eventType;
+  }
+  get version(): number {
+    return this.#body().version;
+  }
+  get payload(): JsonValue {
+    return this.#body().payload;
+  }
+  get metadata(): EventMetadata {
+    return this.#body().metadata;
+  }
+  get occurredAt(): Date {
+    return this.#body().occurredAt;
+  }
+  get storedAt(): Date {
+    return new Date(wireTimestamp(this.#wire.storedAtUtc));
+  }
+
+  static wireOf(event: StoredEvent): StoredWire | undefined {
+    return #wire in event ? (event as WireEvent).#wire : undefined;
+  }
+}
+
+/** A WIRE_EVENT_COLUMNS row as a StoredEvent: a WireEvent, or a RowEvent for a row without a body. */
+export function toWireReadEvent(row: EventRow): StoredEvent {
+  return row.wire_body == null ? new RowEvent(row as StoredEventRow) : new WireEvent(row, row.wire_body);
+}
+
+/** The stored wire of an event read by toWireReadEvent (undefined for any other). */
+export function wireOf(event: StoredEvent): StoredWire | undefined {
+  return WireEvent.wireOf(event);
+}
+
+/** The columns an event read selects and how a row becomes an event. */
+export interface EventRowForm {
+  readonly columns: SelectList;
+  toEvent(row: EventRow): StoredEvent;
+}
+
+/** Every column as domain values (REST, appends, the relay). */
+export const FULL_ROWS = { columns: STORED_EVENT_COLUMNS, toEvent: toStoredEvent } satisfies EventRowForm;
+/** The wire body where the row has one (the gRPC read paths). */
+export const WIRE_ROWS = { columns: WIRE_EVENT_COLUMNS, toEvent: toWireReadEvent } satisfies EventRowForm;
 
 /** The wire text of an event this adapter read (undefined for events built elsewhere). */
 export function storedTextOf(event: StoredEvent): StoredEventText | undefined {

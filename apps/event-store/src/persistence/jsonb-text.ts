@@ -1,3 +1,5 @@
+import type { JsonValue } from '@k1s0/eventstore-domain';
+
 /**
  * PostgreSQL prints jsonb as `{"a": 1, "b": [1, 2]}`: one space after every `:` and `,` between
  * tokens, and nowhere else outside strings. JSON.stringify(JSON.parse(that)) is the same text
@@ -78,4 +80,77 @@ function isExactInteger(text: string, start: number, end: number): boolean {
   const digits = end - digitsFrom;
   if (digits < 1 || digits > 15 || !isDigits(text, digitsFrom, end)) return false;
   return !(digitsFrom > start && digits === 1 && text.charCodeAt(digitsFrom) === ZERO);
+}
+
+/**
+ * The text a read of this value from a jsonb column gives the ordinary mapping:
+ * JSON.stringify(JSON.parse(<jsonb's text>)), computed without the database. jsonb keeps the last
+ * of duplicate keys (as JSON.parse does) and orders an object's keys by their UTF-8 length, then
+ * their bytes; numbers and strings come back as the same JS values (a double's shortest text is an
+ * exact decimal, printed back as such). So: the same value with every object's keys inserted in
+ * jsonb's order (a JS object still puts integer-like keys first, as JSON.parse of the read would),
+ * stringified. `text`, JSON.stringify(value) if the caller has it, is the answer when no object
+ * needs reordering. The append writes it into the wire body (issue 13); `jsonb-text.test.ts`
+ * checks it against PostgreSQL.
+ */
+export function jsonbOrderedText(value: JsonValue, text?: string): string {
+  const ordered = inJsonbOrder(value);
+  return ordered === value && text !== undefined ? text : JSON.stringify(ordered);
+}
+
+/** `value` itself when every object in it already enumerates its keys in jsonb order, else a reordered copy. */
+function inJsonbOrder(value: JsonValue): JsonValue {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    let copy: JsonValue[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item = inJsonbOrder(value[i] as JsonValue);
+      if (item !== value[i]) {
+        copy ??= value.slice();
+        copy[i] = item;
+      }
+    }
+    return copy ?? value;
+  }
+  const keys = Object.keys(value);
+  let changed = false;
+  const children: JsonValue[] = new Array(keys.length);
+  let previous: string | undefined;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    const child = value[key] as JsonValue;
+    children[i] = inJsonbOrder(child);
+    if (children[i] !== child) changed = true;
+    // A JS object enumerates integer-like keys first whatever the order they were added in.
+    if (isArrayIndex(key)) continue;
+    if (previous !== undefined && jsonbKeyOrder(previous, key) > 0) changed = true;
+    previous = key;
+  }
+  if (!changed) return value;
+  const byKey = new Map(keys.map((key, i) => [key, children[i] as JsonValue]));
+  // No prototype: a "__proto__" key is an own property like any other, as JSON.parse makes it.
+  const out: { [key: string]: JsonValue } = Object.create(null);
+  for (const key of keys.sort(jsonbKeyOrder)) out[key] = byKey.get(key) as JsonValue;
+  return out;
+}
+
+/** Keys a JS object orders first: canonical decimal integers below 2^32 - 1. */
+function isArrayIndex(key: string): boolean {
+  return /^(?:0|[1-9][0-9]{0,9})$/.test(key) && Number(key) < 4294967295;
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+/** PostgreSQL's jsonb key order: shorter UTF-8 first, then bytewise. */
+function jsonbKeyOrder(a: string, b: string): number {
+  if (isAscii(a) && isAscii(b)) {
+    if (a.length !== b.length) return a.length - b.length;
+    return a < b ? -1 : a > b ? 1 : 0;
+  }
+  const x = Buffer.from(a, 'utf8');
+  const y = Buffer.from(b, 'utf8');
+  return x.length !== y.length ? x.length - y.length : Buffer.compare(x, y);
 }

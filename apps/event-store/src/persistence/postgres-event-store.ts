@@ -39,7 +39,16 @@ import {
   seenVersion,
   streamLockKey,
 } from './append-batch.js';
-import { STORED_EVENT_COLUMNS, type StoredEventRow, selectList, toStoredEvent } from './event-rows.js';
+import {
+  type EventRow,
+  type EventRowForm,
+  FULL_ROWS,
+  STORED_EVENT_COLUMNS,
+  type StoredEventRow,
+  selectList,
+  toStoredEvent,
+  WIRE_ROWS,
+} from './event-rows.js';
 import { APPENDED_CHANNEL } from './new-events-signal.js';
 
 /** A unique violation can only come from a writer that raced past the stream lock; a few retries settle it. */
@@ -339,7 +348,27 @@ export class PostgresEventStore implements EventStore {
     return appended;
   }
 
-  async readStream(streamId: string, query: StreamReadQuery): Promise<StreamPage | null> {
+  /**
+   * This store with the reads the gRPC paths serve (readStream, readAll) selecting each event's wire
+   * body (WIRE_ROWS): events the gRPC encoder copies as stored. Appends and everything else are this
+   * store's own (one group commit, one cache of stream versions).
+   */
+  wireReads(): EventStore {
+    return {
+      getStream: (streamId) => this.getStream(streamId),
+      append: (request) => this.append(request),
+      readStream: (streamId, query) => this.readStream(streamId, query, WIRE_ROWS),
+      readBySequence: (sequence) => this.readBySequence(sequence),
+      readAll: (query) => this.readAll(query, WIRE_ROWS),
+      deleteStream: (streamId, deletion) => this.deleteStream(streamId, deletion),
+    };
+  }
+
+  async readStream(
+    streamId: string,
+    query: StreamReadQuery,
+    form: EventRowForm = FULL_ROWS,
+  ): Promise<StreamPage | null> {
     const { sql: q } = this.database;
     // Versions are dense (1..current_version: decideAppend gives each append the next ones, and
     // only deleteStream removes events, all at once). Without an event-type filter the page is a
@@ -357,11 +386,11 @@ export class PostgresEventStore implements EventStore {
     // One statement, hence one snapshot for the stream row, the count and the page, so they agree:
     // the stream row first (the event columns null), then the page (the stream columns null).
     const rows = await this.run(
-      () => q<(Partial<StreamRow> & { total: number | null } & Partial<StoredEventRow>)[]>`
-        select ${q.unsafe(STREAM_COLUMNS.sql)}, ${total} as total, ${q.unsafe(STORED_EVENT_COLUMNS.nulls)}
+      () => q<(Partial<StreamRow> & { total: number | null } & Partial<EventRow>)[]>`
+        select ${q.unsafe(STREAM_COLUMNS.sql)}, ${total} as total, ${q.unsafe(form.columns.nulls)}
         from event_store.event_streams where id = ${streamId}::text
         union all (
-          select ${q.unsafe(STREAM_COLUMNS.nulls)}, null, ${q.unsafe(STORED_EVENT_COLUMNS.sql)}
+          select ${q.unsafe(STREAM_COLUMNS.nulls)}, null, ${q.unsafe(form.columns.sql)}
           from event_store.events where ${where}
           order by events.version offset ${byType ? query.offset : 0}::int limit ${query.limit}::int
         )`,
@@ -370,8 +399,11 @@ export class PostgresEventStore implements EventStore {
     if (header === undefined) return null;
     const stream = toEventStream(header as StreamRow);
     const events: StoredEvent[] = [];
-    for (const row of rows) if (row !== header) events.push(toStoredEvent(row as StoredEventRow));
-    ascendingBy(events, (event) => event.version);
+    for (const row of rows) if (row !== header) events.push(form.toEvent(row as EventRow));
+    // Version order: within a stream, sequence order is version order (each append takes the
+    // stream's next versions and positions allocated in commit order), and the sequence is a plain
+    // property of every form (a wire-read event's version is inside its body).
+    ascendingBy(events, (event) => event.sequence);
     const last = Math.min(query.toVersion ?? stream.currentVersion, stream.currentVersion);
     return {
       stream,
@@ -389,7 +421,7 @@ export class PostgresEventStore implements EventStore {
     return row ? toStoredEvent(row) : null;
   }
 
-  async readAll(query: GlobalLogQuery): Promise<GlobalLogBatch> {
+  async readAll(query: GlobalLogQuery, form: EventRowForm = FULL_ROWS): Promise<GlobalLogBatch> {
     const { sql: q } = this.database;
     const types =
       query.eventTypes.length === 0 ? q`` : q`and event_type = any(${[...query.eventTypes]}::text[])`;
@@ -397,15 +429,15 @@ export class PostgresEventStore implements EventStore {
     // backward index scan that stops at the newest final event (a few rows at most); it is only
     // used for a short batch. No CTE: materialising the batch to count it cost a third of the read.
     const rows = await this.run(
-      () => q<(Partial<StoredEventRow> & { horizon_max: string | null })[]>`
+      () => q<(Partial<EventRow> & { horizon_max: string | null })[]>`
         (
-          select ${q.unsafe(STORED_EVENT_COLUMNS.sql)}, null as horizon_max from event_store.events
+          select ${q.unsafe(form.columns.sql)}, null as horizon_max from event_store.events
           where sequence >= ${query.fromSequence.toString()}::bigint
             and tx_id < pg_snapshot_xmin(pg_current_snapshot()) ${types}
           order by events.sequence limit ${query.limit}::int -- the bigint, not the text alias
         )
         union all -- one last row: the horizon bound
-        select ${q.unsafe(STORED_EVENT_COLUMNS.nulls)}, (
+        select ${q.unsafe(form.columns.nulls)}, (
           select max(sequence) from event_store.events
           where tx_id < pg_snapshot_xmin(pg_current_snapshot())
         )::text`,
@@ -414,7 +446,7 @@ export class PostgresEventStore implements EventStore {
     let horizonMax: string | null = null;
     for (const row of rows) {
       if (row.sequence == null) horizonMax = row.horizon_max;
-      else batch.push(toStoredEvent(row as StoredEventRow));
+      else batch.push(form.toEvent(row as EventRow));
     }
     ascendingBy(batch, (event) => event.sequence);
     const last = batch[batch.length - 1];

@@ -1,3 +1,4 @@
+export * from './bytea.js';
 export * from './database.js';
 export * from './errors.js';
 export * from './group-commit.js';

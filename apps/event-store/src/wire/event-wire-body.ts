@@ -1,0 +1,167 @@
+import { fromBinary } from '@bufbuild/protobuf';
+import type { EventMetadata, JsonValue } from '@k1s0/eventstore-domain';
+import { eventStoreV1 } from '@k1s0/proto';
+import { optionalSize, ProtoWriter, stringFieldSize, utf8Length, varintSize } from './proto-writer.js';
+
+/**
+ * The wire body of a stored event (column `events.wire_body`, issue 13): the protobuf bytes of its
+ * `StoredEvent` without `sequence` (field 2) and `stored_at` (field 8), the two values the database
+ * assigns. The append writes it once; a gRPC read sends it as stored and writes only those two
+ * fields in between, so a page is copied, not decoded and encoded again per field.
+ *
+ * Layout: field 1 (stream_id), fields 3–7, field 9 (event_id) — toBinary's order with 2 and 8
+ * left out. A reader cuts it after field 1 and before the last EVENT_ID_FIELD_BYTES (event ids are
+ * UUIDs: 36 characters) and gets the exact bytes toBinary writes for the whole event.
+ */
+
+// Tags (field number << 3 | wire type) of event_store.v1.StoredEvent and EventMetadata.
+export const TAG_STREAM_ID = 0x0a;
+export const TAG_SEQUENCE = 0x10;
+export const TAG_EVENT_TYPE = 0x1a;
+export const TAG_VERSION = 0x20;
+export const TAG_PAYLOAD = 0x2a;
+export const TAG_METADATA = 0x32;
+export const TAG_OCCURRED_AT = 0x3a;
+export const TAG_STORED_AT = 0x42;
+export const TAG_EVENT_ID = 0x4a;
+export const TAG_ACTOR_ID = 0x0a;
+export const TAG_CORRELATION_ID = 0x12;
+export const TAG_CAUSATION_ID = 0x1a;
+
+const UUID_LENGTH = 36;
+/** Field 9 at the end of every body: tag, length (36), the UUID's text. */
+export const EVENT_ID_FIELD_BYTES = 2 + UUID_LENGTH;
+
+/** An event's fields as its StoredEvent message carries them (texts in their wire form), but the version. */
+export interface WireBodyFields {
+  streamId: string;
+  eventType: string;
+  /** payload_json: the compact JSON text the ordinary mapping writes (see jsonbOrderedText). */
+  payloadJson: string;
+  metadata: EventMetadata;
+  /** `2026-02-23T10:00:00.000+00:00` (formatTimestamp). */
+  occurredAt: string;
+  eventId: string;
+}
+
+/**
+ * A body in hex around its version, which is decided only in the append's transaction: `head`
+ * (fields 1 and 3) and `tail` (fields 5, 6, 7, 9), made before the batch (see wireBodyHex).
+ */
+export interface WireBodyParts {
+  head: string;
+  tail: string;
+}
+
+const textOrUndefined = (value: unknown) => (typeof value === 'string' ? value : undefined);
+
+/** The three metadata fields gRPC carries, as the ordinary mapping picks them. */
+export interface WireMetadata {
+  actorId: string | undefined;
+  correlationId: string | undefined;
+  causationId: string | undefined;
+}
+
+export function wireMetadata(metadata: EventMetadata): WireMetadata {
+  return {
+    actorId: textOrUndefined(metadata.actor_id),
+    correlationId: textOrUndefined(metadata.correlation_id),
+    causationId: textOrUndefined(metadata.causation_id),
+  };
+}
+
+export function metadataSize(m: WireMetadata): number {
+  return optionalSize(m.actorId) + optionalSize(m.correlationId) + optionalSize(m.causationId);
+}
+
+/** Writes field 6 (always present, as the ordinary mapping sets it) from its parts. */
+export function writeMetadata(w: ProtoWriter, m: WireMetadata, size: number): void {
+  w.byte(TAG_METADATA);
+  w.varint(size);
+  w.optional(TAG_ACTOR_ID, m.actorId);
+  w.optional(TAG_CORRELATION_ID, m.correlationId);
+  w.optional(TAG_CAUSATION_ID, m.causationId);
+}
+
+/** undefined for an event id that is not a UUID's text (the database refuses the event anyway). */
+export function wireBodyParts(e: WireBodyFields): WireBodyParts | undefined {
+  if (e.eventId.length !== UUID_LENGTH) return undefined;
+  const metadata = wireMetadata(e.metadata);
+  const metaSize = metadataSize(metadata);
+  const headSize = stringFieldSize(utf8Length(e.streamId)) + stringFieldSize(utf8Length(e.eventType));
+  const tailSize =
+    stringFieldSize(utf8Length(e.payloadJson)) +
+    1 +
+    varintSize(metaSize) +
+    metaSize +
+    stringFieldSize(e.occurredAt.length) +
+    EVENT_ID_FIELD_BYTES;
+  const w = new ProtoWriter(Buffer.allocUnsafe(headSize + tailSize));
+  w.string(TAG_STREAM_ID, e.streamId);
+  w.string(TAG_EVENT_TYPE, e.eventType);
+  w.string(TAG_PAYLOAD, e.payloadJson);
+  writeMetadata(w, metadata, metaSize);
+  w.string(TAG_OCCURRED_AT, e.occurredAt);
+  w.string(TAG_EVENT_ID, e.eventId);
+  if (w.pos !== headSize + tailSize) throw new Error('wire body size mismatch');
+  return { head: w.buf.toString('hex', 0, headSize), tail: w.buf.toString('hex', headSize) };
+}
+
+/** The whole body in hex, field 4 (version; proto3 leaves 0 out) between the parts. */
+export function wireBodyHex(parts: WireBodyParts | undefined, version: number): string | null {
+  if (parts === undefined) return null;
+  if (version === 0) return parts.head + parts.tail;
+  const w = new ProtoWriter(Buffer.allocUnsafe(1 + varintSize(version)));
+  w.byte(TAG_VERSION);
+  w.varint(version);
+  return parts.head + w.buf.toString('hex') + parts.tail;
+}
+
+/**
+ * Hex characters of field 1 (stream_id) at the start of a body in hex: where `sequence` goes.
+ * 0 when the body has no field 1 (an empty stream id, which proto3 leaves out).
+ */
+export function streamIdFieldHexLength(hex: string): number {
+  if (hex.length < 2 || Number.parseInt(hex.slice(0, 2), 16) !== TAG_STREAM_ID) return 0;
+  let length = 0;
+  let shift = 1;
+  let i = 2;
+  for (;;) {
+    const b = Number.parseInt(hex.slice(i, i + 2), 16);
+    i += 2;
+    length += (b & 0x7f) * shift;
+    if (b < 0x80) break;
+    shift *= 128;
+  }
+  return i + 2 * length;
+}
+
+/** A body's fields as the domain has them (for the rare reader of a wire-read event's fields). */
+export interface DecodedWireBody {
+  streamId: string;
+  eventType: string;
+  version: number;
+  payload: JsonValue;
+  metadata: EventMetadata;
+  occurredAt: Date;
+  eventId: string;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export function decodeWireBody(hex: string): DecodedWireBody {
+  const message = fromBinary(eventStoreV1.StoredEventSchema, Buffer.from(hex, 'hex'));
+  const metadata: EventMetadata = {};
+  if (message.metadata?.actorId !== undefined) metadata.actor_id = message.metadata.actorId;
+  if (message.metadata?.correlationId !== undefined) metadata.correlation_id = message.metadata.correlationId;
+  if (message.metadata?.causationId !== undefined) metadata.causation_id = message.metadata.causationId;
+  return {
+    streamId: message.streamId,
+    eventType: message.eventType,
+    version: Number(message.version),
+    payload: JSON.parse(utf8.decode(message.payloadJson)) as JsonValue,
+    metadata,
+    occurredAt: new Date(message.occurredAt),
+    eventId: message.eventId,
+  };
+}
