@@ -1,1 +1,1 @@
-ALTER TABLE "event_store"."events" ADD COLUMN "wire_body" "bytea";
+ALTER TABLE "event_store"."events" ADD COLUMN "wire_body" text;

@@ -12,7 +12,7 @@ import {
 import {
   EVENT_ID_FIELD_BYTES,
   metadataSize,
-  streamIdFieldHexLength,
+  streamIdFieldLength,
   TAG_EVENT_ID,
   TAG_EVENT_TYPE,
   TAG_OCCURRED_AT,
@@ -22,6 +22,7 @@ import {
   TAG_STREAM_ID,
   TAG_VERSION,
   type WireMetadata,
+  wireBodyBytes,
   wireMetadata,
   writeMetadata,
 } from '../wire/event-wire-body.js';
@@ -80,7 +81,7 @@ function sizeOfRow(event: StoredEvent, text: StoredEventText): SizedRow {
 function sizeOfWire(wire: StoredWire): SizedWire {
   const storedAt = wireTimestamp(wire.storedAtUtc);
   const bodySize =
-    (wire.bodyHex.length >> 1) +
+    wireBodyBytes(wire.body) +
     (wire.sequence === 0 ? 0 : 1 + varintSize(wire.sequence)) +
     stringFieldSize(storedAt.length);
   return { wire, storedAt, bodySize };
@@ -105,19 +106,29 @@ function writeRow(w: ProtoWriter, s: SizedRow): void {
   w.string(TAG_EVENT_ID, event.eventId);
 }
 
-/** The body cut after field 1 and before field 9, sequence and stored_at written in their places. */
+/**
+ * The body with sequence and stored_at written in their places: decoded where it ends up once
+ * sequence is in, then field 1 moved back before sequence and field 9 on after stored_at.
+ */
 function writeWire(w: ProtoWriter, s: SizedWire): void {
-  const hex = s.wire.bodyHex;
-  const afterStreamId = streamIdFieldHexLength(hex);
-  const beforeEventId = hex.length - 2 * EVENT_ID_FIELD_BYTES;
-  w.hex(hex.slice(0, afterStreamId));
-  if (s.wire.sequence !== 0) {
+  const { buf } = w;
+  const start = w.pos;
+  const sequenceSize = s.wire.sequence === 0 ? 0 : 1 + varintSize(s.wire.sequence);
+  const bodyAt = start + sequenceSize;
+  const bodyEnd = bodyAt + buf.write(s.wire.body, bodyAt, 'base64');
+  const streamIdSize = streamIdFieldLength(buf, bodyAt);
+  buf.copyWithin(start, bodyAt, bodyAt + streamIdSize);
+  w.pos = start + streamIdSize;
+  if (sequenceSize !== 0) {
     w.byte(TAG_SEQUENCE);
     w.varint(s.wire.sequence);
   }
-  w.hex(hex.slice(afterStreamId, beforeEventId));
-  w.string(TAG_STORED_AT, s.storedAt);
-  w.hex(hex.slice(beforeEventId));
+  const eventIdAt = bodyEnd - EVENT_ID_FIELD_BYTES;
+  const storedAtSize = stringFieldSize(s.storedAt.length);
+  buf.copyWithin(eventIdAt + storedAtSize, eventIdAt, bodyEnd);
+  w.pos = eventIdAt;
+  w.ascii(TAG_STORED_AT, s.storedAt);
+  w.pos = bodyEnd + storedAtSize;
 }
 
 /**
@@ -161,7 +172,7 @@ export function encodedEventsField(fieldNo: number, events: readonly StoredEvent
  */
 export function approximateMessageBytes(event: StoredEvent): number {
   const wire = wireOf(event);
-  if (wire !== undefined) return (wire.bodyHex.length >> 1) + 50;
+  if (wire !== undefined) return wireBodyBytes(wire.body) + 50;
   return (storedTextOf(event)?.payload ?? JSON.stringify(event.payload)).length + 200;
 }
 

@@ -7,7 +7,7 @@ import {
 import { type GroupOutcome, orderedLogAllocFragment } from '@k1s0/platform';
 import type postgres from 'postgres';
 import { formatTimestamp } from '../timestamps.js';
-import { type WireBodyParts, wireBodyHex, wireBodyParts } from '../wire/event-wire-body.js';
+import { type WireBodyParts, wireBodyParts, wireBodyText } from '../wire/event-wire-body.js';
 import { STORED_EVENT_COLUMNS, type StoredEventRow, toStoredEvent } from './event-rows.js';
 import { jsonbOrderedText } from './jsonb-text.js';
 import { eventsLog } from './ordered-log.js';
@@ -79,7 +79,7 @@ class EventColumns {
       this.payloads.push(prepared.payloads[i]!);
       this.metadata.push(prepared.metadata[i]!);
       this.occurredAt.push(event.occurredAt.toISOString());
-      this.wireBodies.push(wireBodyHex(prepared.wireParts[i], firstVersion + i));
+      this.wireBodies.push(wireBodyText(prepared.wireParts[i], firstVersion + i));
     });
   }
 
@@ -96,7 +96,7 @@ function insertEventsFragment(q: Sql, columns: EventColumns, onlyIf?: postgres.P
   return q`insert into event_store.events
       (sequence, tx_id, stream_id, event_id, version, event_type, payload, metadata, occurred_at, wire_body)
     select alloc.seq, alloc.tx_id, e.stream_id, e.event_id, e.version,
-      e.event_type, e.payload::jsonb, e.metadata::jsonb, e.occurred_at::timestamptz, decode(e.wire_body, 'hex')
+      e.event_type, e.payload::jsonb, e.metadata::jsonb, e.occurred_at::timestamptz, e.wire_body
     from unnest(
       ${columns.streamIds}::text[],
       ${columns.eventIds}::uuid[],

@@ -24,6 +24,25 @@ export const STORED_EVENT_COLUMNS = selectList({
 } satisfies Record<keyof StoredEventRow, string>);
 
 /**
+ * The gRPC read paths' columns (issue 13): a row with a wire body comes as its sequence, stream,
+ * stored_at and the body in base64 (what the response needs besides the body: the two values the
+ * database assigned, and the stream for scope filtering); the other columns only for a row written
+ * before the body existed (null otherwise, which PostgreSQL sends as a length of -1).
+ */
+export const WIRE_EVENT_COLUMNS = selectList({
+  sequence: 'sequence::text',
+  stream_id: 'stream_id',
+  stored_at: "(stored_at at time zone 'UTC')::text",
+  wire_body: 'wire_body',
+  event_id: 'case when wire_body is null then event_id end',
+  event_type: 'case when wire_body is null then event_type end',
+  version: 'case when wire_body is null then version::text end',
+  payload: 'case when wire_body is null then payload::text end',
+  metadata: 'case when wire_body is null then metadata::text end',
+  occurred_at: "case when wire_body is null then (occurred_at at time zone 'UTC')::text end",
+} satisfies Record<keyof EventRow, string>);
+
+/**
  * A select list, `expression as name, …`, and its null stand-in for the other side of a `union
  * all` (named, for when it is the first side, whose names the union's columns take).
  */
@@ -79,6 +98,17 @@ export interface StoredEventRow {
   occurred_at: string;
   stored_at: string;
 }
+
+/**
+ * A row of either select list: a WIRE_EVENT_COLUMNS row is a StoredEventRow when `wire_body` is
+ * null, else only its first four columns are set; a STORED_EVENT_COLUMNS row has no `wire_body`.
+ */
+export type EventRow = { [K in keyof StoredEventRow]: StoredEventRow[K] | null } & {
+  sequence: string;
+  stream_id: string;
+  stored_at: string;
+  wire_body?: string | null;
+};
 
 /** An event's wire text, as the gRPC encoder sends it without re-serializing (see storedTextOf). */
 export interface StoredEventText {
@@ -170,52 +200,35 @@ export function toStoredEvent(row: StoredEventRow): StoredEvent {
 
 /** What a gRPC read sends for a WireEvent: the stored body and the two values around it. */
 export interface StoredWire {
-  /** The wire body in hex (../wire/event-wire-body.ts). */
-  bodyHex: string;
+  /** The wire body as stored, in base64 (../wire/event-wire-body.ts). */
+  body: string;
   sequence: number;
   /** stored_at as PostgreSQL printed it in UTC (wireTimestamp makes the wire text). */
   storedAtUtc: string;
 }
 
 /**
- * A page of events as ONE text the database aggregates (wirePageEvents reads it): per event its
- * sequence, stored_at (UTC text) and wire body in hex, comma-separated, the events separated by
- * semicolons (none of the three can hold either). One value instead of a row per event: the rows'
- * decoding was most of a gRPC read's cost (issue 13). An event without a body is left out of the
- * text: count those with WIRE_PAGE_LEGACY and read such a page from the columns.
- */
-export const wirePageAggregate = (order: 'version' | 'sequence') =>
-  `string_agg(sequence::text || ',' || (stored_at at time zone 'UTC')::text || ',' || encode(wire_body, 'hex'), ';' order by ${order})`;
-
-/** The events of a page written before the wire body existed. */
-export const WIRE_PAGE_LEGACY = 'count(*) filter (where wire_body is null)::int';
-
-/**
- * A StoredEvent read with its wire body (wirePageEvents): the gRPC encoder copies the body (wireOf)
- * and nothing is parsed. `sequence` is an ordinary property (the use cases resume on it); the
- * other fields are getters that decode the body on first use (the scope filter's streamId, the
- * JSON codec's ordinary mapping). Only the gRPC read paths get these (PostgresEventStore's
+ * A StoredEvent read with its wire body (WIRE_EVENT_COLUMNS): the gRPC encoder copies the body
+ * (wireOf) and nothing is parsed. `streamId` and `sequence` are ordinary properties (the use cases
+ * filter and resume on them); the other fields are getters that decode the body on first use, for
+ * the JSON codec's ordinary mapping. Only the gRPC read paths get these (PostgresEventStore's
  * wireReads): they are not plain objects for equality or spreading like RowEvent.
  */
 class WireEvent implements StoredEvent {
+  readonly streamId: string;
   readonly sequence: bigint;
   readonly #wire: StoredWire;
-  #streamId: string | undefined;
   #decoded: DecodedWireBody | undefined;
 
-  constructor(wire: StoredWire, sequence: bigint, streamId: string | undefined) {
-    this.sequence = sequence;
-    this.#wire = wire;
-    this.#streamId = streamId;
+  constructor(row: EventRow, body: string) {
+    this.streamId = row.stream_id;
+    this.sequence = BigInt(row.sequence);
+    this.#wire = { body, sequence: Number(row.sequence), storedAtUtc: row.stored_at };
   }
 
   #body(): DecodedWireBody {
-    this.#decoded ??= decodeWireBody(this.#wire.bodyHex);
+    this.#decoded ??= decodeWireBody(this.#wire.body);
     return this.#decoded;
-  }
-  get streamId(): string {
-    this.#streamId ??= this.#body().streamId;
-    return this.#streamId;
   }
   get eventId(): string {
     return this.#body().eventId;
@@ -244,36 +257,26 @@ class WireEvent implements StoredEvent {
   }
 }
 
-/**
- * The events of an aggregated page (wirePageAggregate; null: no events), all of `streamId` when
- * given (a stream's page), else each of the stream its body names.
- */
-export function wirePageEvents(page: string | null, streamId?: string): StoredEvent[] {
-  const events: StoredEvent[] = [];
-  if (page === null) return events;
-  let at = 0;
-  while (at < page.length) {
-    const afterSequence = page.indexOf(',', at);
-    const afterStoredAt = page.indexOf(',', afterSequence + 1);
-    let end = page.indexOf(';', afterStoredAt + 1);
-    if (end < 0) end = page.length;
-    if (afterSequence < 0 || afterStoredAt < 0) throw new Error('malformed wire page record');
-    const sequenceText = page.slice(at, afterSequence);
-    const wire: StoredWire = {
-      bodyHex: page.slice(afterStoredAt + 1, end),
-      sequence: Number(sequenceText),
-      storedAtUtc: page.slice(afterSequence + 1, afterStoredAt),
-    };
-    events.push(new WireEvent(wire, BigInt(sequenceText), streamId));
-    at = end + 1;
-  }
-  return events;
+/** A WIRE_EVENT_COLUMNS row as a StoredEvent: a WireEvent, or a RowEvent for a row without a body. */
+export function toWireReadEvent(row: EventRow): StoredEvent {
+  return row.wire_body == null ? new RowEvent(row as StoredEventRow) : new WireEvent(row, row.wire_body);
 }
 
-/** The stored wire of an event read by wirePageEvents (undefined for any other). */
+/** The stored wire of an event read by toWireReadEvent (undefined for any other). */
 export function wireOf(event: StoredEvent): StoredWire | undefined {
   return WireEvent.wireOf(event);
 }
+
+/** The columns an event read selects and how a row becomes an event. */
+export interface EventRowForm {
+  readonly columns: SelectList;
+  toEvent(row: EventRow): StoredEvent;
+}
+
+/** Every column as domain values (REST, appends, the relay). */
+export const FULL_ROWS = { columns: STORED_EVENT_COLUMNS, toEvent: toStoredEvent } satisfies EventRowForm;
+/** The wire body where the row has one (the gRPC read paths). */
+export const WIRE_ROWS = { columns: WIRE_EVENT_COLUMNS, toEvent: toWireReadEvent } satisfies EventRowForm;
 
 /** The wire text of an event this adapter read (undefined for events built elsewhere). */
 export function storedTextOf(event: StoredEvent): StoredEventText | undefined {

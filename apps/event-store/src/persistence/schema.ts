@@ -1,4 +1,4 @@
-import { apiKeysTable, auditLogsTable, bytea, xid8 } from '@k1s0/platform';
+import { apiKeysTable, auditLogsTable, xid8 } from '@k1s0/platform';
 import { sql } from 'drizzle-orm';
 import {
   bigint,
@@ -45,11 +45,12 @@ export const events = eventStoreSchema.table(
     occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull().defaultNow(),
     storedAt: timestamp('stored_at', { withTimezone: true }).notNull().defaultNow(),
     /**
-     * The event's protobuf `StoredEvent` without `sequence` and `stored_at`, written by the append
-     * (see ../wire/event-wire-body.ts): the gRPC reads send it as stored. Null for rows written
-     * before it existed, which are encoded from the columns.
+     * The event's protobuf `StoredEvent` without `sequence` and `stored_at`, in base64, written by
+     * the append (see ../wire/event-wire-body.ts): the gRPC reads send it as stored. Text, not
+     * bytea: PostgreSQL prints text as it is, but spends a microsecond an event turning bytea into
+     * hex. Null for rows written before it existed, which are encoded from the columns.
      */
-    wireBody: bytea('wire_body'),
+    wireBody: text('wire_body'),
   },
   (t) => [
     unique('events_stream_version_key').on(t.streamId, t.version),

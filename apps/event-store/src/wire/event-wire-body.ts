@@ -45,12 +45,12 @@ export interface WireBodyFields {
 }
 
 /**
- * A body in hex around its version, which is decided only in the append's transaction: `head`
- * (fields 1 and 3) and `tail` (fields 5, 6, 7, 9), made before the batch (see wireBodyHex).
+ * A body around its version, which is decided only in the append's transaction: `head` (fields 1
+ * and 3) and `tail` (fields 5, 6, 7, 9), made before the batch (see wireBodyText).
  */
 export interface WireBodyParts {
-  head: string;
-  tail: string;
+  head: Buffer;
+  tail: Buffer;
 }
 
 const textOrUndefined = (value: unknown) => (typeof value === 'string' ? value : undefined);
@@ -104,36 +104,47 @@ export function wireBodyParts(e: WireBodyFields): WireBodyParts | undefined {
   w.string(TAG_OCCURRED_AT, e.occurredAt);
   w.string(TAG_EVENT_ID, e.eventId);
   if (w.pos !== headSize + tailSize) throw new Error('wire body size mismatch');
-  return { head: w.buf.toString('hex', 0, headSize), tail: w.buf.toString('hex', headSize) };
+  return { head: w.buf.subarray(0, headSize), tail: w.buf.subarray(headSize) };
 }
 
-/** The whole body in hex, field 4 (version; proto3 leaves 0 out) between the parts. */
-export function wireBodyHex(parts: WireBodyParts | undefined, version: number): string | null {
+/** The whole body as stored (base64), field 4 (version; proto3 leaves 0 out) between the parts. */
+export function wireBodyText(parts: WireBodyParts | undefined, version: number): string | null {
   if (parts === undefined) return null;
-  if (version === 0) return parts.head + parts.tail;
-  const w = new ProtoWriter(Buffer.allocUnsafe(1 + varintSize(version)));
-  w.byte(TAG_VERSION);
-  w.varint(version);
-  return parts.head + w.buf.toString('hex') + parts.tail;
+  const w = new ProtoWriter(
+    Buffer.allocUnsafe(parts.head.length + 1 + varintSize(version) + parts.tail.length),
+  );
+  w.pos += parts.head.copy(w.buf, 0);
+  if (version !== 0) {
+    w.byte(TAG_VERSION);
+    w.varint(version);
+  }
+  w.pos += parts.tail.copy(w.buf, w.pos);
+  return w.buf.toString('base64', 0, w.pos);
+}
+
+/** Bytes of a body stored as base64 `text` (padded, no line breaks). */
+export function wireBodyBytes(text: string): number {
+  const n = text.length;
+  const padding = n > 0 && text.charCodeAt(n - 1) === 0x3d ? (text.charCodeAt(n - 2) === 0x3d ? 2 : 1) : 0;
+  return (n / 4) * 3 - padding;
 }
 
 /**
- * Hex characters of field 1 (stream_id) at the start of a body in hex: where `sequence` goes.
- * 0 when the body has no field 1 (an empty stream id, which proto3 leaves out).
+ * Bytes of field 1 (stream_id) at `at` in `buf`, a body's start: where `sequence` goes. 0 when the
+ * body has no field 1 (an empty stream id, which proto3 leaves out).
  */
-export function streamIdFieldHexLength(hex: string): number {
-  if (hex.length < 2 || Number.parseInt(hex.slice(0, 2), 16) !== TAG_STREAM_ID) return 0;
+export function streamIdFieldLength(buf: Buffer, at: number): number {
+  if (buf[at] !== TAG_STREAM_ID) return 0;
   let length = 0;
   let shift = 1;
-  let i = 2;
+  let i = at + 1;
   for (;;) {
-    const b = Number.parseInt(hex.slice(i, i + 2), 16);
-    i += 2;
+    const b = buf[i++] as number;
     length += (b & 0x7f) * shift;
     if (b < 0x80) break;
     shift *= 128;
   }
-  return i + 2 * length;
+  return i - at + length;
 }
 
 /** A body's fields as the domain has them (for the rare reader of a wire-read event's fields). */
@@ -149,8 +160,8 @@ export interface DecodedWireBody {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-export function decodeWireBody(hex: string): DecodedWireBody {
-  const message = fromBinary(eventStoreV1.StoredEventSchema, Buffer.from(hex, 'hex'));
+export function decodeWireBody(text: string): DecodedWireBody {
+  const message = fromBinary(eventStoreV1.StoredEventSchema, Buffer.from(text, 'base64'));
   const metadata: EventMetadata = {};
   if (message.metadata?.actorId !== undefined) metadata.actor_id = message.metadata.actorId;
   if (message.metadata?.correlationId !== undefined) metadata.correlation_id = message.metadata.correlationId;

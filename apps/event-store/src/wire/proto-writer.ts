@@ -59,8 +59,10 @@ export class ProtoWriter {
     this.pos += this.buf.write(value, this.pos, bytes, 'utf8');
   }
 
-  /** Hex text (two characters a byte) written as the bytes it stands for. */
-  hex(text: string): void {
-    this.pos += this.buf.write(text, this.pos, text.length >> 1, 'hex');
+  /** ASCII text, one byte a character, written without an encoder call (short fields). */
+  ascii(tag: number, value: string): void {
+    this.byte(tag);
+    this.varint(value.length);
+    for (let i = 0; i < value.length; i++) this.buf[this.pos++] = value.charCodeAt(i);
   }
 }
