@@ -6,7 +6,7 @@ import {
 } from '@k1s0/eventstore-domain';
 import { type GroupOutcome, orderedLogAllocFragment } from '@k1s0/platform';
 import type postgres from 'postgres';
-import { formatTimestamp } from '../timestamps.js';
+import { wireTimestampOfIso } from '../timestamps.js';
 import { type WireBodyParts, wireBodyParts, wireBodyText } from '../wire/event-wire-body.js';
 import { STORED_EVENT_COLUMNS, type StoredEventRow, toStoredEvent } from './event-rows.js';
 import { jsonbOrderedText } from './jsonb-text.js';
@@ -21,6 +21,8 @@ export interface PreparedAppend {
   /** Each payload as its jsonb read prints it compactly (jsonbOrderedText): stored and in the wire body. */
   payloads: string[];
   metadata: string[];
+  /** Each event's occurred_at, toISOString(). */
+  occurredAt: string[];
   /** Each event's wire body around its version (decided in the batch's transaction). */
   wireParts: (WireBodyParts | undefined)[];
   /** Bytes of JSON this request adds to a batch. */
@@ -32,13 +34,14 @@ export function prepareAppend(request: AppendRequest): PreparedAppend {
   // already in jsonb's order.
   const payloads = request.events.map((event) => jsonbOrderedText(event.payload, event.payloadJson));
   const metadata = request.events.map((event) => event.metadataJson ?? JSON.stringify(event.metadata));
+  const occurredAt = request.events.map((event) => event.occurredAt.toISOString());
   const wireParts = request.events.map((event, i) =>
     wireBodyParts({
       streamId: request.streamId,
       eventType: event.eventType,
       payloadJson: payloads[i] as string,
       metadata: event.metadata,
-      occurredAt: formatTimestamp(event.occurredAt),
+      occurredAt: wireTimestampOfIso(occurredAt[i] as string),
       eventId: event.eventId,
     }),
   );
@@ -50,6 +53,7 @@ export function prepareAppend(request: AppendRequest): PreparedAppend {
     eventIds: request.events.map((event) => event.eventId),
     payloads,
     metadata,
+    occurredAt,
     wireParts,
     bytes,
   };
@@ -78,7 +82,7 @@ class EventColumns {
       this.eventTypes.push(event.eventType);
       this.payloads.push(prepared.payloads[i]!);
       this.metadata.push(prepared.metadata[i]!);
-      this.occurredAt.push(event.occurredAt.toISOString());
+      this.occurredAt.push(prepared.occurredAt[i]!);
       this.wireBodies.push(wireBodyText(prepared.wireParts[i], firstVersion + i));
     });
   }

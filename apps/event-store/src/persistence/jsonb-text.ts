@@ -127,15 +127,27 @@ function inJsonbOrder(value: JsonValue): JsonValue {
     previous = key;
   }
   if (!changed) return value;
-  const byKey = new Map(keys.map((key, i) => [key, children[i] as JsonValue]));
-  // No prototype: a "__proto__" key is an own property like any other, as JSON.parse makes it.
-  const out: { [key: string]: JsonValue } = Object.create(null);
-  for (const key of keys.sort(jsonbKeyOrder)) out[key] = byKey.get(key) as JsonValue;
+  const order = keys.map((_, i) => i).sort((a, b) => jsonbKeyOrder(keys[a] as string, keys[b] as string));
+  const out: { [key: string]: JsonValue } = {};
+  for (const i of order) {
+    const key = keys[i] as string;
+    // An own "__proto__" property, as JSON.parse makes it (assignment would set the prototype).
+    if (key === '__proto__')
+      Object.defineProperty(out, key, {
+        value: children[i],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    else out[key] = children[i] as JsonValue;
+  }
   return out;
 }
 
 /** Keys a JS object orders first: canonical decimal integers below 2^32 - 1. */
 function isArrayIndex(key: string): boolean {
+  const first = key.charCodeAt(0);
+  if (!(first >= 0x30 && first <= 0x39)) return false;
   return /^(?:0|[1-9][0-9]{0,9})$/.test(key) && Number(key) < 4294967295;
 }
 
