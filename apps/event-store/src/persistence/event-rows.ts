@@ -40,7 +40,7 @@ export const WIRE_EVENT_COLUMNS = selectList({
   payload: 'case when wire_body is null then payload::text end',
   metadata: 'case when wire_body is null then metadata::text end',
   occurred_at: "case when wire_body is null then (occurred_at at time zone 'UTC')::text end",
-} satisfies Record<keyof StoredEventRow | 'wire_body', string>);
+} satisfies Record<keyof EventRow, string>);
 
 /**
  * A select list, `expression as name, …`, and its null stand-in for the other side of a `union
@@ -49,14 +49,11 @@ export const WIRE_EVENT_COLUMNS = selectList({
 export interface SelectList {
   readonly sql: string;
   readonly nulls: string;
-  /** The column names in order (a row read with `values()` has them at these positions). */
-  readonly names: readonly string[];
 }
 
 export function selectList(columns: Record<string, string>): SelectList {
   const names = Object.keys(columns);
   return {
-    names,
     sql: names.map((name) => (columns[name] === name ? name : `${columns[name]} as ${name}`)).join(', '),
     nulls: names.map((name) => `null as ${name}`).join(', '),
   };
@@ -103,10 +100,15 @@ export interface StoredEventRow {
 }
 
 /**
- * A WIRE_EVENT_COLUMNS row read with `values()`, from its first column: sequence, stream_id,
- * stored_at, wire_body, then the StoredEventRow columns that only a row without a body has.
+ * A row of either select list: a WIRE_EVENT_COLUMNS row is a StoredEventRow when `wire_body` is
+ * null, else only its first four columns are set; a STORED_EVENT_COLUMNS row has no `wire_body`.
  */
-export type WireEventValues = readonly (string | null | number | Date)[];
+export type EventRow = { [K in keyof StoredEventRow]: StoredEventRow[K] | null } & {
+  sequence: string;
+  stream_id: string;
+  stored_at: string;
+  wire_body?: string | null;
+};
 
 /** An event's wire text, as the gRPC encoder sends it without re-serializing (see storedTextOf). */
 export interface StoredEventText {
@@ -218,10 +220,10 @@ class WireEvent implements StoredEvent {
   readonly #wire: StoredWire;
   #decoded: DecodedWireBody | undefined;
 
-  constructor(streamId: string, sequence: string, storedAtUtc: string, body: string) {
-    this.streamId = streamId;
-    this.sequence = BigInt(sequence);
-    this.#wire = { body, sequence: Number(sequence), storedAtUtc };
+  constructor(row: EventRow, body: string) {
+    this.streamId = row.stream_id;
+    this.sequence = BigInt(row.sequence);
+    this.#wire = { body, sequence: Number(row.sequence), storedAtUtc: row.stored_at };
   }
 
   #body(): DecodedWireBody {
@@ -255,31 +257,26 @@ class WireEvent implements StoredEvent {
   }
 }
 
-/**
- * The WIRE_EVENT_COLUMNS row at column `at` of `values` as a StoredEvent: a WireEvent, or a
- * RowEvent for a row without a body.
- */
-export function toWireReadEvent(values: WireEventValues, at: number): StoredEvent {
-  const text = (i: number) => values[at + i] as string;
-  const body = values[at + 3];
-  if (body != null) return new WireEvent(text(1), text(0), text(2), body as string);
-  return new RowEvent({
-    sequence: text(0),
-    stream_id: text(1),
-    stored_at: text(2),
-    event_id: text(4),
-    event_type: text(5),
-    version: text(6),
-    payload: text(7),
-    metadata: text(8),
-    occurred_at: text(9),
-  });
+/** A WIRE_EVENT_COLUMNS row as a StoredEvent: a WireEvent, or a RowEvent for a row without a body. */
+export function toWireReadEvent(row: EventRow): StoredEvent {
+  return row.wire_body == null ? new RowEvent(row as StoredEventRow) : new WireEvent(row, row.wire_body);
 }
 
 /** The stored wire of an event read by toWireReadEvent (undefined for any other). */
 export function wireOf(event: StoredEvent): StoredWire | undefined {
   return WireEvent.wireOf(event);
 }
+
+/** The columns an event read selects and how a row becomes an event. */
+export interface EventRowForm {
+  readonly columns: SelectList;
+  toEvent(row: EventRow): StoredEvent;
+}
+
+/** Every column as domain values (REST, appends, the relay). */
+export const FULL_ROWS = { columns: STORED_EVENT_COLUMNS, toEvent: toStoredEvent } satisfies EventRowForm;
+/** The wire body where the row has one (the gRPC read paths). */
+export const WIRE_ROWS = { columns: WIRE_EVENT_COLUMNS, toEvent: toWireReadEvent } satisfies EventRowForm;
 
 /** The wire text of an event this adapter read (undefined for events built elsewhere). */
 export function storedTextOf(event: StoredEvent): StoredEventText | undefined {

@@ -40,13 +40,14 @@ import {
   streamLockKey,
 } from './append-batch.js';
 import {
+  type EventRow,
+  type EventRowForm,
+  FULL_ROWS,
   STORED_EVENT_COLUMNS,
   type StoredEventRow,
   selectList,
   toStoredEvent,
-  toWireReadEvent,
-  WIRE_EVENT_COLUMNS,
-  type WireEventValues,
+  WIRE_ROWS,
 } from './event-rows.js';
 import { APPENDED_CHANNEL } from './new-events-signal.js';
 
@@ -61,9 +62,6 @@ const STREAM_COLUMNS = selectList({
   created_at: 'created_at',
   updated_at: 'updated_at',
 } satisfies Record<keyof StreamRow, string>);
-
-/** Columns before an event's in readStream's rows: the stream row's and the total. */
-const STREAM_HEADER_COLUMNS = 6;
 
 interface StreamRow {
   id: string;
@@ -90,21 +88,6 @@ function toEventStream(row: StreamRow): EventStream {
 function ascendingBy<K extends number | bigint>(events: StoredEvent[], key: (event: StoredEvent) => K): void {
   if (events.every((event, i) => i === 0 || key(events[i - 1]!) <= key(event))) return;
   events.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-}
-
-/** A global-log batch and where the next one starts. */
-function globalLogBatch(
-  query: GlobalLogQuery,
-  batch: StoredEvent[],
-  horizonMax: string | null,
-): GlobalLogBatch {
-  const last = batch[batch.length - 1];
-  let next = last ? last.sequence + 1n : query.fromSequence;
-  // A short batch scanned every final event: move past filtered-out (or deleted) ones too.
-  // Allocation makes sequence order equal tx order, so nothing can still appear below this max.
-  const short = batch.length < query.limit;
-  if (short && horizonMax != null && BigInt(horizonMax) + 1n > next) next = BigInt(horizonMax) + 1n;
-  return { events: batch, nextSequence: next };
 }
 
 /** Streams whose version this instance remembers for the one-statement append (a guess, bounded). */
@@ -366,23 +349,26 @@ export class PostgresEventStore implements EventStore {
   }
 
   /**
-   * This store with the reads the gRPC paths serve (readStream, readAll) returning events with their
-   * stored wire bodies (WIRE_EVENT_COLUMNS): events the gRPC encoder copies as stored. Appends and everything else are this store's own (one group commit,
-   * one cache of stream versions).
+   * This store with the reads the gRPC paths serve (readStream, readAll) selecting each event's wire
+   * body (WIRE_ROWS): events the gRPC encoder copies as stored. Appends and everything else are this
+   * store's own (one group commit, one cache of stream versions).
    */
   wireReads(): EventStore {
     return {
       getStream: (streamId) => this.getStream(streamId),
       append: (request) => this.append(request),
-      readStream: (streamId, query) => this.readStreamWire(streamId, query),
+      readStream: (streamId, query) => this.readStream(streamId, query, WIRE_ROWS),
       readBySequence: (sequence) => this.readBySequence(sequence),
-      readAll: (query) => this.readAllWire(query),
+      readAll: (query) => this.readAll(query, WIRE_ROWS),
       deleteStream: (streamId, deletion) => this.deleteStream(streamId, deletion),
     };
   }
 
-  /** The version range (or type filter) of a page, and its total when it cannot follow from the stream row. */
-  private streamPageWhere(streamId: string, query: StreamReadQuery) {
+  async readStream(
+    streamId: string,
+    query: StreamReadQuery,
+    form: EventRowForm = FULL_ROWS,
+  ): Promise<StreamPage | null> {
     const { sql: q } = this.database;
     // Versions are dense (1..current_version: decideAppend gives each append the next ones, and
     // only deleteStream removes events, all at once). Without an event-type filter the page is a
@@ -397,75 +383,33 @@ export class PostgresEventStore implements EventStore {
       ? q`(select count(*) from event_store.events where stream_id = ${streamId}::text
           and version >= ${query.fromVersion}::bigint ${toVersion} ${eventType})::int`
       : q`null::int`;
-    return { where, total, offset: byType ? query.offset : 0 };
-  }
-
-  /** The page's total: counted by the statement, or the version range the stream row implies. */
-  private static pageTotal(query: StreamReadQuery, stream: EventStream, counted: number | null): number {
-    const last = Math.min(query.toVersion ?? stream.currentVersion, stream.currentVersion);
-    return counted ?? Math.max(0, last - query.fromVersion + 1);
-  }
-
-  /**
-   * readStream as wireReads serves it: the statement of readStream with WIRE_EVENT_COLUMNS, its rows
-   * as arrays (`values()`: postgres.js then stores each column by index, not by name).
-   */
-  private async readStreamWire(streamId: string, query: StreamReadQuery): Promise<StreamPage | null> {
-    const { sql: q } = this.database;
-    const { where, total, offset } = this.streamPageWhere(streamId, query);
-    const rows = await this.run(
-      () =>
-        q<[]>`
-        select ${q.unsafe(STREAM_COLUMNS.sql)}, ${total} as total, ${q.unsafe(WIRE_EVENT_COLUMNS.nulls)}
-        from event_store.event_streams where id = ${streamId}::text
-        union all (
-          select ${q.unsafe(STREAM_COLUMNS.nulls)}, null, ${q.unsafe(WIRE_EVENT_COLUMNS.sql)}
-          from event_store.events where ${where}
-          order by events.version offset ${offset}::int limit ${query.limit}::int
-        )`.values() as Promise<(string | number | Date | null)[][]>,
-    );
-    const header = rows.find((row) => row[0] != null);
-    if (header === undefined) return null;
-    const [id, aggregateType, currentVersion, createdAt, updatedAt, counted] = header;
-    const stream = toEventStream({
-      id: id as string,
-      aggregate_type: aggregateType as string,
-      current_version: currentVersion as string,
-      created_at: createdAt as Date,
-      updated_at: updatedAt as Date,
-    });
-    const events: StoredEvent[] = [];
-    for (const row of rows) {
-      if (row !== header) events.push(toWireReadEvent(row as WireEventValues, STREAM_HEADER_COLUMNS));
-    }
-    // Within a stream sequence order is version order (each append takes the stream's next
-    // versions, at positions allocated in commit order); a wire-read event's version is in its body.
-    ascendingBy(events, (event) => event.sequence);
-    return { stream, events, total: PostgresEventStore.pageTotal(query, stream, counted as number | null) };
-  }
-
-  async readStream(streamId: string, query: StreamReadQuery): Promise<StreamPage | null> {
-    const { sql: q } = this.database;
-    const { where, total, offset } = this.streamPageWhere(streamId, query);
     // One statement, hence one snapshot for the stream row, the count and the page, so they agree:
     // the stream row first (the event columns null), then the page (the stream columns null).
     const rows = await this.run(
-      () => q<(Partial<StreamRow> & { total: number | null } & Partial<StoredEventRow>)[]>`
-        select ${q.unsafe(STREAM_COLUMNS.sql)}, ${total} as total, ${q.unsafe(STORED_EVENT_COLUMNS.nulls)}
+      () => q<(Partial<StreamRow> & { total: number | null } & Partial<EventRow>)[]>`
+        select ${q.unsafe(STREAM_COLUMNS.sql)}, ${total} as total, ${q.unsafe(form.columns.nulls)}
         from event_store.event_streams where id = ${streamId}::text
         union all (
-          select ${q.unsafe(STREAM_COLUMNS.nulls)}, null, ${q.unsafe(STORED_EVENT_COLUMNS.sql)}
+          select ${q.unsafe(STREAM_COLUMNS.nulls)}, null, ${q.unsafe(form.columns.sql)}
           from event_store.events where ${where}
-          order by events.version offset ${offset}::int limit ${query.limit}::int
+          order by events.version offset ${byType ? query.offset : 0}::int limit ${query.limit}::int
         )`,
     );
     const header = rows.find((row) => row.id != null);
     if (header === undefined) return null;
     const stream = toEventStream(header as StreamRow);
     const events: StoredEvent[] = [];
-    for (const row of rows) if (row !== header) events.push(toStoredEvent(row as StoredEventRow));
-    ascendingBy(events, (event) => event.version);
-    return { stream, events, total: PostgresEventStore.pageTotal(query, stream, header.total ?? null) };
+    for (const row of rows) if (row !== header) events.push(form.toEvent(row as EventRow));
+    // Version order: within a stream, sequence order is version order (each append takes the
+    // stream's next versions and positions allocated in commit order), and the sequence is a plain
+    // property of every form (a wire-read event's version is inside its body).
+    ascendingBy(events, (event) => event.sequence);
+    const last = Math.min(query.toVersion ?? stream.currentVersion, stream.currentVersion);
+    return {
+      stream,
+      events,
+      total: header.total ?? Math.max(0, last - query.fromVersion + 1),
+    };
   }
 
   async readBySequence(sequence: bigint): Promise<StoredEvent | null> {
@@ -477,37 +421,7 @@ export class PostgresEventStore implements EventStore {
     return row ? toStoredEvent(row) : null;
   }
 
-  /** readAll as wireReads serves it: readAll's statement with WIRE_EVENT_COLUMNS, rows as arrays. */
-  private async readAllWire(query: GlobalLogQuery): Promise<GlobalLogBatch> {
-    const { sql: q } = this.database;
-    const types =
-      query.eventTypes.length === 0 ? q`` : q`and event_type = any(${[...query.eventTypes]}::text[])`;
-    const rows = await this.run(
-      () =>
-        q<[]>`
-        (
-          select ${q.unsafe(WIRE_EVENT_COLUMNS.sql)}, null as horizon_max from event_store.events
-          where sequence >= ${query.fromSequence.toString()}::bigint
-            and tx_id < pg_snapshot_xmin(pg_current_snapshot()) ${types}
-          order by events.sequence limit ${query.limit}::int -- the bigint, not the text alias
-        )
-        union all -- one last row: the horizon bound
-        select ${q.unsafe(WIRE_EVENT_COLUMNS.nulls)}, (
-          select max(sequence) from event_store.events
-          where tx_id < pg_snapshot_xmin(pg_current_snapshot())
-        )::text`.values() as Promise<(string | null)[][]>,
-    );
-    const batch: StoredEvent[] = [];
-    let horizonMax: string | null = null;
-    for (const row of rows) {
-      if (row[0] == null) horizonMax = row[WIRE_EVENT_COLUMNS.names.length] ?? null;
-      else batch.push(toWireReadEvent(row as WireEventValues, 0));
-    }
-    ascendingBy(batch, (event) => event.sequence);
-    return globalLogBatch(query, batch, horizonMax);
-  }
-
-  async readAll(query: GlobalLogQuery): Promise<GlobalLogBatch> {
+  async readAll(query: GlobalLogQuery, form: EventRowForm = FULL_ROWS): Promise<GlobalLogBatch> {
     const { sql: q } = this.database;
     const types =
       query.eventTypes.length === 0 ? q`` : q`and event_type = any(${[...query.eventTypes]}::text[])`;
@@ -515,15 +429,15 @@ export class PostgresEventStore implements EventStore {
     // backward index scan that stops at the newest final event (a few rows at most); it is only
     // used for a short batch. No CTE: materialising the batch to count it cost a third of the read.
     const rows = await this.run(
-      () => q<(Partial<StoredEventRow> & { horizon_max: string | null })[]>`
+      () => q<(Partial<EventRow> & { horizon_max: string | null })[]>`
         (
-          select ${q.unsafe(STORED_EVENT_COLUMNS.sql)}, null as horizon_max from event_store.events
+          select ${q.unsafe(form.columns.sql)}, null as horizon_max from event_store.events
           where sequence >= ${query.fromSequence.toString()}::bigint
             and tx_id < pg_snapshot_xmin(pg_current_snapshot()) ${types}
           order by events.sequence limit ${query.limit}::int -- the bigint, not the text alias
         )
         union all -- one last row: the horizon bound
-        select ${q.unsafe(STORED_EVENT_COLUMNS.nulls)}, (
+        select ${q.unsafe(form.columns.nulls)}, (
           select max(sequence) from event_store.events
           where tx_id < pg_snapshot_xmin(pg_current_snapshot())
         )::text`,
@@ -532,10 +446,16 @@ export class PostgresEventStore implements EventStore {
     let horizonMax: string | null = null;
     for (const row of rows) {
       if (row.sequence == null) horizonMax = row.horizon_max;
-      else batch.push(toStoredEvent(row as StoredEventRow));
+      else batch.push(form.toEvent(row as EventRow));
     }
     ascendingBy(batch, (event) => event.sequence);
-    return globalLogBatch(query, batch, horizonMax);
+    const last = batch[batch.length - 1];
+    let next = last ? last.sequence + 1n : query.fromSequence;
+    // A short batch scanned every final event: move past filtered-out (or deleted) ones too.
+    // Allocation makes sequence order equal tx order, so nothing can still appear below this max.
+    const short = batch.length < query.limit;
+    if (short && horizonMax != null && BigInt(horizonMax) + 1n > next) next = BigInt(horizonMax) + 1n;
+    return { events: batch, nextSequence: next };
   }
 
   async deleteStream(streamId: string, deletion: StreamDeletion): Promise<DeletedStream | null> {
