@@ -9,8 +9,7 @@ import type {
 } from '@k1s0/eventstore-domain';
 import type { eventStoreV1 } from '@k1s0/proto';
 import { formatTimestamp } from '../timestamps.js';
-
-type ProtoMetadata = Pick<eventStoreV1.EventMetadata, 'actorId' | 'correlationId' | 'causationId'>;
+import { metadataFromWire, wireMetadata } from '../wire/event-wire-body.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const encoder = new TextEncoder();
@@ -43,33 +42,13 @@ export function unlessZero(value: number | bigint): number | undefined {
   return value === 0 || value === 0n ? undefined : Number(value);
 }
 
-function metadataFromProto(metadata: ProtoMetadata | undefined): EventMetadata | undefined {
-  if (metadata === undefined) return undefined;
-  const out: EventMetadata = {};
-  if (metadata.actorId !== undefined) out.actor_id = metadata.actorId;
-  if (metadata.correlationId !== undefined) out.correlation_id = metadata.correlationId;
-  if (metadata.causationId !== undefined) out.causation_id = metadata.causationId;
-  return out;
-}
-
-// Module scope: runs per streamed event, and under tsx (keepNames) each closure created costs a defineProperty.
-const textOrUndefined = (value: unknown) => (typeof value === 'string' ? value : undefined);
-
-function metadataToProto(metadata: EventMetadata): ProtoMetadata {
-  return {
-    actorId: textOrUndefined(metadata.actor_id),
-    correlationId: textOrUndefined(metadata.correlation_id),
-    causationId: textOrUndefined(metadata.causation_id),
-  };
-}
-
 /** EventData → NewEvent; malformed payload_json is collected into `violations` as `events[i].payload_json`. */
 export function newEventsFromProto(violations: Violations, events: eventStoreV1.EventData[]): NewEvent[] {
   return events.map((event, index) => ({
     eventId: event.eventId,
     eventType: event.eventType,
     payload: parseJsonBytes(violations, `events[${index}].payload_json`, event.payloadJson),
-    metadata: metadataFromProto(event.metadata),
+    metadata: event.metadata === undefined ? undefined : metadataFromWire(event.metadata),
   }));
 }
 
@@ -81,7 +60,7 @@ export function storedEventToProto(event: StoredEvent) {
     eventType: event.eventType,
     version: BigInt(event.version),
     payloadJson: jsonBytes(event.payload),
-    metadata: metadataToProto(event.metadata),
+    metadata: wireMetadata(event.metadata),
     occurredAt: formatTimestamp(event.occurredAt),
     storedAt: formatTimestamp(event.storedAt),
   };

@@ -11,7 +11,7 @@ import { compactJsonbText } from './jsonb-text.js';
  * sets), turned into the wire's text here by slicing (`wireTimestamp`): PostgreSQL's to_char cost
  * more than the rest of a 200-event page read (issue 13).
  */
-export const STORED_EVENT_COLUMNS = selectList({
+const STORED_EVENT_EXPRESSIONS = {
   sequence: 'sequence::text',
   stream_id: 'stream_id',
   event_id: 'event_id',
@@ -21,7 +21,13 @@ export const STORED_EVENT_COLUMNS = selectList({
   metadata: 'metadata::text',
   occurred_at: "(occurred_at at time zone 'UTC')::text",
   stored_at: "(stored_at at time zone 'UTC')::text",
-} satisfies Record<keyof StoredEventRow, string>);
+} satisfies Record<keyof StoredEventRow, string>;
+
+export const STORED_EVENT_COLUMNS = selectList(STORED_EVENT_EXPRESSIONS);
+
+/** A StoredEventRow column only for a row without a wire body (null otherwise). */
+const withoutBody = (column: keyof StoredEventRow) =>
+  `case when wire_body is null then ${STORED_EVENT_EXPRESSIONS[column]} end`;
 
 /**
  * The gRPC read paths' columns (issue 13): a row with a wire body comes as its sequence, stream,
@@ -30,16 +36,16 @@ export const STORED_EVENT_COLUMNS = selectList({
  * before the body existed (null otherwise, which PostgreSQL sends as a length of -1).
  */
 export const WIRE_EVENT_COLUMNS = selectList({
-  sequence: 'sequence::text',
-  stream_id: 'stream_id',
-  stored_at: "(stored_at at time zone 'UTC')::text",
+  sequence: STORED_EVENT_EXPRESSIONS.sequence,
+  stream_id: STORED_EVENT_EXPRESSIONS.stream_id,
+  stored_at: STORED_EVENT_EXPRESSIONS.stored_at,
   wire_body: 'wire_body',
-  event_id: 'case when wire_body is null then event_id end',
-  event_type: 'case when wire_body is null then event_type end',
-  version: 'case when wire_body is null then version::text end',
-  payload: 'case when wire_body is null then payload::text end',
-  metadata: 'case when wire_body is null then metadata::text end',
-  occurred_at: "case when wire_body is null then (occurred_at at time zone 'UTC')::text end",
+  event_id: withoutBody('event_id'),
+  event_type: withoutBody('event_type'),
+  version: withoutBody('version'),
+  payload: withoutBody('payload'),
+  metadata: withoutBody('metadata'),
+  occurred_at: withoutBody('occurred_at'),
 } satisfies Record<keyof EventRow, string>);
 
 /**

@@ -53,21 +53,28 @@ export interface WireBodyParts {
   tail: Buffer;
 }
 
+// Module scope: runs per streamed event, and under tsx (keepNames) each closure created costs a defineProperty.
 const textOrUndefined = (value: unknown) => (typeof value === 'string' ? value : undefined);
 
-/** The three metadata fields gRPC carries, as the ordinary mapping picks them. */
-export interface WireMetadata {
-  actorId: string | undefined;
-  correlationId: string | undefined;
-  causationId: string | undefined;
-}
+/** The three metadata fields gRPC carries (EventMetadata's actor_id, correlation_id, causation_id). */
+export type WireMetadata = Pick<eventStoreV1.EventMetadata, 'actorId' | 'correlationId' | 'causationId'>;
 
+/** Domain metadata → the gRPC fields: the well-known keys that hold text; others are not carried. */
 export function wireMetadata(metadata: EventMetadata): WireMetadata {
   return {
     actorId: textOrUndefined(metadata.actor_id),
     correlationId: textOrUndefined(metadata.correlation_id),
     causationId: textOrUndefined(metadata.causation_id),
   };
+}
+
+/** The gRPC fields → domain metadata, the keys that are set. */
+export function metadataFromWire(metadata: WireMetadata): EventMetadata {
+  const out: EventMetadata = {};
+  if (metadata.actorId !== undefined) out.actor_id = metadata.actorId;
+  if (metadata.correlationId !== undefined) out.correlation_id = metadata.correlationId;
+  if (metadata.causationId !== undefined) out.causation_id = metadata.causationId;
+  return out;
 }
 
 export function metadataSize(m: WireMetadata): number {
@@ -162,16 +169,12 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export function decodeWireBody(text: string): DecodedWireBody {
   const message = fromBinary(eventStoreV1.StoredEventSchema, Buffer.from(text, 'base64'));
-  const metadata: EventMetadata = {};
-  if (message.metadata?.actorId !== undefined) metadata.actor_id = message.metadata.actorId;
-  if (message.metadata?.correlationId !== undefined) metadata.correlation_id = message.metadata.correlationId;
-  if (message.metadata?.causationId !== undefined) metadata.causation_id = message.metadata.causationId;
   return {
     streamId: message.streamId,
     eventType: message.eventType,
     version: Number(message.version),
     payload: JSON.parse(utf8.decode(message.payloadJson)) as JsonValue,
-    metadata,
+    metadata: message.metadata === undefined ? {} : metadataFromWire(message.metadata),
     occurredAt: new Date(message.occurredAt),
     eventId: message.eventId,
   };

@@ -1,4 +1,3 @@
-export * from './bytea.js';
 export * from './database.js';
 export * from './errors.js';
 export * from './group-commit.js';

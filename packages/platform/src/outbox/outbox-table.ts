@@ -1,5 +1,11 @@
-import { bigint, jsonb, type PgSchema, pgSchema, text, timestamp } from 'drizzle-orm/pg-core';
-import { bytea } from '../db/bytea.js';
+import { bigint, customType, jsonb, type PgSchema, pgSchema, text, timestamp } from 'drizzle-orm/pg-core';
+
+/** bytea ⇄ Uint8Array (drizzle-orm 0.45 has no built-in bytea column). */
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
+  dataType: () => 'bytea',
+  toDriver: (value) => Buffer.from(value.buffer, value.byteOffset, value.byteLength),
+  fromDriver: (value) => new Uint8Array(value.buffer, value.byteOffset, value.byteLength),
+});
 
 /**
  * The transactional outbox, one per service schema: use cases insert a row in the same
