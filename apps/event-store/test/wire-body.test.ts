@@ -8,6 +8,7 @@ import { withEncodedEvents } from '../src/grpc/stored-event-wire.js';
 import { wireOf } from '../src/persistence/event-rows.js';
 import { jsonbOrderedText } from '../src/persistence/jsonb-text.js';
 import { PostgresEventStore } from '../src/persistence/postgres-event-store.js';
+import { formatTimestamp } from '../src/timestamps.js';
 import { type MigratedDatabase, migratedDatabase } from './support/migrated-database.js';
 
 // The wire body written by the append (issue 13) against what PostgreSQL stores: a gRPC read of
@@ -139,17 +140,23 @@ describe('wire reads (PostgresEventStore.wireReads)', () => {
       events: [event({ b: 1, a: 2 })],
       aggregateType: 'a',
     });
-    // A row as an older version of the service wrote it: no wire body.
+    // Rows as older versions of the service wrote them: no wire body at all, and only the first
+    // release's `wire_body` (without stored_at; garbage here, so reading it would show).
     await db.database.sql`
       insert into event_store.events (sequence, tx_id, stream_id, event_id, version, event_type, payload, metadata)
       select nextval('event_store.events_sequence_seq'), pg_current_xact_id(), ${streamId}, ${randomUUID()}::uuid, 2,
         'Old', '{"z": 1, "y": [1, 2.50]}'::jsonb, '{"actor_id": "old"}'::jsonb`;
-    await db.database.sql`update event_store.event_streams set current_version = 2 where id = ${streamId}`;
-    await store.append({ streamId, expectedVersion: 2, events: [event({ d: 1, c: 2 })], aggregateType: 'a' });
+    await db.database.sql`
+      insert into event_store.events
+        (sequence, tx_id, stream_id, event_id, version, event_type, payload, metadata, wire_body)
+      select nextval('event_store.events_sequence_seq'), pg_current_xact_id(), ${streamId}, ${randomUUID()}::uuid, 3,
+        'Older', '{"x": 1}'::jsonb, '{}'::jsonb, 'AAAAAAAA'`;
+    await db.database.sql`update event_store.event_streams set current_version = 3 where id = ${streamId}`;
+    await store.append({ streamId, expectedVersion: 3, events: [event({ d: 1, c: 2 })], aggregateType: 'a' });
 
     const full = await store.readStream(streamId, wholeStream);
     const wire = await store.wireReads().readStream(streamId, wholeStream);
-    expect(wire!.events.map((e) => wireOf(e) !== undefined)).toEqual([true, false, true]);
+    expect(wire!.events.map((e) => wireOf(e) !== undefined)).toEqual([true, false, false, true]);
     expect(Buffer.from(responseBytes(wire!.events)).equals(Buffer.from(responseBytes(full!.events)))).toBe(
       true,
     );
@@ -160,18 +167,18 @@ describe('wire reads (PostgresEventStore.wireReads)', () => {
     const wireAll = await store.wireReads().readAll({ fromSequence: from, limit: 1000, eventTypes: [] });
     expect(wireAll.nextSequence).toBe(fullAll.nextSequence);
     const mine = (events: StoredEvent[]) => events.filter((e) => e.streamId === streamId);
-    expect(mine(wireAll.events)).toHaveLength(3);
-    expect(mine(wireAll.events).map((e) => wireOf(e) !== undefined)).toEqual([true, false, true]);
+    expect(mine(wireAll.events)).toHaveLength(4);
+    expect(mine(wireAll.events).map((e) => wireOf(e) !== undefined)).toEqual([true, false, false, true]);
 
     // A page after the old row is all bodies again.
-    const later = await store.wireReads().readStream(streamId, { ...wholeStream, fromVersion: 3 });
+    const later = await store.wireReads().readStream(streamId, { ...wholeStream, fromVersion: 4 });
     expect(later!.events.map((e) => wireOf(e) !== undefined)).toEqual([true]);
     expect(later!.total).toBe(1);
     const laterAll = await store
       .wireReads()
-      .readAll({ fromSequence: full!.events[2]!.sequence, limit: 1000, eventTypes: [] });
+      .readAll({ fromSequence: full!.events[3]!.sequence, limit: 1000, eventTypes: [] });
     expect(laterAll.events.every((e) => wireOf(e) !== undefined)).toBe(true);
-    expect(mine(laterAll.events).map((e) => e.sequence)).toEqual([full!.events[2]!.sequence]);
+    expect(mine(laterAll.events).map((e) => e.sequence)).toEqual([full!.events[3]!.sequence]);
     expect(
       Buffer.from(responseBytes(mine(wireAll.events))).equals(
         Buffer.from(responseBytes(mine(fullAll.events))),
@@ -186,7 +193,10 @@ describe('wire reads (PostgresEventStore.wireReads)', () => {
     const [read] = (await store.wireReads().readStream(streamId, wholeStream))!.events;
     const message = fromBinary(eventStoreV1.StoredEventSchema, Buffer.from(wireOf(read!)!.body, 'base64'));
     expect(message.sequence).toBe(0n); // not in the body: the read writes it
-    expect(message.storedAt).toBe('');
+    // stored_at is in the body, the same instant as the column.
+    const [column] = (await store.readStream(streamId, wholeStream))!.events;
+    expect(message.storedAt).toBe(formatTimestamp(column!.storedAt));
+    expect(read!.storedAt).toEqual(column!.storedAt);
     expect({
       eventId: read!.eventId,
       eventType: read!.eventType,

@@ -1,12 +1,5 @@
 // Domain ⇄ protobuf messages of the gRPC API (spec 002): the gRPC twin of rest/presenters.ts.
-import type {
-  EventMetadata,
-  JsonValue,
-  NewEvent,
-  Snapshot,
-  StoredEvent,
-  Violations,
-} from '@k1s0/eventstore-domain';
+import type { JsonValue, NewEvent, Snapshot, StoredEvent, Violations } from '@k1s0/eventstore-domain';
 import type { eventStoreV1 } from '@k1s0/proto';
 import { formatTimestamp } from '../timestamps.js';
 import { metadataFromWire, wireMetadata } from '../wire/event-wire-body.js';

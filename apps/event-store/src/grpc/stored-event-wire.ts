@@ -2,15 +2,8 @@ import type { Message } from '@bufbuild/protobuf';
 import { WireType } from '@bufbuild/protobuf/wire';
 import type { StoredEvent } from '@k1s0/eventstore-domain';
 import { type RawFields, withRawFields } from '@k1s0/platform';
+import { type StoredEventText, type StoredWire, storedTextOf, wireOf } from '../persistence/event-rows.js';
 import {
-  type StoredEventText,
-  type StoredWire,
-  storedTextOf,
-  wireOf,
-  wireTimestamp,
-} from '../persistence/event-rows.js';
-import {
-  EVENT_ID_FIELD_BYTES,
   metadataSize,
   streamIdFieldLength,
   TAG_EVENT_ID,
@@ -50,10 +43,9 @@ interface SizedRow {
   bodySize: number;
 }
 
-/** An event read with its wire body: the stored body and the two fields put around its parts. */
+/** An event read with its wire body: the stored body, and the sequence written into it. */
 interface SizedWire {
   wire: StoredWire;
-  storedAt: string;
   bodySize: number;
 }
 
@@ -79,12 +71,8 @@ function sizeOfRow(event: StoredEvent, text: StoredEventText): SizedRow {
 }
 
 function sizeOfWire(wire: StoredWire): SizedWire {
-  const storedAt = wireTimestamp(wire.storedAtUtc);
-  const bodySize =
-    wireBodyBytes(wire.body) +
-    (wire.sequence === 0 ? 0 : 1 + varintSize(wire.sequence)) +
-    stringFieldSize(storedAt.length);
-  return { wire, storedAt, bodySize };
+  const bodySize = wireBodyBytes(wire.body) + (wire.sequence === 0 ? 0 : 1 + varintSize(wire.sequence));
+  return { wire, bodySize };
 }
 
 function writeRow(w: ProtoWriter, s: SizedRow): void {
@@ -107,8 +95,8 @@ function writeRow(w: ProtoWriter, s: SizedRow): void {
 }
 
 /**
- * The body with sequence and stored_at written in their places: decoded where it ends up once
- * sequence is in, then field 1 moved back before sequence and field 9 on after stored_at.
+ * The body with the sequence written in its place: decoded where it ends up once the sequence is
+ * in, then field 1 moved back before it.
  */
 function writeWire(w: ProtoWriter, s: SizedWire): void {
   const { buf } = w;
@@ -116,19 +104,14 @@ function writeWire(w: ProtoWriter, s: SizedWire): void {
   const sequenceSize = s.wire.sequence === 0 ? 0 : 1 + varintSize(s.wire.sequence);
   const bodyAt = start + sequenceSize;
   const bodyEnd = bodyAt + buf.write(s.wire.body, bodyAt, 'base64');
-  const streamIdSize = streamIdFieldLength(buf, bodyAt);
-  buf.copyWithin(start, bodyAt, bodyAt + streamIdSize);
-  w.pos = start + streamIdSize;
   if (sequenceSize !== 0) {
+    const streamIdSize = streamIdFieldLength(buf, bodyAt);
+    buf.copyWithin(start, bodyAt, bodyAt + streamIdSize);
+    w.pos = start + streamIdSize;
     w.byte(TAG_SEQUENCE);
     w.varint(s.wire.sequence);
   }
-  const eventIdAt = bodyEnd - EVENT_ID_FIELD_BYTES;
-  const storedAtSize = stringFieldSize(s.storedAt.length);
-  buf.copyWithin(eventIdAt + storedAtSize, eventIdAt, bodyEnd);
-  w.pos = eventIdAt;
-  w.ascii(TAG_STORED_AT, s.storedAt);
-  w.pos = bodyEnd + storedAtSize;
+  w.pos = bodyEnd;
 }
 
 /**

@@ -7,7 +7,7 @@ import {
 import { type GroupOutcome, orderedLogAllocFragment } from '@k1s0/platform';
 import type postgres from 'postgres';
 import { wireTimestampOfIso } from '../timestamps.js';
-import { type WireBodyParts, wireBodyParts, wireBodyText } from '../wire/event-wire-body.js';
+import { storedAtField, type WireBodyParts, wireBodyParts, wireBodyText } from '../wire/event-wire-body.js';
 import { STORED_EVENT_COLUMNS, type StoredEventRow, toStoredEvent } from './event-rows.js';
 import { jsonbOrderedText } from './jsonb-text.js';
 import { eventsLog } from './ordered-log.js';
@@ -62,8 +62,14 @@ export function prepareAppend(request: AppendRequest): PreparedAppend {
 /** Key of the per-stream transaction lock: serialises appends (and deletes) of one stream, even before its row exists. */
 export const streamLockKey = (streamId: string) => `event_store:stream:${streamId}`;
 
-/** Events to insert, flattened in batch order: the i-th one gets the i-th allocated position. */
+/**
+ * Events to insert, flattened in batch order: the i-th one gets the i-th allocated position. Their
+ * stored_at is the batch's, taken when it is made (the wire bodies carry it; the column gets it too).
+ */
 class EventColumns {
+  /** stored_at of every event, toISOString(). */
+  readonly storedAt: string;
+  readonly #storedAtField: Buffer;
   readonly streamIds: string[] = [];
   readonly eventIds: string[] = [];
   readonly versions: number[] = [];
@@ -72,6 +78,11 @@ class EventColumns {
   readonly metadata: string[] = [];
   readonly occurredAt: string[] = [];
   readonly wireBodies: (string | null)[] = [];
+
+  constructor(now: Date = new Date()) {
+    this.storedAt = now.toISOString();
+    this.#storedAtField = storedAtField(wireTimestampOfIso(this.storedAt));
+  }
 
   add(prepared: PreparedAppend, firstVersion: number): void {
     const { request } = prepared;
@@ -83,7 +94,7 @@ class EventColumns {
       this.payloads.push(prepared.payloads[i]!);
       this.metadata.push(prepared.metadata[i]!);
       this.occurredAt.push(prepared.occurredAt[i]!);
-      this.wireBodies.push(wireBodyText(prepared.wireParts[i], firstVersion + i));
+      this.wireBodies.push(wireBodyText(prepared.wireParts[i], firstVersion + i, this.#storedAtField));
     });
   }
 
@@ -98,9 +109,11 @@ class EventColumns {
  */
 function insertEventsFragment(q: Sql, columns: EventColumns, onlyIf?: postgres.PendingQuery<postgres.Row[]>) {
   return q`insert into event_store.events
-      (sequence, tx_id, stream_id, event_id, version, event_type, payload, metadata, occurred_at, wire_body)
+      (sequence, tx_id, stream_id, event_id, version, event_type, payload, metadata, occurred_at, stored_at,
+        wire_event)
     select alloc.seq, alloc.tx_id, e.stream_id, e.event_id, e.version,
-      e.event_type, e.payload::jsonb, e.metadata::jsonb, e.occurred_at::timestamptz, e.wire_body
+      e.event_type, e.payload::jsonb, e.metadata::jsonb, e.occurred_at::timestamptz,
+      ${columns.storedAt}::timestamptz, e.wire_event
     from unnest(
       ${columns.streamIds}::text[],
       ${columns.eventIds}::uuid[],
@@ -110,7 +123,7 @@ function insertEventsFragment(q: Sql, columns: EventColumns, onlyIf?: postgres.P
       ${columns.metadata}::text[],
       ${columns.occurredAt}::text[],
       ${columns.wireBodies}::text[]
-    ) with ordinality as e(stream_id, event_id, version, event_type, payload, metadata, occurred_at, wire_body, i)
+    ) with ordinality as e(stream_id, event_id, version, event_type, payload, metadata, occurred_at, wire_event, i)
     join alloc using (i) ${onlyIf ?? q``}
     returning ${q.unsafe(STORED_EVENT_COLUMNS.sql)}`;
 }

@@ -27,25 +27,25 @@ export const STORED_EVENT_COLUMNS = selectList(STORED_EVENT_EXPRESSIONS);
 
 /** A StoredEventRow column only for a row without a wire body (null otherwise). */
 const withoutBody = (column: keyof StoredEventRow) =>
-  `case when wire_body is null then ${STORED_EVENT_EXPRESSIONS[column]} end`;
+  `case when wire_event is null then ${STORED_EVENT_EXPRESSIONS[column]} end`;
 
 /**
- * The gRPC read paths' columns (issue 13): a row with a wire body comes as its sequence, stream,
- * stored_at and the body in base64 (what the response needs besides the body: the two values the
- * database assigned, and the stream for scope filtering); the other columns only for a row written
- * before the body existed (null otherwise, which PostgreSQL sends as a length of -1).
+ * The gRPC read paths' columns (issue 13): a row with a wire body comes as its sequence, stream and
+ * the body in base64 (besides the body, the response needs the one value the insert assigned, and
+ * the filters need the stream); the other columns only for a row written before the body existed
+ * (null otherwise, which PostgreSQL sends as a length of -1).
  */
 export const WIRE_EVENT_COLUMNS = selectList({
   sequence: STORED_EVENT_EXPRESSIONS.sequence,
   stream_id: STORED_EVENT_EXPRESSIONS.stream_id,
-  stored_at: STORED_EVENT_EXPRESSIONS.stored_at,
-  wire_body: 'wire_body',
+  wire_event: 'wire_event',
   event_id: withoutBody('event_id'),
   event_type: withoutBody('event_type'),
   version: withoutBody('version'),
   payload: withoutBody('payload'),
   metadata: withoutBody('metadata'),
   occurred_at: withoutBody('occurred_at'),
+  stored_at: withoutBody('stored_at'),
 } satisfies Record<keyof EventRow, string>);
 
 /**
@@ -106,14 +106,13 @@ export interface StoredEventRow {
 }
 
 /**
- * A row of either select list: a WIRE_EVENT_COLUMNS row is a StoredEventRow when `wire_body` is
- * null, else only its first four columns are set; a STORED_EVENT_COLUMNS row has no `wire_body`.
+ * A row of either select list: a WIRE_EVENT_COLUMNS row is a StoredEventRow when `wire_event` is
+ * null, else only its first three columns are set; a STORED_EVENT_COLUMNS row has no `wire_event`.
  */
 export type EventRow = { [K in keyof StoredEventRow]: StoredEventRow[K] | null } & {
   sequence: string;
   stream_id: string;
-  stored_at: string;
-  wire_body?: string | null;
+  wire_event?: string | null;
 };
 
 /** An event's wire text, as the gRPC encoder sends it without re-serializing (see storedTextOf). */
@@ -204,13 +203,11 @@ export function toStoredEvent(row: StoredEventRow): StoredEvent {
   return new RowEvent(row);
 }
 
-/** What a gRPC read sends for a WireEvent: the stored body and the two values around it. */
+/** What a gRPC read sends for a WireEvent: the stored body and the sequence it goes with. */
 export interface StoredWire {
   /** The wire body as stored, in base64 (../wire/event-wire-body.ts). */
   body: string;
   sequence: number;
-  /** stored_at as PostgreSQL printed it in UTC (wireTimestamp makes the wire text). */
-  storedAtUtc: string;
 }
 
 /**
@@ -229,7 +226,7 @@ class WireEvent implements StoredEvent {
   constructor(row: EventRow, body: string) {
     this.streamId = row.stream_id;
     this.sequence = BigInt(row.sequence);
-    this.#wire = { body, sequence: Number(row.sequence), storedAtUtc: row.stored_at };
+    this.#wire = { body, sequence: Number(row.sequence) };
   }
 
   #body(): DecodedWireBody {
@@ -255,7 +252,7 @@ class WireEvent implements StoredEvent {
     return this.#body().occurredAt;
   }
   get storedAt(): Date {
-    return new Date(wireTimestamp(this.#wire.storedAtUtc));
+    return this.#body().storedAt;
   }
 
   static wireOf(event: StoredEvent): StoredWire | undefined {
@@ -265,7 +262,7 @@ class WireEvent implements StoredEvent {
 
 /** A WIRE_EVENT_COLUMNS row as a StoredEvent: a WireEvent, or a RowEvent for a row without a body. */
 export function toWireReadEvent(row: EventRow): StoredEvent {
-  return row.wire_body == null ? new RowEvent(row as StoredEventRow) : new WireEvent(row, row.wire_body);
+  return row.wire_event == null ? new RowEvent(row as StoredEventRow) : new WireEvent(row, row.wire_event);
 }
 
 /** The stored wire of an event read by toWireReadEvent (undefined for any other). */

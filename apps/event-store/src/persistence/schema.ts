@@ -45,10 +45,16 @@ export const events = eventStoreSchema.table(
     occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull().defaultNow(),
     storedAt: timestamp('stored_at', { withTimezone: true }).notNull().defaultNow(),
     /**
-     * The event's protobuf `StoredEvent` without `sequence` and `stored_at`, in base64, written by
-     * the append (see ../wire/event-wire-body.ts): the gRPC reads send it as stored. Text, not
-     * bytea: PostgreSQL prints text as it is, but spends a microsecond an event turning bytea into
-     * hex. Null for rows written before it existed, which are encoded from the columns.
+     * The event's protobuf `StoredEvent` without `sequence`, in base64, written by the append (see
+     * ../wire/event-wire-body.ts): the gRPC reads send it as stored. Text, not bytea: PostgreSQL
+     * prints text as it is, but spends a microsecond an event turning bytea into hex. Null for rows
+     * written before it existed, which are encoded from the columns.
+     */
+    wireEvent: text('wire_event'),
+    /**
+     * The first release of the body (migration 0005): without `stored_at` too. Written by that
+     * release only and read by none now (its rows are read from their columns); kept while
+     * instances of that release may still be inserting, to be dropped by a later migration.
      */
     wireBody: text('wire_body'),
   },

@@ -4,14 +4,18 @@ import { eventStoreV1 } from '@k1s0/proto';
 import { optionalSize, ProtoWriter, stringFieldSize, utf8Length, varintSize } from './proto-writer.js';
 
 /**
- * The wire body of a stored event (column `events.wire_body`, issue 13): the protobuf bytes of its
- * `StoredEvent` without `sequence` (field 2) and `stored_at` (field 8), the two values the database
- * assigns. The append writes it once; a gRPC read sends it as stored and writes only those two
- * fields in between, so a page is copied, not decoded and encoded again per field.
+ * The wire body of a stored event (column `events.wire_event`, issue 13): the protobuf bytes of its
+ * `StoredEvent` without `sequence` (field 2), the one value only the insert's ordered-log allocation
+ * knows. The append writes it once; a gRPC read sends it as stored and writes only the sequence in
+ * its place, so a page is copied, not decoded and encoded again per field.
  *
- * Layout: field 1 (stream_id), fields 3–7, field 9 (event_id) — toBinary's order with 2 and 8
- * left out. A reader cuts it after field 1 and before the last EVENT_ID_FIELD_BYTES (event ids are
- * UUIDs: 36 characters) and gets the exact bytes toBinary writes for the whole event.
+ * Layout: field 1 (stream_id), fields 3–9 — toBinary's order with 2 left out. A reader cuts it after
+ * field 1 and gets the exact bytes toBinary writes for the whole event. stored_at (field 8) is the
+ * batch's time, which the append also writes into the column (EventColumns), so body and column agree.
+ *
+ * The first release of the body (column `wire_body`, migration 0005) also left out stored_at, which
+ * the read then selected and formatted per row; rows with only that column are read from their
+ * columns (see event-rows.ts).
  */
 
 // Tags (field number << 3 | wire type) of event_store.v1.StoredEvent and EventMetadata.
@@ -45,8 +49,8 @@ export interface WireBodyFields {
 }
 
 /**
- * A body around its version, which is decided only in the append's transaction: `head` (fields 1
- * and 3) and `tail` (fields 5, 6, 7, 9), made before the batch (see wireBodyText).
+ * A body around the two values decided only in the append's batch, its version and stored_at:
+ * `head` (fields 1 and 3) and `tail` (fields 5, 6, 7 and 9), made before the batch (wireBodyText).
  */
 export interface WireBodyParts {
   head: Buffer;
@@ -114,18 +118,36 @@ export function wireBodyParts(e: WireBodyFields): WireBodyParts | undefined {
   return { head: w.buf.subarray(0, headSize), tail: w.buf.subarray(headSize) };
 }
 
-/** The whole body as stored (base64), field 4 (version; proto3 leaves 0 out) between the parts. */
-export function wireBodyText(parts: WireBodyParts | undefined, version: number): string | null {
+/** Field 8 (stored_at) with its tag and length, once per batch: `2026-02-23T10:00:00.000+00:00`. */
+export function storedAtField(wireTimestamp: string): Buffer {
+  const w = new ProtoWriter(Buffer.allocUnsafe(stringFieldSize(wireTimestamp.length)));
+  w.ascii(TAG_STORED_AT, wireTimestamp);
+  return w.buf;
+}
+
+/**
+ * The whole body as stored (base64): field 4 (version; proto3 leaves 0 out) between the parts, and
+ * field 8 (`storedAt`, from storedAtField) before the tail's last field, the event id.
+ */
+export function wireBodyText(
+  parts: WireBodyParts | undefined,
+  version: number,
+  storedAt: Buffer,
+): string | null {
   if (parts === undefined) return null;
+  const { head, tail } = parts;
   const w = new ProtoWriter(
-    Buffer.allocUnsafe(parts.head.length + 1 + varintSize(version) + parts.tail.length),
+    Buffer.allocUnsafe(head.length + 1 + varintSize(version) + tail.length + storedAt.length),
   );
-  w.pos += parts.head.copy(w.buf, 0);
+  w.pos += head.copy(w.buf, 0);
   if (version !== 0) {
     w.byte(TAG_VERSION);
     w.varint(version);
   }
-  w.pos += parts.tail.copy(w.buf, w.pos);
+  const eventIdAt = tail.length - EVENT_ID_FIELD_BYTES;
+  w.pos += tail.copy(w.buf, w.pos, 0, eventIdAt);
+  w.pos += storedAt.copy(w.buf, w.pos);
+  w.pos += tail.copy(w.buf, w.pos, eventIdAt);
   return w.buf.toString('base64', 0, w.pos);
 }
 
@@ -162,6 +184,7 @@ export interface DecodedWireBody {
   payload: JsonValue;
   metadata: EventMetadata;
   occurredAt: Date;
+  storedAt: Date;
   eventId: string;
 }
 
@@ -176,6 +199,7 @@ export function decodeWireBody(text: string): DecodedWireBody {
     payload: JSON.parse(utf8.decode(message.payloadJson)) as JsonValue,
     metadata: message.metadata === undefined ? {} : metadataFromWire(message.metadata),
     occurredAt: new Date(message.occurredAt),
+    storedAt: new Date(message.storedAt),
     eventId: message.eventId,
   };
 }

@@ -1,0 +1,1 @@
+ALTER TABLE "event_store"."events" ADD COLUMN "wire_event" text;
