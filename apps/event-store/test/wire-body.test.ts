@@ -186,6 +186,18 @@ describe('wire reads (PostgresEventStore.wireReads)', () => {
     ).toBe(true);
   });
 
+  it('carry the stream id in the body, for any length of id (1, 127, 128 and 255 characters)', async () => {
+    for (const length of [1, 127, 128, 255]) {
+      const streamId = `${randomUUID()}${'s'.repeat(255)}`.slice(0, length);
+      await store.append({ streamId, expectedVersion: -2, events: [event({ length })], aggregateType: 'a' });
+      const full = await store.readStream(streamId, wholeStream);
+      const wire = await store.wireReads().readStream(streamId, wholeStream);
+      expect(wireOf(wire!.events[0]!)).toBeDefined();
+      expect(wire!.events.map((e) => e.streamId)).toEqual(full!.events.map((e) => e.streamId));
+      expect(wire!.events[0]!.streamId).toBe(streamId);
+    }
+  });
+
   it('decode back to the event that was appended', async () => {
     const streamId = `decode-${randomUUID()}`;
     const appended = event({ b: [1, 2], a: 'x' }, { actor_id: 'u', causation_id: 'c' });

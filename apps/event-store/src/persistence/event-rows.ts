@@ -1,6 +1,6 @@
 import type { EventMetadata, JsonValue, StoredEvent } from '@k1s0/eventstore-domain';
 import { formatTimestamp } from '../timestamps.js';
-import { type DecodedWireBody, decodeWireBody } from '../wire/event-wire-body.js';
+import { type DecodedWireBody, decodeWireBody, wireBodyStreamId } from '../wire/event-wire-body.js';
 import { compactJsonbText } from './jsonb-text.js';
 
 /**
@@ -25,28 +25,48 @@ const STORED_EVENT_EXPRESSIONS = {
 
 export const STORED_EVENT_COLUMNS = selectList(STORED_EVENT_EXPRESSIONS);
 
-/** A StoredEventRow column only for a row without a wire body (null otherwise). */
-const withoutBody = (column: keyof StoredEventRow) =>
-  `case when wire_event is null then ${STORED_EVENT_EXPRESSIONS[column]} end`;
+/** The StoredEventRow fields of LEGACY_FIELDS, in its order. */
+const LEGACY_FIELDS = [
+  'stream_id',
+  'event_id',
+  'event_type',
+  'version',
+  'payload',
+  'metadata',
+  'occurred_at',
+  'stored_at',
+] as const satisfies readonly Exclude<keyof StoredEventRow, 'sequence'>[];
 
 /**
- * The gRPC read paths' columns (issue 13): a row with a wire body comes as its sequence, stream and
- * the body in base64 (besides the body, the response needs the one value the insert assigned, and
- * the filters need the stream); the other columns only for a row written before the body existed
- * (null otherwise, which PostgreSQL sends as a length of -1).
+ * The gRPC read paths' columns (issue 13): a row with a wire body comes as its sequence and the body
+ * in base64 (besides the body, the response needs only the value the insert assigned; the stream,
+ * for the scope filters, is the body's first field); a row written before the body existed comes
+ * with its other columns as one JSON array of texts instead (null otherwise). Three columns, so a
+ * row costs the driver three values, not one per column of the table.
  */
 export const WIRE_EVENT_COLUMNS = selectList({
   sequence: STORED_EVENT_EXPRESSIONS.sequence,
-  stream_id: STORED_EVENT_EXPRESSIONS.stream_id,
   wire_event: 'wire_event',
-  event_id: withoutBody('event_id'),
-  event_type: withoutBody('event_type'),
-  version: withoutBody('version'),
-  payload: withoutBody('payload'),
-  metadata: withoutBody('metadata'),
-  occurred_at: withoutBody('occurred_at'),
-  stored_at: withoutBody('stored_at'),
-} satisfies Record<keyof EventRow, string>);
+  legacy: `case when wire_event is null then json_build_array(${LEGACY_FIELDS.map(
+    (field) => STORED_EVENT_EXPRESSIONS[field],
+  ).join(', ')})::text end`,
+} satisfies Record<keyof WireRow, string>);
+
+/** A WIRE_EVENT_COLUMNS row: `wire_event`, or else `legacy` (LEGACY_FIELDS), is set. */
+export interface WireRow {
+  sequence: string;
+  wire_event: string | null;
+  legacy: string | null;
+}
+
+function legacyRow(sequence: string, legacy: string): StoredEventRow {
+  const values = JSON.parse(legacy) as string[];
+  const row = { sequence } as StoredEventRow;
+  LEGACY_FIELDS.forEach((field, i) => {
+    row[field] = values[i] as string;
+  });
+  return row;
+}
 
 /**
  * A select list, `expression as name, …`, and its null stand-in for the other side of a `union
@@ -105,15 +125,8 @@ export interface StoredEventRow {
   stored_at: string;
 }
 
-/**
- * A row of either select list: a WIRE_EVENT_COLUMNS row is a StoredEventRow when `wire_event` is
- * null, else only its first three columns are set; a STORED_EVENT_COLUMNS row has no `wire_event`.
- */
-export type EventRow = { [K in keyof StoredEventRow]: StoredEventRow[K] | null } & {
-  sequence: string;
-  stream_id: string;
-  wire_event?: string | null;
-};
+/** A row of either select list (STORED_EVENT_COLUMNS or WIRE_EVENT_COLUMNS). */
+export type EventRow = StoredEventRow | WireRow;
 
 /** An event's wire text, as the gRPC encoder sends it without re-serializing (see storedTextOf). */
 export interface StoredEventText {
@@ -218,15 +231,20 @@ export interface StoredWire {
  * wireReads): they are not plain objects for equality or spreading like RowEvent.
  */
 class WireEvent implements StoredEvent {
-  readonly streamId: string;
   readonly sequence: bigint;
   readonly #wire: StoredWire;
+  #streamId: string | undefined;
   #decoded: DecodedWireBody | undefined;
 
-  constructor(row: EventRow, body: string) {
-    this.streamId = row.stream_id;
-    this.sequence = BigInt(row.sequence);
-    this.#wire = { body, sequence: Number(row.sequence) };
+  constructor(sequence: string, body: string) {
+    this.sequence = BigInt(sequence);
+    this.#wire = { body, sequence: Number(sequence) };
+  }
+
+  /** Only scoped readers filter on it: decoded from the body's first field when asked. */
+  get streamId(): string {
+    this.#streamId ??= wireBodyStreamId(this.#wire.body);
+    return this.#streamId;
   }
 
   #body(): DecodedWireBody {
@@ -261,8 +279,10 @@ class WireEvent implements StoredEvent {
 }
 
 /** A WIRE_EVENT_COLUMNS row as a StoredEvent: a WireEvent, or a RowEvent for a row without a body. */
-export function toWireReadEvent(row: EventRow): StoredEvent {
-  return row.wire_event == null ? new RowEvent(row as StoredEventRow) : new WireEvent(row, row.wire_event);
+export function toWireReadEvent(row: WireRow): StoredEvent {
+  if (row.wire_event != null) return new WireEvent(row.sequence, row.wire_event);
+  if (row.legacy == null) throw new Error(`event ${row.sequence} read without its columns`);
+  return new RowEvent(legacyRow(row.sequence, row.legacy));
 }
 
 /** The stored wire of an event read by toWireReadEvent (undefined for any other). */
@@ -277,9 +297,15 @@ export interface EventRowForm {
 }
 
 /** Every column as domain values (REST, appends, the relay). */
-export const FULL_ROWS = { columns: STORED_EVENT_COLUMNS, toEvent: toStoredEvent } satisfies EventRowForm;
+export const FULL_ROWS = {
+  columns: STORED_EVENT_COLUMNS,
+  toEvent: (row) => toStoredEvent(row as StoredEventRow),
+} satisfies EventRowForm;
 /** The wire body where the row has one (the gRPC read paths). */
-export const WIRE_ROWS = { columns: WIRE_EVENT_COLUMNS, toEvent: toWireReadEvent } satisfies EventRowForm;
+export const WIRE_ROWS = {
+  columns: WIRE_EVENT_COLUMNS,
+  toEvent: (row) => toWireReadEvent(row as WireRow),
+} satisfies EventRowForm;
 
 /** The wire text of an event this adapter read (undefined for events built elsewhere). */
 export function storedTextOf(event: StoredEvent): StoredEventText | undefined {

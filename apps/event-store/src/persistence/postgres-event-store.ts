@@ -55,13 +55,20 @@ import { APPENDED_CHANNEL } from './new-events-signal.js';
 const MAX_APPEND_ATTEMPTS = 5;
 
 /** `event_store.event_streams` as StreamRow reads it (bigint as text, like STORED_EVENT_COLUMNS). */
-const STREAM_COLUMNS = selectList({
+const STREAM_EXPRESSIONS = {
   id: 'id',
   aggregate_type: 'aggregate_type',
   current_version: 'current_version::text',
   created_at: 'created_at',
   updated_at: 'updated_at',
-} satisfies Record<keyof StreamRow, string>);
+} satisfies Record<keyof StreamRow, string>;
+
+const STREAM_COLUMNS = selectList(STREAM_EXPRESSIONS);
+
+/** The same as `json_build_object` arguments (timestamps come as ISO text, which Date parses). */
+const STREAM_HEADER_FIELDS = Object.entries(STREAM_EXPRESSIONS)
+  .map(([name, expression]) => `'${name}', ${expression}`)
+  .join(', ');
 
 interface StreamRow {
   id: string;
@@ -384,20 +391,23 @@ export class PostgresEventStore implements EventStore {
           and version >= ${query.fromVersion}::bigint ${toVersion} ${eventType})::int`
       : q`null::int`;
     // One statement, hence one snapshot for the stream row, the count and the page, so they agree:
-    // the stream row first (the event columns null), then the page (the stream columns null).
+    // the stream row first, as one JSON column (the event columns null), then the page (that
+    // column null: one null per event row rather than one per stream column).
     const rows = await this.run(
-      () => q<(Partial<StreamRow> & { total: number | null } & Partial<EventRow>)[]>`
-        select ${q.unsafe(STREAM_COLUMNS.sql)}, ${total} as total, ${q.unsafe(form.columns.nulls)}
+      () => q<({ stream_header: string | null } & Partial<EventRow>)[]>`
+        select json_build_object(${q.unsafe(STREAM_HEADER_FIELDS)}, 'total', ${total})::text as stream_header,
+          ${q.unsafe(form.columns.nulls)}
         from event_store.event_streams where id = ${streamId}::text
         union all (
-          select ${q.unsafe(STREAM_COLUMNS.nulls)}, null, ${q.unsafe(form.columns.sql)}
+          select null, ${q.unsafe(form.columns.sql)}
           from event_store.events where ${where}
           order by events.version offset ${byType ? query.offset : 0}::int limit ${query.limit}::int
         )`,
     );
-    const header = rows.find((row) => row.id != null);
+    const header = rows.find((row) => row.stream_header != null);
     if (header === undefined) return null;
-    const stream = toEventStream(header as StreamRow);
+    const headerRow = JSON.parse(header.stream_header!) as StreamRow & { total: number | null };
+    const stream = toEventStream(headerRow);
     const events: StoredEvent[] = [];
     for (const row of rows) if (row !== header) events.push(form.toEvent(row as EventRow));
     // Version order: within a stream, sequence order is version order (each append takes the
@@ -408,7 +418,7 @@ export class PostgresEventStore implements EventStore {
     return {
       stream,
       events,
-      total: header.total ?? Math.max(0, last - query.fromVersion + 1),
+      total: headerRow.total ?? Math.max(0, last - query.fromVersion + 1),
     };
   }
 

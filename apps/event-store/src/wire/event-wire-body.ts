@@ -176,6 +176,21 @@ export function streamIdFieldLength(buf: Buffer, at: number): number {
   return i - at + length;
 }
 
+/** Base64 characters that hold field 1 of any body: tag, length (2 bytes) and up to 255 characters. */
+const STREAM_ID_FIELD_BASE64 = Math.ceil((3 + 255) / 3) * 4;
+
+/** The stream id of a body stored as base64 (field 1; '' if it has none), decoding only its start. */
+export function wireBodyStreamId(text: string): string {
+  const start = Buffer.from(
+    text.length > STREAM_ID_FIELD_BASE64 ? text.slice(0, STREAM_ID_FIELD_BASE64) : text,
+    'base64',
+  );
+  const end = streamIdFieldLength(start, 0);
+  if (end === 0) return '';
+  const lengthBytes = start[1]! < 0x80 ? 1 : 2;
+  return start.toString('utf8', 1 + lengthBytes, end);
+}
+
 /** A body's fields as the domain has them (for the rare reader of a wire-read event's fields). */
 export interface DecodedWireBody {
   streamId: string;
