@@ -65,8 +65,7 @@ async function asOneBatch(
   const first = store.append(request(gate, -2, [event()]));
   await waitFor('the gate append to wait for its lock', async () => (await lockWaiters()).length === 1);
   const results = Promise.allSettled(gated.map((r) => store.append(r)));
-  // Requests this instance expects to be rejected reach the queue after their snapshot read.
-  await waitFor('the gated appends to queue', () => store.queuedAppends === gated.length);
+  expect(store.queuedAppends).toBe(gated.length);
   await whileQueued?.();
   await release();
   expect((await first).kind).toBe('appended');
@@ -87,12 +86,9 @@ function value(result: PromiseSettledResult<AppendOutcome> | undefined): AppendO
 describe('group commit of appends (real PostgreSQL)', () => {
   it('one batch mixing successes, conflicts, duplicates and an in-batch retry: one transaction, each its own outcome', async () => {
     const s = randomUUID().slice(0, 8);
-    // Written by another instance: this one has no version in mind for these streams, so none of
-    // the requests below is taken for stale and answered beside the batch (see the next tests).
-    const setup = new PostgresEventStore(observer, oneInFlight);
-    await setup.append(request(`exist-${s}`, -1, [event(1), event(2)]));
+    await store.append(request(`exist-${s}`, -1, [event(1), event(2)]));
     const retried = request(`dup-${s}`, -1, [event(1), event(2)]);
-    await setup.append(retried);
+    await store.append(retried);
     const created = request(`new-${s}`, -1, [event(1)]);
 
     const results = await asOneBatch([
@@ -350,49 +346,6 @@ describe('group commit of appends (real PostgreSQL)', () => {
       { kind: 'version_conflict', actualVersion: 4 },
     ]);
     expect((await storedRows(stream)).map((r) => r.version)).toEqual(['1', '2', '3', '4']);
-  });
-
-  it('a writer this instance knows to be stale is answered while an append holds the commit slot', async () => {
-    const stream = `slot-${randomUUID().slice(0, 8)}`;
-    expect((await store.append(request(stream, -1, [event(1), event(2)]))).kind).toBe('appended');
-    // An append to a locked stream holds the one commit slot until the lock goes.
-    const gate = `gate-${randomUUID()}`;
-    const unlock = await holdStreamLock(gate);
-    let released = false;
-    const release = async () => {
-      if (released) return;
-      released = true;
-      await unlock();
-    };
-    try {
-      const held = store.append(request(gate, -2, [event()]));
-      await waitFor('the gate append to wait for its lock', async () => (await lockWaiters()).length === 1);
-      expect(await store.append(request(stream, 1, [event(3)]))).toEqual({
-        kind: 'version_conflict',
-        actualVersion: 2,
-      });
-      // A writer that is not stale waits for the slot as before.
-      const next = store.append(request(stream, 2, [event(3)]));
-      await waitFor('the append to queue', () => store.queuedAppends === 1);
-      await release();
-      expect((await held).kind).toBe('appended');
-      expect(await next).toMatchObject({ kind: 'appended', currentVersion: 3 });
-    } finally {
-      await release();
-    }
-  });
-
-  it('a writer this instance wrongly takes for stale (the stream was deleted elsewhere) is appended', async () => {
-    const stream = `deleted-${randomUUID().slice(0, 8)}`;
-    expect((await store.append(request(stream, -1, [event(1), event(2)]))).kind).toBe('appended');
-    const other = new PostgresEventStore(observer, oneInFlight);
-    expect(await other.deleteStream(stream, { actor: 'test', at: new Date() })).not.toBeNull();
-    // This instance still remembers version 2; the snapshot shows no stream.
-    expect(await store.append(request(stream, -1, [event(3)]))).toMatchObject({
-      kind: 'appended',
-      currentVersion: 1,
-    });
-    expect((await storedRows(stream)).map((r) => r.version)).toEqual(['1']);
   });
 
   it('connection killed while the batch waits for its stream locks: retried on another connection, all commit once', async () => {

@@ -14,14 +14,10 @@ import { eventsLog } from './ordered-log.js';
 
 type Sql = postgres.Sql | postgres.TransactionSql;
 
-/** An append request and its events' ids: what deciding a rejection needs. */
-export interface AppendCandidate {
+/** An append request with its JSON serialised once (for the batch's byte bound and the statement). */
+export interface PreparedAppend {
   request: AppendRequest;
   eventIds: string[];
-}
-
-/** An append request with its JSON serialised once (for the batch's byte bound and the statement). */
-export interface PreparedAppend extends AppendCandidate {
   /** Each payload as its jsonb read prints it compactly (jsonbOrderedText): stored and in the wire body. */
   payloads: string[];
   metadata: string[];
@@ -243,12 +239,12 @@ export function appendAtKnownVersionsStatement(q: postgres.Sql, plan: KnownVersi
     select * from inserted order by sequence::bigint`;
 }
 
-const batchStreamIds = (batch: readonly AppendCandidate[]) => [
+const batchStreamIds = (batch: readonly PreparedAppend[]) => [
   ...new Set(batch.map((prepared) => prepared.request.streamId)),
 ];
 
 /** (stream, event id) of every event of the batch, as two parallel arrays for `unnest`. */
-function batchEventKeys(batch: readonly AppendCandidate[]): { streams: string[]; ids: string[] } {
+function batchEventKeys(batch: readonly PreparedAppend[]): { streams: string[]; ids: string[] } {
   const streams: string[] = [];
   const ids: string[] = [];
   for (const prepared of batch) {
@@ -284,7 +280,7 @@ function appendState(
 }
 
 function decideAgainst(
-  prepared: AppendCandidate,
+  prepared: PreparedAppend,
   versions: AppendState['versions'],
   storedByStream: AppendState['storedByStream'],
 ) {
@@ -308,7 +304,7 @@ function decideAgainst(
  */
 export async function decideRejectionsFromSnapshot(
   q: postgres.Sql,
-  batch: readonly AppendCandidate[],
+  batch: readonly PreparedAppend[],
 ): Promise<(AppendOutcome | undefined)[]> {
   const streamIds = batchStreamIds(batch);
   const keys = batchEventKeys(batch);

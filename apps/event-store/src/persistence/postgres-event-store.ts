@@ -28,7 +28,6 @@ import {
 } from '@k1s0/platform';
 import { LRUMapWithDelete } from 'mnemonist';
 import {
-  type AppendCandidate,
   appendAtKnownVersionsStatement,
   appendBatchInTransaction,
   type BatchAttempt,
@@ -111,8 +110,6 @@ export class PostgresEventStore implements EventStore {
   /** Last version this instance saw per stream; only ever a guess that the append statement verifies. */
   private readonly knownVersions = new LRUMapWithDelete<string, number>(KNOWN_STREAMS);
   private readonly appends: GroupCommit<PreparedAppend, AppendOutcome>;
-  /** Appends this instance expects to be rejected, decided from snapshots beside the appends. */
-  private readonly rejections: GroupCommit<AppendCandidate, AppendOutcome | undefined>;
 
   constructor(
     private readonly database: Database,
@@ -121,11 +118,6 @@ export class PostgresEventStore implements EventStore {
     this.appends = databaseGroupCommit(
       (batch) => this.commitAppends(batch),
       (prepared) => prepared.bytes,
-      batchLimits,
-    );
-    this.rejections = databaseGroupCommit(
-      (batch) => this.decideRejections(batch),
-      () => 0,
       batchLimits,
     );
   }
@@ -151,44 +143,7 @@ export class PostgresEventStore implements EventStore {
    * together in the next one; each keeps its own outcome (appendBatchInTransaction).
    */
   append(request: AppendRequest): Promise<AppendOutcome> {
-    const candidate = { request, eventIds: request.events.map((event) => event.eventId) };
-    if (!this.likelyRejected(candidate)) return this.appends.submit(prepareAppend(request));
-    // A writer with a stale version (the hot-stream row: most requests) is answered from a
-    // snapshot read on its own pipeline: it never holds the commit slot an append is waiting for,
-    // and its events are not prepared for a write that will not happen.
-    return this.rejections
-      .submit(candidate)
-      .then((outcome) => outcome ?? this.appends.submit(prepareAppend(request)));
-  }
-
-  /**
-   * A batch of the rejection pipeline: the requests a snapshot decides (rejections and replays)
-   * are answered; the others (undefined: they would append after all) go on to the append
-   * pipeline, which decides them under its locks. A snapshot is a moment inside each request's
-   * lifetime, so a rejection read from it is a true answer whatever the appends do meanwhile.
-   */
-  private async decideRejections(
-    batch: readonly AppendCandidate[],
-  ): Promise<GroupOutcome<AppendOutcome | undefined>[]> {
-    let decided: (AppendOutcome | undefined)[];
-    try {
-      decided = await decideRejectionsFromSnapshot(this.database.sql, batch);
-    } catch (error) {
-      // Could not connect: the append pipeline would only wait out a second connect timeout.
-      if (isConnectFailure(error)) {
-        const unavailable = unavailableOrOriginal(error);
-        return batch.map(() => ({ kind: 'failed', error: unavailable }));
-      }
-      // Nothing was written: the append pipeline decides them all.
-      return batch.map(() => ({ kind: 'done', value: undefined }));
-    }
-    return batch.map((candidate, i) => {
-      const outcome = decided[i];
-      if (outcome === undefined) return { kind: 'done', value: undefined };
-      // The snapshot may be older than an append committed meanwhile: only a newer version is kept.
-      this.remember(candidate.request.streamId, seenVersion(outcome), { onlyNewer: true });
-      return { kind: 'done', value: outcome };
-    });
+    return this.appends.submit(prepareAppend(request));
   }
 
   /**
@@ -304,7 +259,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   /** The version this instance last saw for the stream would reject the request. */
-  private likelyRejected(prepared: AppendCandidate): boolean {
+  private likelyRejected(prepared: PreparedAppend): boolean {
     const { request } = prepared;
     if (request.expectedVersion === EXPECT_ANY) return false;
     const known = this.knownVersions.get(request.streamId);
@@ -353,21 +308,13 @@ export class PostgresEventStore implements EventStore {
 
   /** Remembers the version an outcome proves, wakes readers after a committed append. */
   private answered(prepared: PreparedAppend, outcome: AppendOutcome): GroupOutcome<AppendOutcome> {
-    this.remember(prepared.request.streamId, seenVersion(outcome));
+    const { streamId } = prepared.request;
+    const seen = seenVersion(outcome);
+    if (seen === undefined) this.knownVersions.delete(streamId);
+    else this.knownVersions.set(streamId, seen);
     // After commit, coalesced: wakes SubscribeAll streams and the relay on every instance.
     if (outcome.kind === 'appended') wakeUp(this.database, APPENDED_CHANNEL);
     return { kind: 'done', value: outcome };
-  }
-
-  /** The version an outcome proves for the stream (undefined: forget it, it proves none). */
-  private remember(streamId: string, seen: number | undefined, options?: { onlyNewer: boolean }): void {
-    if (seen === undefined) {
-      if (!options?.onlyNewer) this.knownVersions.delete(streamId);
-      return;
-    }
-    const known = this.knownVersions.get(streamId);
-    if (options?.onlyNewer && known !== undefined && known > seen) return;
-    this.knownVersions.set(streamId, seen);
   }
 
   /**
