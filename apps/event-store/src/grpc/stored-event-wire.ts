@@ -3,7 +3,6 @@ import { WireType } from '@bufbuild/protobuf/wire';
 import type { StoredEvent } from '@k1s0/eventstore-domain';
 import { type RawFields, withRawFields } from '@k1s0/platform';
 import { type StoredEventText, type StoredWire, storedTextOf, wireOf } from '../persistence/event-rows.js';
-import { decodeBase64Into } from '../wire/base64-bytes.js';
 import {
   metadataSize,
   streamIdFieldLength,
@@ -104,7 +103,7 @@ function writeWire(w: ProtoWriter, s: SizedWire): void {
   const start = w.pos;
   const sequenceSize = s.wire.sequence === 0 ? 0 : 1 + varintSize(s.wire.sequence);
   const bodyAt = start + sequenceSize;
-  const bodyEnd = bodyAt + decodeBase64Into(s.wire.body, buf, bodyAt);
+  const bodyEnd = bodyAt + buf.write(s.wire.body, bodyAt, 'base64');
   if (sequenceSize !== 0) {
     const streamIdSize = streamIdFieldLength(buf, bodyAt);
     buf.copyWithin(start, bodyAt, bodyAt + streamIdSize);

@@ -52,30 +52,11 @@ export const WIRE_EVENT_COLUMNS = selectList({
   ).join(', ')})::text end`,
 } satisfies Record<keyof WireRow, string>);
 
-/** WIRE_EVENT_COLUMNS' names (keys only: a row is read by position, see RawRow). */
-interface WireRow {
+/** A WIRE_EVENT_COLUMNS row: `wire_event`, or else `legacy` (LEGACY_FIELDS), is set. */
+export interface WireRow {
   sequence: string;
   wire_event: string | null;
   legacy: string | null;
-}
-
-/**
- * A row as postgres.js `raw()` gives it: each column's text as a view of the driver's socket buffer
- * (null for SQL null), by position. The event reads take rows this way: no string or object is made
- * per column, and a wire body is decoded from these bytes straight into the response.
- */
-export type RawRow = readonly (Buffer | null)[];
-
-/** A column's text (null for SQL null). */
-export function rawText(value: Buffer | null | undefined): string | null {
-  return value == null ? null : value.toString('utf8');
-}
-
-/** A bigint column's decimal text as a number (the sequences and versions here stay below 2^53). */
-function rawInteger(value: Buffer): number {
-  let n = 0;
-  for (let i = 0; i < value.length; i++) n = n * 10 + (value[i]! - 0x30);
-  return n;
 }
 
 function legacyRow(sequence: string, legacy: string): StoredEventRow {
@@ -94,8 +75,6 @@ function legacyRow(sequence: string, legacy: string): StoredEventRow {
 export interface SelectList {
   readonly sql: string;
   readonly nulls: string;
-  /** Columns in the list. */
-  readonly count: number;
 }
 
 export function selectList(columns: Record<string, string>): SelectList {
@@ -103,7 +82,6 @@ export function selectList(columns: Record<string, string>): SelectList {
   return {
     sql: names.map((name) => (columns[name] === name ? name : `${columns[name]} as ${name}`)).join(', '),
     nulls: names.map((name) => `null as ${name}`).join(', '),
-    count: names.length,
   };
 }
 
@@ -146,6 +124,9 @@ export interface StoredEventRow {
   occurred_at: string;
   stored_at: string;
 }
+
+/** A row of either select list (STORED_EVENT_COLUMNS or WIRE_EVENT_COLUMNS). */
+export type EventRow = StoredEventRow | WireRow;
 
 /** An event's wire text, as the gRPC encoder sends it without re-serializing (see storedTextOf). */
 export interface StoredEventText {
@@ -237,8 +218,8 @@ export function toStoredEvent(row: StoredEventRow): StoredEvent {
 
 /** What a gRPC read sends for a WireEvent: the stored body and the sequence it goes with. */
 export interface StoredWire {
-  /** The wire body as stored, its base64 text's bytes (../wire/event-wire-body.ts). */
-  body: Buffer;
+  /** The wire body as stored, in base64 (../wire/event-wire-body.ts). */
+  body: string;
   sequence: number;
 }
 
@@ -255,9 +236,9 @@ class WireEvent implements StoredEvent {
   #streamId: string | undefined;
   #decoded: DecodedWireBody | undefined;
 
-  constructor(sequence: number, body: Buffer) {
+  constructor(sequence: string, body: string) {
     this.sequence = BigInt(sequence);
-    this.#wire = { body, sequence };
+    this.#wire = { body, sequence: Number(sequence) };
   }
 
   /** Only scoped readers filter on it: decoded from the body's first field when asked. */
@@ -297,15 +278,11 @@ class WireEvent implements StoredEvent {
   }
 }
 
-/** A WIRE_EVENT_COLUMNS row (at `at`) as a StoredEvent: a WireEvent, or a RowEvent for a row without a body. */
-function toWireReadEvent(row: RawRow, at: number): StoredEvent {
-  const sequence = row[at];
-  const body = row[at + 1];
-  if (sequence == null) throw new Error('event read without its sequence');
-  if (body != null) return new WireEvent(rawInteger(sequence), body);
-  const legacy = rawText(row[at + 2]);
-  if (legacy == null) throw new Error(`event ${rawText(sequence)} read without its columns`);
-  return new RowEvent(legacyRow(rawText(sequence)!, legacy));
+/** A WIRE_EVENT_COLUMNS row as a StoredEvent: a WireEvent, or a RowEvent for a row without a body. */
+export function toWireReadEvent(row: WireRow): StoredEvent {
+  if (row.wire_event != null) return new WireEvent(row.sequence, row.wire_event);
+  if (row.legacy == null) throw new Error(`event ${row.sequence} read without its columns`);
+  return new RowEvent(legacyRow(row.sequence, row.legacy));
 }
 
 /** The stored wire of an event read by toWireReadEvent (undefined for any other). */
@@ -316,31 +293,19 @@ export function wireOf(event: StoredEvent): StoredWire | undefined {
 /** The columns an event read selects and how a row becomes an event. */
 export interface EventRowForm {
   readonly columns: SelectList;
-  /** The event in `row`'s columns from position `at` on (those of `columns`, in order). */
-  toEvent(row: RawRow, at: number): StoredEvent;
-}
-
-const STORED_FIELDS = Object.keys(STORED_EVENT_EXPRESSIONS) as (keyof StoredEventRow)[];
-
-/** A STORED_EVENT_COLUMNS row (at `at`) as the StoredEventRow postgres.js would have made. */
-function storedRowAt(row: RawRow, at: number): StoredEventRow {
-  const out = {} as StoredEventRow;
-  STORED_FIELDS.forEach((field, i) => {
-    out[field] = rawText(row[at + i]) as string;
-  });
-  return out;
+  toEvent(row: EventRow): StoredEvent;
 }
 
 /** Every column as domain values (REST, appends, the relay). */
-export const FULL_ROWS: EventRowForm = {
+export const FULL_ROWS = {
   columns: STORED_EVENT_COLUMNS,
-  toEvent: (row, at) => toStoredEvent(storedRowAt(row, at)),
-};
+  toEvent: (row) => toStoredEvent(row as StoredEventRow),
+} satisfies EventRowForm;
 /** The wire body where the row has one (the gRPC read paths). */
-export const WIRE_ROWS: EventRowForm = {
+export const WIRE_ROWS = {
   columns: WIRE_EVENT_COLUMNS,
-  toEvent: toWireReadEvent,
-};
+  toEvent: (row) => toWireReadEvent(row as WireRow),
+} satisfies EventRowForm;
 
 /** The wire text of an event this adapter read (undefined for events built elsewhere). */
 export function storedTextOf(event: StoredEvent): StoredEventText | undefined {

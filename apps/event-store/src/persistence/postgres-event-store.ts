@@ -40,10 +40,9 @@ import {
   streamLockKey,
 } from './append-batch.js';
 import {
+  type EventRow,
   type EventRowForm,
   FULL_ROWS,
-  type RawRow,
-  rawText,
   STORED_EVENT_COLUMNS,
   type StoredEventRow,
   selectList,
@@ -394,10 +393,8 @@ export class PostgresEventStore implements EventStore {
     // One statement, hence one snapshot for the stream row, the count and the page, so they agree:
     // the stream row first, as one JSON column (the event columns null), then the page (that
     // column null: one null per event row rather than one per stream column).
-    // Rows by position (RawRow): the header's column first, then the form's.
     const rows = await this.run(
-      () =>
-        q`
+      () => q<({ stream_header: string | null } & Partial<EventRow>)[]>`
         select json_build_object(${q.unsafe(STREAM_HEADER_FIELDS)}, 'total', ${total})::text as stream_header,
           ${q.unsafe(form.columns.nulls)}
         from event_store.event_streams where id = ${streamId}::text
@@ -405,14 +402,14 @@ export class PostgresEventStore implements EventStore {
           select null, ${q.unsafe(form.columns.sql)}
           from event_store.events where ${where}
           order by events.version offset ${byType ? query.offset : 0}::int limit ${query.limit}::int
-        )`.raw() as Promise<RawRow[]>,
+        )`,
     );
-    const header = rows.find((row) => row[0] != null);
+    const header = rows.find((row) => row.stream_header != null);
     if (header === undefined) return null;
-    const headerRow = JSON.parse(rawText(header[0])!) as StreamRow & { total: number | null };
+    const headerRow = JSON.parse(header.stream_header!) as StreamRow & { total: number | null };
     const stream = toEventStream(headerRow);
     const events: StoredEvent[] = [];
-    for (const row of rows) if (row !== header) events.push(form.toEvent(row, 1));
+    for (const row of rows) if (row !== header) events.push(form.toEvent(row as EventRow));
     // Version order: within a stream, sequence order is version order (each append takes the
     // stream's next versions and positions allocated in commit order), and the sequence is a plain
     // property of every form (a wire-read event's version is inside its body).
@@ -441,10 +438,8 @@ export class PostgresEventStore implements EventStore {
     // One statement, hence one snapshot for the batch and the horizon bound below. The bound is a
     // backward index scan that stops at the newest final event (a few rows at most); it is only
     // used for a short batch. No CTE: materialising the batch to count it cost a third of the read.
-    // Rows by position (RawRow): the form's columns (the sequence first), then the horizon bound.
     const rows = await this.run(
-      () =>
-        q`
+      () => q<(Partial<EventRow> & { horizon_max: string | null })[]>`
         (
           select ${q.unsafe(form.columns.sql)}, null as horizon_max from event_store.events
           where sequence >= ${query.fromSequence.toString()}::bigint
@@ -455,13 +450,13 @@ export class PostgresEventStore implements EventStore {
         select ${q.unsafe(form.columns.nulls)}, (
           select max(sequence) from event_store.events
           where tx_id < pg_snapshot_xmin(pg_current_snapshot())
-        )::text`.raw() as Promise<RawRow[]>,
+        )::text`,
     );
     const batch: StoredEvent[] = [];
     let horizonMax: string | null = null;
     for (const row of rows) {
-      if (row[0] == null) horizonMax = rawText(row[form.columns.count]);
-      else batch.push(form.toEvent(row, 0));
+      if (row.sequence == null) horizonMax = row.horizon_max;
+      else batch.push(form.toEvent(row as EventRow));
     }
     ascendingBy(batch, (event) => event.sequence);
     const last = batch[batch.length - 1];

@@ -1,7 +1,6 @@
 import { fromBinary } from '@bufbuild/protobuf';
 import type { EventMetadata, JsonValue } from '@k1s0/eventstore-domain';
 import { eventStoreV1 } from '@k1s0/proto';
-import { base64DecodedLength, decodeBase64Into } from './base64-bytes.js';
 import { optionalSize, ProtoWriter, stringFieldSize, utf8Length, varintSize } from './proto-writer.js';
 
 /**
@@ -152,17 +151,11 @@ export function wireBodyText(
   return w.buf.toString('base64', 0, w.pos);
 }
 
-/** Bytes of a body as read: its base64 text's bytes (padded, no line breaks). */
-export function wireBodyBytes(base64: Uint8Array): number {
-  return base64DecodedLength(base64);
-}
-
-/** A body as read (its base64 text's bytes), decoded into a buffer of its own. */
-function decodedBody(base64: Uint8Array, upTo = base64.length): Buffer {
-  const text = upTo < base64.length ? base64.subarray(0, upTo) : base64;
-  const out = Buffer.allocUnsafe(base64DecodedLength(text));
-  decodeBase64Into(text, out, 0);
-  return out;
+/** Bytes of a body stored as base64 `text` (padded, no line breaks). */
+export function wireBodyBytes(text: string): number {
+  const n = text.length;
+  const padding = n > 0 && text.charCodeAt(n - 1) === 0x3d ? (text.charCodeAt(n - 2) === 0x3d ? 2 : 1) : 0;
+  return (n / 4) * 3 - padding;
 }
 
 /**
@@ -186,9 +179,12 @@ export function streamIdFieldLength(buf: Buffer, at: number): number {
 /** Base64 characters that hold field 1 of any body: tag, length (2 bytes) and up to 255 characters. */
 const STREAM_ID_FIELD_BASE64 = Math.ceil((3 + 255) / 3) * 4;
 
-/** The stream id of a body as read (field 1; '' if it has none), decoding only its start. */
-export function wireBodyStreamId(base64: Uint8Array): string {
-  const start = decodedBody(base64, STREAM_ID_FIELD_BASE64);
+/** The stream id of a body stored as base64 (field 1; '' if it has none), decoding only its start. */
+export function wireBodyStreamId(text: string): string {
+  const start = Buffer.from(
+    text.length > STREAM_ID_FIELD_BASE64 ? text.slice(0, STREAM_ID_FIELD_BASE64) : text,
+    'base64',
+  );
   const end = streamIdFieldLength(start, 0);
   if (end === 0) return '';
   const lengthBytes = start[1]! < 0x80 ? 1 : 2;
@@ -209,8 +205,8 @@ export interface DecodedWireBody {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-export function decodeWireBody(base64: Uint8Array): DecodedWireBody {
-  const message = fromBinary(eventStoreV1.StoredEventSchema, decodedBody(base64));
+export function decodeWireBody(text: string): DecodedWireBody {
+  const message = fromBinary(eventStoreV1.StoredEventSchema, Buffer.from(text, 'base64'));
   return {
     streamId: message.streamId,
     eventType: message.eventType,
