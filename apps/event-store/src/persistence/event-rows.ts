@@ -25,7 +25,7 @@ const STORED_EVENT_EXPRESSIONS = {
 
 export const STORED_EVENT_COLUMNS = selectList(STORED_EVENT_EXPRESSIONS);
 
-/** The StoredEventRow fields of LEGACY_FIELDS, in its order. */
+/** The columns a row without a wire body brings in `legacy`, in this order (all but the sequence). */
 const LEGACY_FIELDS = [
   'stream_id',
   'event_id',
