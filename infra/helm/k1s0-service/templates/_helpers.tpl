@@ -24,6 +24,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
      --env-file when Vault renders one. */}}
 {{- define "k1s0-service.args" -}}
 - --heap-growing-percent=30
+- --max-semi-space-size=8
 - --enable-source-maps
 - --experimental-async-context-frame
 {{- if .Values.vault.enabled }}
