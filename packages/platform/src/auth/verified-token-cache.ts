@@ -21,6 +21,8 @@ interface Entry<T> {
 export class VerifiedTokenCache<T> {
   // A Map iterates in insertion order: re-inserting on hit makes the first key the least recently used.
   private readonly entries = new Map<string, Entry<T>>();
+  /** The last key inserted (the Map's last): where a hit would move its entry anyway. */
+  private newest: string | undefined;
   private readonly now: () => number;
 
   constructor(private readonly options: VerifiedTokenCacheOptions) {
@@ -30,9 +32,17 @@ export class VerifiedTokenCache<T> {
   get(token: string): T | undefined {
     const entry = this.entries.get(token);
     if (entry === undefined) return undefined;
-    this.entries.delete(token);
-    if (this.now() >= entry.expiresAt) return undefined;
-    this.entries.set(token, entry);
+    if (this.now() >= entry.expiresAt) {
+      this.entries.delete(token);
+      return undefined;
+    }
+    // Already the most recently used (a client sending its one token on every request) needs no
+    // re-insert: delete-and-set on each hit kept rebuilding the Map's table (GC under load).
+    if (token !== this.newest) {
+      this.entries.delete(token);
+      this.entries.set(token, entry);
+      this.newest = token;
+    }
     return entry.value;
   }
 
@@ -42,6 +52,7 @@ export class VerifiedTokenCache<T> {
     if (!(expiresAt > this.now())) return;
     this.entries.delete(token);
     this.entries.set(token, { value, expiresAt });
+    this.newest = token;
     if (this.entries.size > this.options.maxEntries) {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);

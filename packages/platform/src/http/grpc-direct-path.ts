@@ -13,6 +13,7 @@ import {
   Code,
   ConnectError,
   type ConnectRouter,
+  createContextKey,
   createContextValues,
   type HandlerContext,
   type Interceptor,
@@ -71,6 +72,8 @@ interface DirectMethod {
   impl: (request: Input, context: HandlerContext) => unknown;
   /** `/<service>/<Method>`: the :path, the metrics route label and the audit operation. */
   path: string;
+  /** The interceptors around `implement`, composed once as Connect composes them per method. */
+  next: (req: UnaryRequest | StreamRequest) => Promise<UnaryResponse | StreamResponse>;
 }
 
 export interface GrpcDirectPathOptions {
@@ -163,12 +166,18 @@ export class GrpcDirectPath {
       // An unimplemented method keeps Connect's UNIMPLEMENTED answer.
       if (typeof impl !== 'function') continue;
       const path = `/${service.typeName}/${method.name}`;
-      this.methods.set(path, {
+      const target: DirectMethod = {
         service,
         method: method as DirectMethodDesc,
         impl: impl.bind(implementation),
         path,
-      });
+        next: (req) => implement(target, req),
+      };
+      target.next = this.options.interceptors.reduceRight<DirectMethod['next']>(
+        (inner, interceptor) => interceptor(inner) as DirectMethod['next'],
+        target.next,
+      );
+      this.methods.set(path, target);
     }
   }
 
@@ -319,49 +328,6 @@ export class GrpcDirectPath {
   ): Promise<UnaryResponse | StreamResponse> {
     const { service, method } = target;
     const url = `http://${headerValue(call.headers[':authority']) ?? 'localhost'}${target.path}`;
-    const contextOf = (req: UnaryRequest | StreamRequest): HandlerContext => ({
-      service,
-      method,
-      requestMethod: 'POST',
-      protocolName: 'grpc',
-      url: req.url,
-      get signal() {
-        return req.signal;
-      },
-      timeoutMs: call.timeoutMs,
-      get requestHeader() {
-        return req.header;
-      },
-      responseHeader: call.responseHeader,
-      responseTrailer: call.responseTrailer,
-      values: req.contextValues,
-    });
-    const implementation = async (
-      req: UnaryRequest | StreamRequest,
-    ): Promise<UnaryResponse | StreamResponse> => {
-      const common = { service, header: call.responseHeader, trailer: call.responseTrailer };
-      if (!req.stream) {
-        const result = await target.impl(req.message, contextOf(req));
-        return {
-          ...common,
-          stream: false,
-          method: method as DescMethodUnary,
-          message: normalize(method, result),
-        };
-      }
-      const output = target.impl(await firstOf(req.message), contextOf(req)) as AsyncIterable<unknown>;
-      // Init objects or messages, normalized as they are written (serve) rather than in one more
-      // generator layer per message; the interceptors pass messages through without reading them.
-      return {
-        ...common,
-        stream: true,
-        method: method as DescMethodServerStreaming,
-        message: output as AsyncIterable<Output>,
-      };
-    };
-    const next = this.options.interceptors.reduceRight<
-      (req: UnaryRequest | StreamRequest) => Promise<UnaryResponse | StreamResponse>
-    >((inner, interceptor) => interceptor(inner), implementation);
     // Built on first read, like the signal: a cached GetConfig never looks at its headers.
     let header: Headers | undefined;
     const headerOf = () => {
@@ -369,6 +335,7 @@ export class GrpcDirectPath {
       return header;
     };
     const contextValues = createContextValues();
+    contextValues.set(callStateKey, call);
     if (call.principal !== undefined) contextValues.set(principalKey, call.principal);
     contextValues.set(binaryCodecKey, true); // application/grpc or application/grpc+proto only (take)
     // No spreads here: `signal` is a getter, made only when an interceptor or handler reads it.
@@ -403,11 +370,73 @@ export class GrpcDirectPath {
           contextValues,
           message,
         };
-    const response = await next(request);
+    const response = await target.next(request);
     copyHeaders(response.header, call.responseHeader);
     if (!response.stream) copyHeaders(response.trailer, call.responseTrailer);
     return response;
   }
+}
+
+/** The call a request belongs to: the interceptor chain is shared by every call of a method. */
+const callStateKey = createContextKey<CallState | undefined>(undefined, {
+  description: 'k1s0 direct-path call',
+});
+
+function callOf(req: UnaryRequest | StreamRequest): CallState {
+  const call = req.contextValues.get(callStateKey);
+  if (call === undefined) throw new ConnectError('direct-path request without its call', Code.Internal);
+  return call;
+}
+
+/** The implementation at the centre of the chain, as Connect's invoke*Implementation. */
+async function implement(
+  target: DirectMethod,
+  req: UnaryRequest | StreamRequest,
+): Promise<UnaryResponse | StreamResponse> {
+  const { service, method } = target;
+  const call = callOf(req);
+  const common = { service, header: call.responseHeader, trailer: call.responseTrailer };
+  if (!req.stream) {
+    const result = await target.impl(req.message, contextOf(target, call, req));
+    return {
+      ...common,
+      stream: false,
+      method: method as DescMethodUnary,
+      message: normalize(method, result),
+    };
+  }
+  const output = target.impl(
+    await firstOf(req.message),
+    contextOf(target, call, req),
+  ) as AsyncIterable<unknown>;
+  // Init objects or messages, normalized as they are written (serve) rather than in one more
+  // generator layer per message; the interceptors pass messages through without reading them.
+  return {
+    ...common,
+    stream: true,
+    method: method as DescMethodServerStreaming,
+    message: output as AsyncIterable<Output>,
+  };
+}
+
+function contextOf(target: DirectMethod, call: CallState, req: UnaryRequest | StreamRequest): HandlerContext {
+  return {
+    service: target.service,
+    method: target.method,
+    requestMethod: 'POST',
+    protocolName: 'grpc',
+    url: req.url,
+    get signal() {
+      return req.signal;
+    },
+    timeoutMs: call.timeoutMs,
+    get requestHeader() {
+      return req.header;
+    },
+    responseHeader: call.responseHeader,
+    responseTrailer: call.responseTrailer,
+    values: req.contextValues,
+  };
 }
 
 function asConnectError(error: unknown): ConnectError {
