@@ -13,6 +13,7 @@ import {
   Code,
   ConnectError,
   type ConnectRouter,
+  type ContextValues,
   createContextKey,
   createContextValues,
   type HandlerContext,
@@ -321,55 +322,21 @@ export class GrpcDirectPath {
     call: CallState,
     streaming: boolean,
   ): Promise<UnaryResponse | StreamResponse> {
-    const { service, method } = target;
     const url = `http://${headerValue(call.headers[':authority']) ?? 'localhost'}${target.path}`;
-    // Built on first read, like the signal: a cached GetConfig never looks at its headers.
-    let header: Headers | undefined;
-    const headerOf = () => {
-      header ??= requestHeaderOf(call.headers);
-      return header;
-    };
     const contextValues = createContextValues();
     contextValues.set(callStateKey, call);
     if (call.principal !== undefined) contextValues.set(principalKey, call.principal);
     contextValues.set(binaryCodecKey, true); // application/grpc or application/grpc+proto only (take)
-    // No spreads here: `signal` is a getter, made only when an interceptor or handler reads it.
     const request: UnaryRequest | StreamRequest = streaming
-      ? {
-          stream: true,
-          service,
-          method: method as DescMethodServerStreaming,
-          requestMethod: 'POST',
-          url,
-          get signal() {
-            return call.aborted.signal;
-          },
-          get header() {
-            return headerOf();
-          },
-          contextValues,
-          message: once(message),
-        }
-      : {
-          stream: false,
-          service,
-          method: method as DescMethodUnary,
-          requestMethod: 'POST',
-          url,
-          get signal() {
-            return call.aborted.signal;
-          },
-          get header() {
-            return headerOf();
-          },
-          contextValues,
-          message,
-        };
+      ? new DirectStreamRequest(target, url, contextValues, call, once(message))
+      : new DirectUnaryRequest(target, url, contextValues, call, message);
     const response = await target.next(request);
     // An interceptor that answered with headers of its own: they join the call's.
     if (response !== call.produced) {
-      copyHeaders(response.header, call.response.header);
-      if (!response.stream) copyHeaders(response.trailer, call.response.trailer);
+      if (response.header !== undefined) copyHeaders(response.header, call.response.header);
+      if (!response.stream && response.trailer !== undefined) {
+        copyHeaders(response.trailer, call.response.trailer);
+      }
     }
     return response;
   }
@@ -393,67 +360,151 @@ async function implement(
 ): Promise<UnaryResponse | StreamResponse> {
   const { service, method } = target;
   const call = callOf(req);
-  const { response } = call;
-  // Getters, not values: the call's Headers are made only if something reads them.
   if (!req.stream) {
-    const result = await target.impl(req.message, contextOf(target, call, req));
-    call.produced = {
+    const result = await target.impl(req.message, new DirectHandlerContext(target, call, req));
+    call.produced = new DirectUnaryResponse(
       service,
-      stream: false,
-      method: method as DescMethodUnary,
-      message: normalize(method, result),
-      get header() {
-        return response.header;
-      },
-      get trailer() {
-        return response.trailer;
-      },
-    };
+      method as DescMethodUnary,
+      normalize(method, result),
+      call.response,
+    );
     return call.produced;
   }
   const output = target.impl(
     await firstOf(req.message),
-    contextOf(target, call, req),
+    new DirectHandlerContext(target, call, req),
   ) as AsyncIterable<unknown>;
   // Init objects or messages, normalized as they are written (serve) rather than in one more
   // generator layer per message; the interceptors pass messages through without reading them.
+  // The interceptors spread a stream's response (their own message layer), which reads every
+  // property: its header and trailer are values.
   call.produced = {
     service,
     stream: true,
     method: method as DescMethodServerStreaming,
     message: output as AsyncIterable<Output>,
-    get header() {
-      return response.header;
-    },
-    get trailer() {
-      return response.trailer;
-    },
+    header: call.response.header,
+    trailer: call.response.trailer,
   };
   return call.produced;
 }
 
-function contextOf(target: DirectMethod, call: CallState, req: UnaryRequest | StreamRequest): HandlerContext {
-  return {
-    service: target.service,
-    method: target.method,
-    requestMethod: 'POST',
-    protocolName: 'grpc',
-    url: req.url,
-    get signal() {
-      return req.signal;
-    },
-    timeoutMs: call.timeoutMs,
-    get requestHeader() {
-      return req.header;
-    },
-    get responseHeader() {
-      return call.response.header;
-    },
-    get responseTrailer() {
-      return call.response.trailer;
-    },
-    values: req.contextValues,
-  };
+/*
+ * The request, context and unary response handed to interceptors and the implementation are class
+ * instances with their lazy parts (signal, headers) as getters on the prototype: an object literal
+ * with getters is a dictionary-mode object (a 448- or 832-byte property store each, measured in a
+ * heap snapshot with 3,000 WatchConfig streams open) and slow to build on every call.
+ */
+
+/** Built on first read, like the signal: a cached GetConfig never looks at its headers. */
+abstract class DirectRequestBase {
+  readonly requestMethod = 'POST';
+  private madeHeader: Headers | undefined;
+
+  constructor(
+    readonly service: DescService,
+    readonly url: string,
+    readonly contextValues: ContextValues,
+    private readonly call: CallState,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.call.aborted.signal;
+  }
+
+  get header(): Headers {
+    this.madeHeader ??= requestHeaderOf(this.call.headers);
+    return this.madeHeader;
+  }
+}
+
+class DirectUnaryRequest extends DirectRequestBase implements UnaryRequest {
+  readonly stream = false;
+  readonly method: DescMethodUnary;
+
+  constructor(
+    target: DirectMethod,
+    url: string,
+    values: ContextValues,
+    call: CallState,
+    readonly message: Input,
+  ) {
+    super(target.service, url, values, call);
+    this.method = target.method as DescMethodUnary;
+  }
+}
+
+class DirectStreamRequest extends DirectRequestBase implements StreamRequest {
+  readonly stream = true;
+  readonly method: DescMethodServerStreaming;
+
+  constructor(
+    target: DirectMethod,
+    url: string,
+    values: ContextValues,
+    call: CallState,
+    readonly message: AsyncIterable<Input>,
+  ) {
+    super(target.service, url, values, call);
+    this.method = target.method as DescMethodServerStreaming;
+  }
+}
+
+class DirectUnaryResponse implements UnaryResponse {
+  readonly stream = false;
+
+  constructor(
+    readonly service: DescService,
+    readonly method: DescMethodUnary,
+    readonly message: Output,
+    private readonly metadata: ResponseMetadata,
+  ) {}
+
+  get header(): Headers {
+    return this.metadata.header;
+  }
+
+  get trailer(): Headers {
+    return this.metadata.trailer;
+  }
+}
+
+class DirectHandlerContext implements HandlerContext {
+  readonly service: DescService;
+  readonly method: DirectMethodDesc;
+  readonly requestMethod = 'POST';
+  readonly protocolName = 'grpc';
+  readonly url: string;
+  readonly timeoutMs: () => number | undefined;
+  readonly values: ContextValues;
+
+  constructor(
+    target: DirectMethod,
+    private readonly call: CallState,
+    private readonly req: UnaryRequest | StreamRequest,
+  ) {
+    this.service = target.service;
+    this.method = target.method;
+    this.url = req.url;
+    this.timeoutMs = call.timeoutMs;
+    this.values = req.contextValues;
+  }
+
+  get signal(): AbortSignal {
+    return this.req.signal;
+  }
+
+  get requestHeader(): Headers {
+    return this.req.header;
+  }
+
+  get responseHeader(): Headers {
+    return this.call.response.header;
+  }
+
+  get responseTrailer(): Headers {
+    return this.call.response.trailer;
+  }
 }
 
 function asConnectError(error: unknown): ConnectError {
