@@ -73,7 +73,7 @@ interface DirectMethod {
   impl: (request: Input, context: HandlerContext) => unknown;
   /** `/<service>/<Method>`: the :path, the metrics route label and the audit operation. */
   path: string;
-  /** The metrics labels of a call (a call that got a status has the gRPC one in its trailers). */
+  /** A call's metrics labels, made once: every answer here is HTTP 200 (the gRPC status is in the trailers). */
   labels: { route: string; method: 'POST'; status: '200' };
   /** The interceptors around `implement`, composed once as Connect composes them per method. */
   next: (req: UnaryRequest | StreamRequest) => Promise<UnaryResponse | StreamResponse>;
@@ -582,38 +582,48 @@ class ResponseMetadata {
   /** `encoding`: the response's grpc-encoding, when the caller accepts one we compress with. */
   constructor(private readonly encoding: string | undefined) {}
 
+  /** What a call's response headers start as, one list for both forms (Headers and the head). */
+  private initialHeader(): Record<string, string> {
+    return this.encoding === undefined
+      ? { 'content-type': contentTypeProto }
+      : { 'content-type': contentTypeProto, 'grpc-encoding': this.encoding };
+  }
+
   get header(): Headers {
-    if (this.madeHeader === undefined) {
-      this.madeHeader = new Headers({ 'content-type': contentTypeProto });
-      if (this.encoding !== undefined) this.madeHeader.set('grpc-encoding', this.encoding);
-    }
+    this.madeHeader ??= new Headers(this.initialHeader());
     return this.madeHeader;
   }
 
   get trailer(): Headers {
-    this.madeTrailer ??= new Headers({ 'grpc-status': '0' });
+    this.madeTrailer ??= new Headers(OK_TRAILER);
     return this.madeTrailer;
   }
 
   /** The HTTP/2 response head: what `header` holds or would hold. */
   head(requestId: string): OutgoingHttpHeaders {
     const head: OutgoingHttpHeaders = { ':status': 200, 'x-request-id': requestId };
-    if (this.madeHeader === undefined) {
-      head['content-type'] = contentTypeProto;
-      if (this.encoding !== undefined) head['grpc-encoding'] = this.encoding;
-    } else {
-      for (const [name, value] of this.madeHeader) head[name] = value;
-    }
-    return head;
+    return fill(head, this.madeHeader ?? this.initialHeader());
   }
 
   /** The trailers: what `trailer` holds or would hold. */
   tail(): OutgoingHttpHeaders {
-    if (this.madeTrailer === undefined) return { 'grpc-status': '0' };
-    const tail: OutgoingHttpHeaders = {};
-    for (const [name, value] of this.madeTrailer) tail[name] = value;
-    return tail;
+    return fill({}, this.madeTrailer ?? OK_TRAILER);
   }
+}
+
+/** The trailers of a call that ended well, unless something set others. */
+const OK_TRAILER: Readonly<Record<string, string>> = { 'grpc-status': '0' };
+
+function fill(
+  into: OutgoingHttpHeaders,
+  from: Headers | Readonly<Record<string, string>>,
+): OutgoingHttpHeaders {
+  if (from instanceof Headers) {
+    for (const [name, value] of from) into[name] = value;
+  } else {
+    for (const name in from) into[name] = from[name];
+  }
+  return into;
 }
 
 function headerValue(value: string | string[] | undefined): string | null {
