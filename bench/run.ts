@@ -206,9 +206,10 @@ async function remeasure(ctx: BenchContext, baseline: Workload): Promise<number 
 }
 
 /**
- * A-B-A: the ratio of a workload to its raw/bare baseline uses the mean of the baseline measured
- * right before and right after it, so a drift of this shared machine between the two (the bare
- * route has swung from 8k to 16k req/s across runs) does not tilt the ratio.
+ * A-B-A: the ratio of a workload to its raw/bare baseline (or to a target row, with `bracket`) uses
+ * the mean of the baseline measured right before and right after it, so a drift of this shared
+ * machine between the two (the bare route has swung from 8k to 16k req/s across runs) does not
+ * tilt the ratio.
  */
 async function bracketBaseline(
   ctx: BenchContext,
@@ -218,7 +219,8 @@ async function bracketBaseline(
   previous: Row | undefined,
 ): Promise<void> {
   const baseline = workloads.find((w) => w.id === workload.baseline);
-  if (workload.isBaseline || !baseline?.isBaseline || !row.result || !row.baseline) return;
+  if (workload.isBaseline || !baseline || !row.result || !row.baseline) return;
+  if (!baseline.isBaseline && !workload.bracket) return;
   const before =
     previous?.id === baseline.id && previous.result
       ? unitsPerSec(previous.result)

@@ -182,36 +182,16 @@ export const configWorkloads: Workload[] = [
     },
   },
   {
-    id: 'config-get-paced',
-    title: 'config GET as above, paced to half the saturated rate (64 conns, random think time)',
-    unit: 'req/s',
-    service: 'config',
-    baseline: 'config-get',
-    target: { maxP99Ms: 5 },
-    async run(ctx, saturatedPerSec) {
-      await readKeyBody(ctx);
-      const url = `${serviceOf(ctx, 'config').restUrl}/api/v1/config/${READ_NAMESPACE}/${READ_KEY}`;
-      return { result: await measurePacedGet(ctx, url, saturatedPerSec) };
-    },
-  },
-  {
-    // What this machine's scheduling costs a trivial server at the same offered rate: the floor
-    // under the row above.
-    id: 'diag-fastify-paced',
-    title: 'diagnostic: bare Fastify route paced like the row above',
-    unit: 'req/s',
-    isBaseline: true,
-    baseline: 'config-get',
-    target: {},
-    run: (ctx, saturatedPerSec) => withBareFastify(ctx, (url) => measurePacedGet(ctx, url, saturatedPerSec)),
-  },
-  {
     id: 'config-get-grpc',
     title: 'config GetConfig, gRPC, cache hit, h2load (64 in flight: 4 HTTP/2 conns × 16 streams)',
     unit: 'req/s',
     service: 'config',
     baseline: 'config-get',
-    // Issue 13: ≥ 80% of the REST GET of the same key (config-get, this run).
+    // Issue 13: ≥ 80% of the REST GET of the same key (config-get, this run). Right after the REST
+    // row, and the REST GET is measured once more right after this one (A-B-A): measured once,
+    // rows earlier, it swung from 8.8k to 17.3k req/s within 20 minutes on this shared machine,
+    // and this ratio with it.
+    bracket: true,
     target: { minRatio: 0.8 },
     async run(ctx) {
       await readKeyBody(ctx);
@@ -251,6 +231,30 @@ export const configWorkloads: Workload[] = [
         },
       };
     },
+  },
+  {
+    id: 'config-get-paced',
+    title: 'config GET as above, paced to half the saturated rate (64 conns, random think time)',
+    unit: 'req/s',
+    service: 'config',
+    baseline: 'config-get',
+    target: { maxP99Ms: 5 },
+    async run(ctx, saturatedPerSec) {
+      await readKeyBody(ctx);
+      const url = `${serviceOf(ctx, 'config').restUrl}/api/v1/config/${READ_NAMESPACE}/${READ_KEY}`;
+      return { result: await measurePacedGet(ctx, url, saturatedPerSec) };
+    },
+  },
+  {
+    // What this machine's scheduling costs a trivial server at the same offered rate: the floor
+    // under the row above.
+    id: 'diag-fastify-paced',
+    title: 'diagnostic: bare Fastify route paced like the row above',
+    unit: 'req/s',
+    isBaseline: true,
+    baseline: 'config-get',
+    target: {},
+    run: (ctx, saturatedPerSec) => withBareFastify(ctx, (url) => measurePacedGet(ctx, url, saturatedPerSec)),
   },
   {
     id: 'config-get-grpc-node',

@@ -38,6 +38,11 @@ export interface Workload {
   isBaseline?: boolean;
   /** Id of the workload whose throughput this one is compared with. */
   baseline?: string;
+  /**
+   * A-B-A even though `baseline` is a target row, not a raw baseline: it is measured again right
+   * before and right after this one and the ratio uses their mean (see bracketBaseline in run.ts).
+   */
+  bracket?: boolean;
   /** Id of the peer-product workload (run earlier) this one is compared with (`target.minPeerRatio`). */
   peer?: string;
   /** The service under load: its peak RSS is reported, and the workload is skipped without it. */
