@@ -2,7 +2,9 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   authPlugin,
+  createCallerGate,
   createTokenVerifier,
+  type Denial,
   devTokenClaims,
   principalOf,
   type Role,
@@ -90,5 +92,67 @@ describe('authPlugin through app.inject', () => {
     const res = await call('GET', '/any', tokenFor([]));
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ roles: [] });
+  });
+});
+
+describe('a remembered token (admitted without a promise)', () => {
+  let app: FastifyInstance;
+  const denials: Denial[] = [];
+  const verifier = createTokenVerifier({ devSecret: SECRET, appEnv: 'dev' });
+
+  beforeAll(async () => {
+    app = Fastify();
+    app.setErrorHandler((error, _request, reply) => {
+      if (!isAppError(error)) return reply.code(500).send({ code: 'INTERNAL_ERROR' });
+      return reply.code(httpStatusOf[error.kind]).send({ code: error.code, message: error.message });
+    });
+    const gate = createCallerGate({ tokens: verifier, onDenied: (denial) => denials.push(denial) });
+    await app.register(authPlugin, { verifier: gate });
+    await app.register(async (routes) => {
+      routes.get('/audit', { onRequest: routes.requireAuth('sys_auditor') }, async (request) => ({
+        actor: principalOf(request).actor,
+      }));
+      routes.delete('/admin', { onRequest: routes.requireAuth('sys_admin') }, async () => ({
+        deleted: true,
+      }));
+    });
+  });
+  afterAll(() => app.close());
+
+  const call = (method: 'GET' | 'DELETE', url: string, authorization: string) =>
+    app.inject({ method, url, headers: { authorization } });
+
+  it('gets the same answers and refusal reports as on its first request', async () => {
+    const token = tokenFor(['sys_auditor'], 'dave@example.com');
+    expect(verifier.known?.(token)).toBeUndefined();
+    for (const round of [1, 2, 3]) {
+      const allowed = await call('GET', '/audit', `Bearer ${token}`);
+      expect(allowed.statusCode, `round ${round}`).toBe(200);
+      expect(allowed.json()).toEqual({ actor: 'dave@example.com' });
+      // The scheme name is case-insensitive on both paths.
+      expect((await call('GET', '/audit', `bearer  ${token}`)).statusCode).toBe(200);
+      const refused = await call('DELETE', '/admin', `Bearer ${token}`);
+      expect(refused.statusCode, `round ${round}`).toBe(403);
+      expect(refused.json()).toMatchObject({ code: 'PERMISSION_DENIED' });
+    }
+    expect(verifier.known?.(token)?.actor).toBe('dave@example.com');
+    expect(denials).toHaveLength(3);
+    for (const denial of denials) {
+      expect(denial).toMatchObject({
+        kind: 'permission_denied',
+        actor: 'dave@example.com',
+        operation: 'DELETE /admin',
+        protocol: 'rest',
+        required: 'sys_admin',
+      });
+    }
+  });
+
+  it('still refuses a malformed header carrying a remembered token', async () => {
+    const token = tokenFor(['sys_admin']);
+    expect((await call('GET', '/audit', `Bearer ${token}`)).statusCode).toBe(200);
+    const malformed = await call('GET', '/audit', `Bearer ${token} extra`);
+    expect(malformed.statusCode).toBe(401);
+    expect(malformed.json()).toMatchObject({ message: 'malformed authorization header' });
   });
 });

@@ -1,7 +1,7 @@
 import { unauthenticated } from './auth-errors.js';
 
 // RFC 6750 b64token characters; the scheme name is case-insensitive (RFC 7235).
-const BEARER = /^bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+export const BEARER = /^bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
 /** Extracts the token from an `Authorization: Bearer <token>` header value. */
 export function bearerToken(header: string | undefined): string {

@@ -1,6 +1,6 @@
 import { isAppError } from '../errors/index.js';
 import { actorOfRefusal, unauthenticated } from './auth-errors.js';
-import { bearerToken } from './bearer.js';
+import { BEARER, bearerToken } from './bearer.js';
 import type { Principal } from './principal.js';
 import { type RoleRequirement, requireRole } from './roles.js';
 import type { TokenVerifier } from './token-verifier.js';
@@ -33,6 +33,15 @@ export interface CallerGate {
     required: RoleRequirement,
     where: { operation: string; protocol: 'rest' | 'grpc' },
   ): Promise<Principal>;
+  /**
+   * `admit` without a promise for a Bearer token the verifier already accepted and remembers (the
+   * same role check and refusal report); undefined when the credential needs `admit`.
+   */
+  admitKnown(
+    authorization: string | undefined,
+    required: RoleRequirement,
+    where: { operation: string; protocol: 'rest' | 'grpc' },
+  ): Principal | undefined;
   /**
    * The role check (and its refusal report) alone, for a caller this gate already admitted for
    * the same request: an RPC is authenticated from its headers before its body is read, and its
@@ -99,6 +108,14 @@ export function createCallerGate(options: CallerGateOptions): CallerGate {
     }
   };
   return {
+    admitKnown(header, required, where) {
+      if (options.tokens.known === undefined || header === undefined || API_KEY_SCHEME.test(header)) {
+        return undefined;
+      }
+      const match = BEARER.exec(header);
+      const principal = match?.[1] === undefined ? undefined : options.tokens.known(match[1]);
+      return principal === undefined ? undefined : authorize(principal, required, where);
+    },
     async admit(header, required, where) {
       let principal: Principal;
       try {

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { unauthenticated } from './auth-errors.js';
 import { asCallerGate, type CallerGate } from './caller-gate.js';
 import type { Principal } from './principal.js';
@@ -15,7 +15,7 @@ declare module 'fastify' {
      * onRequest hook for route options: `{ onRequest: app.requireAuth('sys_auditor') }`. It runs
      * before the body is read, so an unauthenticated request never has its body parsed.
      */
-    requireAuth(required: RoleRequirement): onRequestAsyncHookHandler;
+    requireAuth(required: RoleRequirement): onRequestHookHandler;
   }
 }
 
@@ -27,12 +27,34 @@ export interface AuthPluginOptions {
 async function registerAuth(app: FastifyInstance, { verifier }: AuthPluginOptions): Promise<void> {
   const gate = asCallerGate(verifier);
   app.decorateRequest('principal', undefined);
-  app.decorate('requireAuth', (required: RoleRequirement): onRequestAsyncHookHandler => {
-    return async (request) => {
-      request.principal = await gate.admit(request.headers.authorization, required, {
+  app.decorate('requireAuth', (required: RoleRequirement): onRequestHookHandler => {
+    // A callback hook, not an async one: a remembered token (every request of a client but its
+    // first) is admitted without a promise or a microtask turn.
+    return (request, _reply, done) => {
+      const { authorization } = request.headers;
+      const where = {
         operation: `${request.method} ${request.routeOptions.url ?? request.url}`,
-        protocol: 'rest',
-      });
+        protocol: 'rest' as const,
+      };
+      let known: Principal | undefined;
+      try {
+        known = gate.admitKnown(authorization, required, where);
+      } catch (error) {
+        done(error as Error);
+        return;
+      }
+      if (known !== undefined) {
+        request.principal = known;
+        done();
+        return;
+      }
+      gate.admit(authorization, required, where).then(
+        (principal) => {
+          request.principal = principal;
+          done();
+        },
+        (error: Error) => done(error),
+      );
     };
   });
 }

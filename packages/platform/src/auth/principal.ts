@@ -1,10 +1,13 @@
-/** The authenticated caller, derived from a verified token's claims. */
+/**
+ * The authenticated caller, derived from a verified token's claims. A value: the verifier hands the
+ * same principal to every request carrying the same token, so nothing may change one.
+ */
 export interface Principal {
   subject: string;
   /** Who is recorded as created_by / updated_by / changed_by: email, else preferred_username, else sub. */
   actor: string;
   /** realm_access.roles ∪ resource_access.<this service's client>.roles; other clients' roles are ignored. */
-  roles: Set<string>;
+  roles: ReadonlySet<string>;
   /**
    * Namespace (config) or stream-id (event store) patterns the caller is limited to (SPEC §8);
    * undefined = unscoped. From the JWT claim `k1s0_namespaces`, or an API key's scopes.

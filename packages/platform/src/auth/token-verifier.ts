@@ -26,6 +26,12 @@ export interface TokenVerifier {
   readonly mode: 'jwks' | 'dev';
   /** Resolves the caller, or throws AppError('unauthenticated', UNAUTHORIZED) with a short reason. */
   verify(token: string): Promise<Principal>;
+  /**
+   * The caller of a token this verifier accepted and still remembers, synchronously (no signature
+   * check, no key fetch); undefined for any other token, which then goes through `verify`. A
+   * client sends its one token on every request: the hot path needs no promise.
+   */
+  known?(token: string): Principal | undefined;
 }
 
 /** Tuning and clock hooks for the JWKS key source; tests use them, services keep the defaults. */
@@ -179,7 +185,9 @@ export function createTokenVerifier(options: AuthOptions, jwksTuning: JwksTuning
     });
     verifyClaims = async (token) => verifySync(token);
   }
-  const verified = new VerifiedTokenCache<Record<string, unknown>>({
+  // The principal, not the claims: it is what every request needs, and mapping the claims again
+  // on each hit was per-request work. Principals are shared, read-only values.
+  const verified = new VerifiedTokenCache<Principal>({
     maxEntries: VERIFIED_TOKEN_CACHE_SIZE,
     ttlMs: VERIFIED_TOKEN_TTL_MS,
   });
@@ -187,10 +195,10 @@ export function createTokenVerifier(options: AuthOptions, jwksTuning: JwksTuning
   // Roles of this service's own Keycloak client only (SPEC §3); without one, realm roles only.
   const clientId = options.clientId ?? options.audience;
   const principalOf = (claims: Record<string, unknown>) => principalFromClaims(claims, clientId);
-  const inFlight = new Map<string, Promise<Record<string, unknown>>>();
+  const inFlight = new Map<string, Promise<Principal>>();
 
-  /** Full verification; an accepted token's claims are remembered until min(exp, TTL). */
-  async function verifyOnce(token: string): Promise<Record<string, unknown>> {
+  /** Full verification; an accepted token's principal is remembered until min(exp, TTL). */
+  async function verifyOnce(token: string): Promise<Principal> {
     let claims: unknown;
     try {
       claims = await verifyClaims(token);
@@ -203,24 +211,26 @@ export function createTokenVerifier(options: AuthOptions, jwksTuning: JwksTuning
     const record = claims as Record<string, unknown>;
     checkTokenUse(record, options.allowedAzp);
     // Audit columns record email, else preferred_username, else sub (SPEC §3): one must be there.
-    if (principalOf(record).actor === '') throw unauthenticated('token names no user');
+    const principal = principalOf(record);
+    if (principal.actor === '') throw unauthenticated('token names no user');
     // exp (required, a number: fast-jwt checked it) bounds the cache entry.
-    verified.set(token, record, Number(record.exp) * 1000 + clockToleranceMs);
-    return record;
+    verified.set(token, principal, Number(record.exp) * 1000 + clockToleranceMs);
+    return principal;
   }
 
   return {
     mode: 'jwksUrl' in mode ? 'jwks' : 'dev',
     async verify(token) {
       const known = verified.get(token);
-      if (known !== undefined) return principalOf(known);
+      if (known !== undefined) return known;
       // Many requests carrying one new token at once (a client opening streams) share one check.
       let pending = inFlight.get(token);
       if (pending === undefined) {
         pending = verifyOnce(token).finally(() => inFlight.delete(token));
         inFlight.set(token, pending);
       }
-      return principalOf(await pending);
+      return pending;
     },
+    known: (token) => verified.get(token),
   };
 }

@@ -19,7 +19,8 @@ export type ConnectAuthenticate = (
   serviceTypeName: string,
   methodName: string,
   authorization: string | undefined,
-) => Promise<Principal | undefined>;
+  // A remembered token is admitted synchronously (no promise on the hot path).
+) => Principal | undefined | Promise<Principal | undefined>;
 
 export interface ConnectGateOptions {
   authenticate: ConnectAuthenticate;

@@ -230,11 +230,12 @@ export class GrpcDirectPath {
       let principal: Principal | undefined;
       if (options.authenticate) {
         try {
-          principal = await options.authenticate(
+          const admitted = options.authenticate(
             target.service.typeName,
             target.method.name,
             headerValue(headers.authorization) ?? undefined,
           );
+          principal = admitted instanceof Promise ? await admitted : admitted;
         } catch (error) {
           throw toConnectError(error, options.codes, options.logger);
         }

@@ -320,12 +320,13 @@ export async function startService<S extends z.ZodType<PlatformConfig>>(
       interceptors: [authInterceptor(gate, roleFor)],
       // Identity from the headers before the body is read (Bearer or ApiKey, refusals audited);
       // the role is checked by the interceptor.
-      authenticate: async (service, method, authorization) => {
+      authenticate: (service, method, authorization) => {
         if (roleFor(service, method) === 'public') return undefined;
-        return gate.admit(authorization, 'authenticated', {
-          operation: `/${service}/${method}`,
-          protocol: 'grpc',
-        });
+        const where = { operation: `/${service}/${method}`, protocol: 'grpc' as const };
+        return (
+          gate.admitKnown(authorization, 'authenticated', where) ??
+          gate.admit(authorization, 'authenticated', where)
+        );
       },
     },
   });
