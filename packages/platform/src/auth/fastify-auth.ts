@@ -32,10 +32,7 @@ async function registerAuth(app: FastifyInstance, { verifier }: AuthPluginOption
     // first) is admitted without a promise or a microtask turn.
     return (request, _reply, done) => {
       const { authorization } = request.headers;
-      const where = {
-        operation: `${request.method} ${request.routeOptions.url ?? request.url}`,
-        protocol: 'rest' as const,
-      };
+      const where = new RestSite(request);
       let known: Principal | undefined;
       try {
         known = gate.admitKnown(authorization, required, where);
@@ -57,6 +54,18 @@ async function registerAuth(app: FastifyInstance, { verifier }: AuthPluginOption
       );
     };
   });
+}
+
+/**
+ * Where a REST call is refused, as the audit trail names it. The operation is made only when read
+ * (a refusal): Fastify builds `request.routeOptions` anew on every read.
+ */
+class RestSite {
+  readonly protocol = 'rest' as const;
+  constructor(private readonly request: FastifyRequest) {}
+  get operation(): string {
+    return `${this.request.method} ${this.request.routeOptions.url ?? this.request.url}`;
+  }
 }
 
 /**

@@ -1,13 +1,25 @@
-import { randomUUID } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
 const ACCEPTABLE = /^[\w.:@-]{1,128}$/;
 
-/** 16 random hex digits. randomUUID draws from a pre-filled entropy pool, unlike randomBytes per call. */
+/**
+ * Random bytes drawn 4 KiB at a time (512 ids per draw), as randomUUID does internally: one call
+ * into OpenSSL per 512 requests, and each id is one hex string, not a UUID string cut in three
+ * and joined (5% of the bytes a cached REST read allocated).
+ */
+const pool = Buffer.alloc(4096);
+let offset = pool.length;
+
+/** 16 random hex digits. */
 function randomHex16(): string {
-  const uuid = randomUUID();
-  // Groups 1, 2 and 5 of the UUID: no version or variant nibbles, so every digit is random.
-  return `${uuid.slice(0, 8)}${uuid.slice(9, 13)}${uuid.slice(24, 28)}`;
+  if (offset === pool.length) {
+    randomFillSync(pool);
+    offset = 0;
+  }
+  const hex = pool.toString('hex', offset, offset + 8);
+  offset += 8;
+  return hex;
 }
 
 /** SPEC §4: reuse the caller's X-Request-Id when it is sane, else mint `req_<hex>`. */
