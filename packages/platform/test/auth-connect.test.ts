@@ -11,7 +11,9 @@ import { Code, createClient, createRouterTransport } from '@connectrpc/connect';
 import { describe, expect, it } from 'vitest';
 import {
   authInterceptor,
+  createCallerGate,
   createTokenVerifier,
+  type Denial,
   devTokenClaims,
   principalFromContext,
   type Role,
@@ -125,5 +127,37 @@ describe('authInterceptor', () => {
     expect(await call('read', headersFor(['sys_operator']))).toMatchObject({ actor: 'dora@example.com' });
     expect(await call('delete', headersFor(['sys_admin']))).toMatchObject({ actor: 'dora@example.com' });
     expect(await call('watch', headersFor([]))).toMatchObject({ actor: 'dora@example.com' });
+  });
+});
+
+describe('authInterceptor refusal reports', () => {
+  it('names the RPC as /<service>/<method> with protocol grpc', async () => {
+    const denials: Denial[] = [];
+    const gate = createCallerGate({
+      tokens: createTokenVerifier({ devSecret: SECRET, appEnv: 'dev' }),
+      onDenied: (denial) => denials.push(denial),
+    });
+    const audited = createClient(
+      service,
+      createRouterTransport(
+        (router) => {
+          router.rpc(method('Delete'), () => create(responseSchema, { actor: 'x' }));
+        },
+        { router: { interceptors: [authInterceptor(gate, rolesByMethod)] } },
+      ),
+    );
+    const remove = audited.delete as unknown as (request: object, options?: CallOptions) => Promise<unknown>;
+    expect(await codeOf(remove({}, headersFor(['sys_operator'])))).toBe(Code.PermissionDenied);
+    expect(await codeOf(remove({}))).toBe(Code.Unauthenticated);
+    expect(denials).toMatchObject([
+      {
+        kind: 'permission_denied',
+        actor: 'dora@example.com',
+        operation: '/authtest.v1.EchoService/Delete',
+        protocol: 'grpc',
+        required: 'sys_admin',
+      },
+      { kind: 'unauthenticated', operation: '/authtest.v1.EchoService/Delete', protocol: 'grpc' },
+    ]);
   });
 });

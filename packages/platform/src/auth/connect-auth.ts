@@ -52,6 +52,18 @@ function toConnectError(error: unknown): unknown {
   return error;
 }
 
+/** Where an RPC is refused, as the audit trail names it; the operation is made only for a refusal. */
+class GrpcSite {
+  readonly protocol = 'grpc' as const;
+  constructor(
+    private readonly service: string,
+    private readonly method: string,
+  ) {}
+  get operation(): string {
+    return `/${this.service}/${this.method}`;
+  }
+}
+
 /**
  * Server interceptor authenticating every RPC from `authorization: Bearer …` or `ApiKey …`
  * metadata through the same CallerGate the REST routes use, then enforcing the method's role.
@@ -65,7 +77,7 @@ export function authInterceptor(
     const required = rolesByMethod(req.service.typeName, req.method.name);
     if (required === 'public') return next(req);
     try {
-      const where = { operation: `/${req.service.typeName}/${req.method.name}`, protocol: 'grpc' as const };
+      const where = new GrpcSite(req.service.typeName, req.method.name);
       // Authenticated from the headers already (the RPC gate): only the role is left to check.
       const known = req.contextValues.get(principalKey);
       const principal =
