@@ -216,18 +216,31 @@ async function bracketBaseline(
   workload: Workload,
   row: Row,
   workloads: Workload[],
-  previous: Row | undefined,
+  measuredBefore: number | undefined,
 ): Promise<void> {
   const baseline = workloads.find((w) => w.id === workload.baseline);
   if (workload.isBaseline || !baseline || !row.result || !row.baseline) return;
   if (!baseline.isBaseline && !workload.bracket) return;
-  const before =
-    previous?.id === baseline.id && previous.result
-      ? unitsPerSec(previous.result)
-      : await remeasure(ctx, baseline);
+  const before = measuredBefore ?? (await remeasure(ctx, baseline));
   const after = await remeasure(ctx, baseline);
   if (before === undefined || after === undefined) return;
   row.baseline = { ...row.baseline, perSec: (before + after) / 2, before, after };
+}
+
+/**
+ * The "A" before a bracketed workload: the row right before it when that is its baseline, else
+ * (a `bracket` workload whose baseline ran rows earlier) a run of the baseline now.
+ */
+async function baselineRightBefore(
+  ctx: BenchContext,
+  workload: Workload,
+  workloads: Workload[],
+  previous: Row | undefined,
+): Promise<number | undefined> {
+  if (previous?.id === workload.baseline && previous.result) return unitsPerSec(previous.result);
+  const baseline = workloads.find((w) => w.id === workload.baseline);
+  if (!workload.bracket || baseline === undefined) return undefined;
+  return remeasure(ctx, baseline);
 }
 
 /** The wrk-is-not-the-bottleneck check: the bare route must go well beyond the service. */
@@ -294,10 +307,10 @@ async function main(): Promise<void> {
       },
     };
     for (const workload of workloads) {
-      const previous = rows.at(-1);
+      const before = await baselineRightBefore(ctx, workload, workloads, rows.at(-1));
       const row = await runWorkload(ctx, workload, missing, rows);
       rows.push(row);
-      await bracketBaseline(ctx, workload, row, workloads, previous);
+      await bracketBaseline(ctx, workload, row, workloads, before);
     }
   } finally {
     await cleanup();
