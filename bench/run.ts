@@ -237,7 +237,9 @@ async function baselineRightBefore(
   workloads: Workload[],
   previous: Row | undefined,
 ): Promise<number | undefined> {
-  if (previous?.id === workload.baseline && previous.result) return unitsPerSec(previous.result);
+  if (previous !== undefined && previous.id === workload.baseline && previous.result) {
+    return unitsPerSec(previous.result);
+  }
   const baseline = workloads.find((w) => w.id === workload.baseline);
   if (!workload.bracket || baseline === undefined) return undefined;
   return remeasure(ctx, baseline);
