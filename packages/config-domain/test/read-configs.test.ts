@@ -52,6 +52,57 @@ describe('GetConfig', () => {
     expect(ctx.cache.entries.size).toBe(0);
     expect((await ctx.useCases.getConfig.execute({ namespace: NS, key: 'k' })).value).toBe('new');
   });
+
+  it('lets concurrent misses of one key share one store read', async () => {
+    const ctx = setup();
+    await put(ctx, NS, 'hot', 1);
+    await put(ctx, NS, 'other', 2);
+    const findsBefore = ctx.store.calls.find;
+    const reads = await Promise.all([
+      ...Array.from({ length: 50 }, () => ctx.useCases.getConfig.execute({ namespace: NS, key: 'hot' })),
+      ctx.useCases.getConfig.execute({ namespace: NS, key: 'other' }),
+    ]);
+    expect(reads.map((entry) => entry.value)).toEqual([...Array<number>(50).fill(1), 2]);
+    expect(ctx.store.calls.find).toBe(findsBefore + 2);
+  });
+
+  it('does not hand a read that started before a write to a caller that came after it', async () => {
+    const ctx = setup();
+    await put(ctx, NS, 'k', 'old');
+    const realFind = ctx.store.find.bind(ctx.store);
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    ctx.store.find = async (namespace, key) => {
+      const row = await realFind(namespace, key);
+      ctx.store.find = realFind;
+      await held;
+      return row;
+    };
+    const before = ctx.useCases.getConfig.execute({ namespace: NS, key: 'k' });
+    await new Promise((resolve) => setImmediate(resolve));
+    await put(ctx, NS, 'k', 'new');
+    const after = ctx.useCases.getConfig.execute({ namespace: NS, key: 'k' });
+    release();
+    expect((await before).value).toBe('old');
+    expect((await after).value).toBe('new');
+  });
+
+  it('fails the callers of a failed read together and reads again on the next call', async () => {
+    const ctx = setup();
+    await put(ctx, NS, 'k', 'v');
+    const realFind = ctx.store.find.bind(ctx.store);
+    ctx.store.find = async () => {
+      ctx.store.find = realFind;
+      throw new Error('database down');
+    };
+    const failed = await Promise.allSettled(
+      Array.from({ length: 3 }, () => ctx.useCases.getConfig.execute({ namespace: NS, key: 'k' })),
+    );
+    expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect((await ctx.useCases.getConfig.execute({ namespace: NS, key: 'k' })).value).toBe('v');
+  });
 });
 
 describe('ListConfigs', () => {

@@ -1,7 +1,7 @@
 import { configErrors } from '../errors.js';
 import type { ConfigEntry } from '../model/config-entry.js';
 import { entryFor } from '../model/secret.js';
-import type { ConfigCache } from '../ports/config-cache.js';
+import { type ConfigCache, configCacheKey } from '../ports/config-cache.js';
 import type { ConfigRepository } from '../ports/config-repository.js';
 import type { ConfigRules } from '../rules/config-rules.js';
 import { checkKey } from '../rules/key.js';
@@ -25,8 +25,26 @@ export interface GetConfigInput extends CallerScopes {
   readonly revealSecrets?: boolean | undefined;
 }
 
-/** One entry, from the cache when possible. KEY_NOT_FOUND when absent. */
+/** A database read of one entry that callers missing the cache at the same time share. */
+interface Load {
+  /** The cache generation when it started: only callers that saw no invalidation since join it. */
+  readonly generation: number;
+  readonly entry: Promise<ConfigEntry | undefined>;
+}
+
+/**
+ * One entry, from the cache when possible. KEY_NOT_FOUND when absent.
+ *
+ * Concurrent misses of one key share one read (single flight). When a hot key's cache slot expires
+ * under load, every request in flight misses at once; each used to query on its own, and the
+ * database pool opened a connection per query (after its idle timeout), each with a SCRAM
+ * handshake whose PBKDF2 runs synchronously in postgres.js: a stall of the whole event loop of
+ * up to ~250 ms once a TTL (issue 13, DECISIONS). A caller joins a read only if no invalidation
+ * happened since it started, so a read after a committed write never gets a value read before it.
+ */
 export class GetConfig {
+  private readonly loads = new Map<string, Load>();
+
   constructor(private readonly deps: GetConfigDeps) {}
 
   async execute(input: GetConfigInput): Promise<ConfigEntry> {
@@ -42,10 +60,27 @@ export class GetConfig {
     const cached = cache.getEntry(input.namespace, input.key);
     if (cached !== undefined) return entryFor(cached, reveal);
 
-    const generation = cache.generation();
-    const entry = await repository.find(input.namespace, input.key);
+    const entry = await this.load(input.namespace, input.key);
     if (entry === undefined) throw configErrors.keyNotFound();
-    if (cache.generation() === generation) cache.setEntry(entry);
     return entryFor(entry, reveal);
+  }
+
+  private load(namespace: string, key: string): Promise<ConfigEntry | undefined> {
+    const { repository, cache } = this.deps;
+    const slot = configCacheKey(namespace, key);
+    const generation = cache.generation();
+    const running = this.loads.get(slot);
+    if (running !== undefined && running.generation === generation) return running.entry;
+    const entry = repository.find(namespace, key).then((found) => {
+      if (found !== undefined && cache.generation() === generation) cache.setEntry(found);
+      return found;
+    });
+    const load: Load = { generation, entry };
+    this.loads.set(slot, load);
+    const forget = () => {
+      if (this.loads.get(slot) === load) this.loads.delete(slot);
+    };
+    entry.then(forget, forget);
+    return entry;
   }
 }
