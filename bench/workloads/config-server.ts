@@ -182,11 +182,10 @@ export const configWorkloads: Workload[] = [
     },
   },
   {
-    // Right after config-get and its bracketing run of the bare route, which leaves the config-server
-    // idle for a run. Right after another saturating run of the config-server itself, this row's
-    // p99 measured 144–443 ms in four runs (p50 0.3–0.7 ms) against 1.5–3.4 ms: an open finding
-    // (docs/DECISIONS.md, "Per-request promises and strings"), not hidden by this order — it is
-    // the order this row always had.
+    // Right after config-get, as it always was. Placed right after another saturating run of the
+    // config-server, this row once read p99 144–443 ms: the cached key's TTL expired inside it and
+    // every request missed at once (fixed: single-flight reads, docs/DECISIONS.md "Per-request
+    // promises and strings").
     id: 'config-get-paced',
     title: 'config GET as above, paced to half the saturated rate (64 conns, random think time)',
     unit: 'req/s',

@@ -48,7 +48,7 @@ export class GetConfig {
   constructor(private readonly deps: GetConfigDeps) {}
 
   async execute(input: GetConfigInput): Promise<ConfigEntry> {
-    const { repository, cache, rules } = this.deps;
+    const { cache, rules } = this.deps;
     const violations = new Violations();
     checkNamespace(violations, input.namespace, rules);
     checkKey(violations, input.key);
