@@ -24,6 +24,21 @@ export interface Denial {
 }
 
 /**
+ * Where an RPC is refused, as the audit trail names it (`/<service>/<method>`). The operation is
+ * made only when read, that is for a refusal: admitting a call builds no string.
+ */
+export class GrpcSite {
+  readonly protocol = 'grpc' as const;
+  constructor(
+    private readonly service: string,
+    private readonly method: string,
+  ) {}
+  get operation(): string {
+    return `/${this.service}/${this.method}`;
+  }
+}
+
+/**
  * The one admission point of REST routes and RPCs: resolves the caller from the Authorization
  * header (Bearer JWT or ApiKey), checks the role, and reports every refusal.
  */

@@ -8,7 +8,7 @@ import {
   type ServiceImpl,
 } from '@connectrpc/connect';
 import { isAppError } from '../errors/index.js';
-import { asCallerGate, type CallerGate } from './caller-gate.js';
+import { asCallerGate, type CallerGate, GrpcSite } from './caller-gate.js';
 import type { Principal } from './principal.js';
 import type { RoleRequirement } from './roles.js';
 import type { TokenVerifier } from './token-verifier.js';
@@ -50,18 +50,6 @@ function toConnectError(error: unknown): unknown {
   if (error.kind === 'permission_denied')
     return new ConnectError(error.message, Code.PermissionDenied, undefined, undefined, error);
   return error;
-}
-
-/** Where an RPC is refused, as the audit trail names it; the operation is made only for a refusal. */
-class GrpcSite {
-  readonly protocol = 'grpc' as const;
-  constructor(
-    private readonly service: string,
-    private readonly method: string,
-  ) {}
-  get operation(): string {
-    return `/${this.service}/${this.method}`;
-  }
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   authPlugin,
   createCallerGate,
   createTokenVerifier,
+  GrpcSite,
   type RoleRequirement,
   type TokenVerifier,
 } from '../auth/index.js';
@@ -322,7 +323,7 @@ export async function startService<S extends z.ZodType<PlatformConfig>>(
       // the role is checked by the interceptor.
       authenticate: (service, method, authorization) => {
         if (roleFor(service, method) === 'public') return undefined;
-        const where = { operation: `/${service}/${method}`, protocol: 'grpc' as const };
+        const where = new GrpcSite(service, method);
         return (
           gate.admitKnown(authorization, 'authenticated', where) ??
           gate.admit(authorization, 'authenticated', where)
